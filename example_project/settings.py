@@ -1,0 +1,231 @@
+"""Settings of the django-hardening example project.
+
+Everything comes from the environment (see the table in docs/example.md).  With no
+variables set it runs in development mode on SQLite and a local-memory cache.  With
+``DJANGO_ENV=production`` nothing insecure is defaulted: missing secrets are left empty
+so that ``manage.py check`` and the WSGI/ASGI entry points list every problem at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import django
+
+from hardening.env import Env, security_settings
+from hardening.headers.csp import DEFAULT_CSP
+from hardening.jwt import simplejwt_settings
+from hardening.observability.logging import logging_config
+from hardening.observability.sentry import init_sentry
+
+BASE_DIR = Path(__file__).resolve().parent
+env = Env()
+
+HARDENING_ENVIRONMENT = env.environment("DJANGO_ENV", default="development")
+PRODUCTION = HARDENING_ENVIRONMENT == "production"
+DEVELOPMENT = HARDENING_ENVIRONMENT == "development"
+
+# Development-only values.  Each is rejected by a hardening check in production.
+DEV_SECRET_KEY = "django-insecure-example-project-development-key-0123456789abcdefghij"
+DEV_JWT_SIGNING_KEY = "example-project-development-jwt-key-do-not-use-in-production"
+DEV_FIELD_ENCRYPTION_KEY = "ZXhhbXBsZS1wcm9qZWN0LWRldmVsb3BtZW50LWtleSE="
+
+DEBUG = env.bool("DEBUG", default=DEVELOPMENT)
+SECRET_KEY = env.str("SECRET_KEY", default="" if PRODUCTION else DEV_SECRET_KEY)
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+globals().update(
+    security_settings(
+        HARDENING_ENVIRONMENT,
+        behind_proxy=env.bool("SECURE_PROXY_SSL_HEADER", default=False),
+        ssl_host=env.str("SECURE_SSL_HOST", default=None),
+    )
+)
+
+INSTALLED_APPS = [
+    # Before the admin: lets a missing SECRET_KEY reach hardening.E001 (see docs/jwt.md).
+    "hardening.jwt.apps.JWTConfig",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_prometheus",
+    "hardening",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "hardening.observability.middleware.RequestIDMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    # Django >= 6.0 sends SECURE_CSP itself; on 5.2 SecurityHeadersMiddleware does.
+    *(["django.middleware.csp.ContentSecurityPolicyMiddleware"] if django.VERSION >= (6,) else []),
+    "hardening.headers.middleware.SecurityHeadersMiddleware",
+    "hardening.timeout.middleware.TimeoutMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hardening.jwt.middleware.JWTAuthenticationMiddleware",
+    "hardening.ratelimit.middleware.RateLimitMiddleware",
+    "hardening.mfa.middleware.MFAPolicyMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+WSGI_APPLICATION = "example_project.wsgi.application"
+ASGI_APPLICATION = "example_project.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# -- data stores ----------------------------------------------------------------------
+
+DATABASES = {
+    "default": env.db(
+        "DATABASE_URL",
+        default={"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"},
+    )
+}
+if not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Persistent connections, verified before reuse (hardening.E062 otherwise).
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+
+CACHES = {
+    "default": env.cache(
+        "CACHE_URL",
+        default={"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    )
+}
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    # A hung Redis must not hang every request (hardening.W304): rate limits fail open/closed.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("SOCKET_TIMEOUT", 1)
+    CACHES["default"]["OPTIONS"].setdefault("SOCKET_CONNECT_TIMEOUT", 1)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# -- internationalisation and static files ----------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# -- secrets for django-hardening ---------------------------------------------------
+
+if env.has("JWT_PRIVATE_KEY"):
+    HARDENING_JWT_ALGORITHM = env.str("JWT_ALGORITHM", default="RS256")
+    HARDENING_JWT_SIGNING_KEY = env.str("JWT_PRIVATE_KEY")
+    HARDENING_JWT_VERIFYING_KEY = env.str("JWT_PUBLIC_KEY", default="")
+else:
+    HARDENING_JWT_ALGORITHM = env.str("JWT_ALGORITHM", default="HS256")
+    HARDENING_JWT_SIGNING_KEY = env.str(
+        "JWT_SIGNING_KEY", default="" if PRODUCTION else DEV_JWT_SIGNING_KEY
+    )
+HARDENING_CLERK_SECRET_KEY = env.str("CLERK_SECRET_KEY", default="")
+HARDENING_CLERK_PUBLISHABLE_KEY = env.str("CLERK_PUBLISHABLE_KEY", default="")
+HARDENING_FIELD_ENCRYPTION_KEYS = env.list(
+    "FIELD_ENCRYPTION_KEYS", default=[] if PRODUCTION else [DEV_FIELD_ENCRYPTION_KEY]
+)
+# Who must use MFA (docs/mfa.md): staff in production; "off", "staff" or "all".
+HARDENING_MFA_REQUIRED = env.str("MFA_REQUIRED", default="staff" if PRODUCTION else "off")
+HARDENING_MFA_ISSUER = env.str("MFA_ISSUER", default="django-hardening example")
+
+# -- rate limits (docs/ratelimit.md) -----------------------------------------------------
+
+HARDENING_RATELIMIT_POLICIES = [
+    {"name": "user", "key": "user", "rates": [env.str("RATE_LIMIT_USER", default="100/m")]},
+    {"name": "ip", "key": "anon", "rates": [env.str("RATE_LIMIT_IP", default="60/m")]},
+    {"name": "global", "key": "global", "rates": [env.str("RATE_LIMIT_GLOBAL", default="10000/m")]},
+    {
+        "name": "auth",
+        "key": "ip",
+        "rates": [env.str("RATE_LIMIT_AUTH", default="10/m")],
+        "paths": ["/api/auth/token", "/api/auth/mfa", "/api/auth/password", "/admin/login/"],
+        "fail_open": False,
+    },
+]
+HARDENING_RATELIMIT_HEADERS = env.bool("RATE_LIMIT_HEADERS", default=False)
+HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+HARDENING_RATELIMIT_TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# -- request timeouts (docs/timeouts.md) ----------------------------------------------
+
+# Seconds per request (0 disables); keep it below the server's and the proxy's timeouts.
+HARDENING_REQUEST_TIMEOUT = env.float("REQUEST_TIMEOUT", default=30.0)
+
+# -- health probes (docs/health.md): /health/live, /health/ready ---------------------------
+
+HARDENING_HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
+HARDENING_HEALTH_TIMEOUT = env.float("HEALTH_TIMEOUT", default=2.0)
+HARDENING_HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=1.0)
+
+# -- token verification (docs/jwt.md) ----------------------------------------------------
+
+HARDENING_CLERK_ISSUER = env.str("CLERK_ISSUER", default="")
+HARDENING_CLERK_JWKS_URL = env.str("CLERK_JWKS_URL", default="")
+HARDENING_CLERK_JWT_KEY = env.str("CLERK_JWT_KEY", default="")
+HARDENING_CLERK_AUTHORIZED_PARTIES = env.list("CLERK_AUTHORIZED_PARTIES", default=[])
+HARDENING_OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+HARDENING_OIDC_JWKS_URL = env.str("OIDC_JWKS_URL", default="")
+HARDENING_OIDC_AUDIENCE = env.str("OIDC_AUDIENCE", default="")
+# With a shared cache (Redis), workers share fetched JWKS documents.
+HARDENING_JWKS_SHARED_CACHE = "default" if env.has("CACHE_URL") else ""
+SIMPLE_JWT = simplejwt_settings(
+    algorithm=HARDENING_JWT_ALGORITHM,
+    signing_key=HARDENING_JWT_SIGNING_KEY,
+    verifying_key=globals().get("HARDENING_JWT_VERIFYING_KEY", ""),
+)
+
+# -- Django REST framework --------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: an unauthenticated request gets 401 + WWW-Authenticate: Bearer.
+        "hardening.jwt.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "hardening.mfa.permissions.MFAPolicy",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "hardening.errors.drf_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# -- observability and security headers (docs/observability.md, docs/headers.md) -----
+
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
+HARDENING_METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+SECURE_CSP = dict(DEFAULT_CSP)
+init_sentry(
+    env.str("SENTRY_DSN", default=""),
+    environment=HARDENING_ENVIRONMENT,
+    release=env.str("SENTRY_RELEASE", default=None),
+)

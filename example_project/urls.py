@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from example_project import views
+from hardening.observability.views import metrics as metrics_view
+from hardening.ratelimit.views import bans_view as ratelimit_bans
+
+handler400 = "hardening.errors.handler400"
+handler403 = "hardening.errors.handler403"
+handler404 = "hardening.errors.handler404"
+handler500 = "hardening.errors.handler500"
+
+urlpatterns = [
+    path("admin/ratelimit/bans/", ratelimit_bans, name="ratelimit-bans"),
+    path("admin/", admin.site.urls),
+    path("api/me", views.me, name="me"),
+    path("api/slow", views.slow, name="slow"),
+    path("api/slow-db", views.slow_db, name="slow-db"),
+    path("api/auth/", include("hardening.jwt.urls")),
+    path("", include("hardening.mfa.urls")),
+    path("metrics", metrics_view, name="metrics"),
+    path("health/", include("hardening.health.urls")),
+]

@@ -1,0 +1,78 @@
+"""Checks for shared services (``E060``–``E079``): caches and databases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage
+
+from hardening.checks import problem, warning
+from hardening.conf import conf
+
+__all__ = ["NON_SHARED_CACHE_BACKENDS", "check_database_connections", "check_ratelimit_cache"]
+
+NON_SHARED_CACHE_BACKENDS = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+        "django.core.cache.backends.filebased.FileBasedCache",
+    }
+)
+
+
+def check_ratelimit_cache(**kwargs: Any) -> list[CheckMessage]:
+    if not conf.HARDENING_RATELIMIT_ENABLED:
+        return []
+    alias = conf.HARDENING_RATELIMIT_CACHE
+    caches = getattr(settings, "CACHES", {}) or {}
+    if alias not in caches:
+        return [
+            problem(
+                "E060",
+                f"HARDENING_RATELIMIT_CACHE {alias!r} is not a key of CACHES.",
+                "Point HARDENING_RATELIMIT_CACHE at a shared cache such as Redis.",
+            )
+        ]
+    backend = caches[alias].get("BACKEND", "")
+    if backend in NON_SHARED_CACHE_BACKENDS:
+        name = backend.rsplit(".", 1)[-1]
+        return [
+            problem(
+                "E061",
+                f"The rate-limit cache {alias!r} ({name}) is not shared between processes.",
+                "Each worker would count on its own; use Redis (CACHE_URL=redis://...).",
+            )
+        ]
+    return []
+
+
+def _pooled(database: dict[str, Any]) -> bool:
+    options = database.get("OPTIONS") or {}
+    return bool(options.get("pool"))
+
+
+def check_database_connections(**kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    for alias, database in (getattr(settings, "DATABASES", {}) or {}).items():
+        engine = database.get("ENGINE", "")
+        if engine.endswith(("sqlite3", "dummy")):
+            if conf.is_production and engine.endswith("sqlite3"):
+                messages.append(
+                    warning(
+                        "W060",
+                        f"Database {alias!r} is SQLite in production.",
+                        "SQLite serialises writes and is local to one machine; use PostgreSQL.",
+                    )
+                )
+            continue
+        if database.get("CONN_MAX_AGE", 0) == 0 and not _pooled(database):
+            messages.append(
+                problem(
+                    "E062",
+                    f"Database {alias!r} opens a new connection for every request.",
+                    "Set CONN_MAX_AGE (e.g. 60) with CONN_HEALTH_CHECKS = True, or "
+                    "OPTIONS={'pool': True} on Django 5.1+ with psycopg 3.",
+                )
+            )
+    return messages

@@ -1,0 +1,103 @@
+"""JSON errors: one shape for every error django-hardening or the API returns.
+
+``{"error": code, "detail": text, "request_id": id}`` -- never a stack trace, never a
+secret.  Client errors are counted in ``hardening_bad_requests_total{code}``; Django logs
+each 4xx/5xx on ``django.request`` with the request ID.  :func:`drf_exception_handler`
+gives DRF's errors the same shape and the ``handler*`` views do it for Django's
+400/403/404/500 pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_default_handler
+
+from hardening.context import current_request_id
+
+__all__ = [
+    "drf_exception_handler",
+    "error_body",
+    "error_response",
+    "handler400",
+    "handler403",
+    "handler404",
+    "handler500",
+]
+
+
+def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": code, "detail": detail, "request_id": current_request_id()}
+    body.update(extra)
+    return body
+
+
+def _count(status: int, code: str) -> None:
+    # Client errors only; label values come from exception classes, never from the request.
+    if 400 <= status < 500:
+        from hardening.observability.metrics import BAD_REQUESTS
+
+        BAD_REQUESTS.labels(code=code[:64]).inc()
+
+
+def error_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JsonResponse:
+    """A JSON error response; ``extra`` keys are added to the body."""
+    response = JsonResponse(error_body(code, detail, **extra), status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _flatten(detail: Any) -> str:
+    if isinstance(detail, list) and detail:
+        return _flatten(detail[0])
+    if isinstance(detail, dict) and detail:
+        return _flatten(next(iter(detail.values())))
+    return str(detail)
+
+
+def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """``REST_FRAMEWORK["EXCEPTION_HANDLER"]``: DRF's handler, reshaped to the JSON error."""
+    response = drf_default_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "invalid"
+        detail = _flatten(exc.detail)
+        body = error_body(code, detail)
+        if isinstance(exc.detail, dict):
+            body["fields"] = exc.detail
+        response.data = body
+        _count(response.status_code, code)
+    return response
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    _count(400, "bad_request")
+    return error_response(400, "bad_request", "The request could not be understood.")
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    _count(403, "forbidden")
+    return error_response(403, "forbidden", "You do not have permission to do this.")
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    _count(404, "not_found")
+    return error_response(404, "not_found", "Not found.")
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    return error_response(500, "server_error", "Internal server error.")

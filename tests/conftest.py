@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+REQUIRED = os.environ.get("HARDENING_TEST_REQUIRE_SERVICES", "") not in ("", "0", "false")
+
+_SERVICES = {
+    "postgres": (
+        "HARDENING_TEST_DATABASE_URL",
+        "set HARDENING_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to run",
+    ),
+    "redis": (
+        "HARDENING_TEST_REDIS_URL",
+        "set HARDENING_TEST_REDIS_URL=redis://127.0.0.1:6379/0 to run",
+    ),
+}
+
+
+def service_available(name: str) -> bool:
+    variable = _SERVICES[name][0]
+    if name == "postgres":
+        return os.environ.get(variable, "").startswith(("postgres", "psql", "pgsql"))
+    return bool(os.environ.get(variable))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for name, (_variable, reason) in _SERVICES.items():
+            if item.get_closest_marker(name) is None or service_available(name):
+                continue
+            if REQUIRED:
+                item.add_marker(pytest.mark.usefixtures("_missing_service_" + name), append=False)
+            else:
+                item.add_marker(pytest.mark.skip(reason=f"needs {name}: {reason}"))
+
+
+@pytest.fixture
+def _missing_service_postgres() -> None:
+    pytest.fail("PostgreSQL is required here (HARDENING_TEST_REQUIRE_SERVICES is set)")
+
+
+@pytest.fixture
+def _missing_service_redis() -> None:
+    pytest.fail("Redis is required here (HARDENING_TEST_REQUIRE_SERVICES is set)")

@@ -1,0 +1,75 @@
+"""The example project, in-process: the wiring users copy."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client, override_settings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_me_requires_authentication_with_a_json_error(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = client.get("/api/me")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    body = response.json()
+    assert set(body) >= {"error", "detail", "request_id"}
+    assert body["error"] == "not_authenticated"
+    assert body["request_id"] == response["X-Request-ID"]
+    # Django's own "Unauthorized" log line carries the same request ID.
+    logged = [r for r in caplog.records if r.name == "django.request"]
+    assert logged
+    from hardening.observability.logging import RequestContextFilter
+
+    RequestContextFilter().filter(logged[-1])
+    assert logged[-1].request_id == body["request_id"]  # type: ignore[attr-defined]
+
+
+def test_me_with_a_session(client: Client) -> None:
+    user = get_user_model().objects.create_user("alice", password="pw-alice-123456")
+    client.force_login(user)
+    response = client.get("/api/me")
+    assert response.status_code == 200
+    assert response.json() == {"sub": str(user.pk), "auth": "session", "mfa": False}
+
+
+def _bad_requests(code: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("hardening_bad_requests_total", {"code": code}) or 0.0
+
+
+def test_unknown_url_is_a_json_404_and_counted(client: Client) -> None:
+    before = _bad_requests("not_found")
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+    assert "Traceback" not in response.content.decode()
+    assert _bad_requests("not_found") == before + 1
+
+
+def test_drf_client_errors_are_counted(client: Client) -> None:
+    before = _bad_requests("not_authenticated")
+    assert client.get("/api/me").status_code == 401
+    assert _bad_requests("not_authenticated") == before + 1
+
+
+def test_malformed_json_is_a_400_not_a_500(client: Client) -> None:
+    user = get_user_model().objects.create_user("bob", password="pw-bob-123456")
+    client.force_login(user)
+    response = client.generic("POST", "/api/me", "{not json", content_type="application/json")
+    assert 400 <= response.status_code < 500
+    assert response.json()["error"]
+
+
+@override_settings(DEBUG=False)
+def test_server_errors_are_json_without_a_stack_trace() -> None:
+    from hardening.errors import handler500
+
+    response = handler500(None)  # type: ignore[arg-type]
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert b"Traceback" not in response.content

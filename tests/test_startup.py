@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import sys
+
+import pytest
+from django.test import override_settings
+
+from hardening.exceptions import StartupCheckFailed
+from hardening.startup import run_startup_checks
+from tests.servers import BIN, run_until_exit, serve
+from tests.test_checks_core import SAFE_PRODUCTION, STRONG_KEY, production
+
+PRODUCTION_SECRETS = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": STRONG_KEY,
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "JWT_SIGNING_KEY": "a-dedicated-jwt-signing-key-of-well-over-32-bytes-0123456789",
+    "FIELD_ENCRYPTION_KEYS": "ZXhhbXBsZS1wcm9qZWN0LWRldmVsb3BtZW50LWtleSE=",
+    "CACHE_URL": "redis://127.0.0.1:6379/15",
+}
+
+
+def test_startup_checks_pass_on_safe_production_settings() -> None:
+    with production():
+        run_startup_checks()
+
+
+def test_startup_checks_refuse_missing_secret_with_a_readable_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with production(SECRET_KEY=""), pytest.raises(StartupCheckFailed) as info:
+        run_startup_checks()
+    assert "hardening.E001: SECRET_KEY is missing or empty." in str(info.value)
+    assert info.value.messages and "HINT:" in info.value.messages[0]
+    assert "refused to start" in capsys.readouterr().err
+
+
+def test_startup_checks_ignore_warnings_and_silenced_errors() -> None:
+    with production(SECRET_KEY="", SILENCED_SYSTEM_CHECKS=["hardening.E001"]):
+        run_startup_checks()
+    with override_settings(
+        **{**SAFE_PRODUCTION, "HARDENING_ENVIRONMENT": "development", "SECRET_KEY": ""}
+    ):
+        run_startup_checks()  # development: warnings only
+
+
+def test_fail_fast_can_be_disabled() -> None:
+    with production(SECRET_KEY="", HARDENING_FAIL_FAST=False):
+        run_startup_checks()
+
+
+MANAGE = ["example_project/manage.py", "check"]
+
+
+@pytest.mark.server
+def test_manage_py_check_fails_in_production_without_secrets() -> None:
+    result = run_until_exit([sys.executable, *MANAGE], env={"DJANGO_ENV": "production"})
+    assert result.returncode != 0
+    for code in ("E001", "E008", "E040", "E047", "E061"):
+        assert f"hardening.{code}" in result.stderr, result.stderr
+
+
+@pytest.mark.server
+def test_manage_py_check_passes_in_production_with_all_secrets(tmp_path: object) -> None:
+    result = run_until_exit([sys.executable, *MANAGE], env=PRODUCTION_SECRETS)
+    assert result.returncode == 0, result.stderr
+    assert "ERRORS" not in result.stderr
+
+
+@pytest.mark.server
+def test_manage_py_check_reads_secret_files(tmp_path: pytest.TempPathFactory) -> None:
+    secret = tmp_path / "secret_key"  # type: ignore[operator]
+    secret.write_text(STRONG_KEY + "\n")
+    env = {**PRODUCTION_SECRETS, "SECRET_KEY_FILE": str(secret)}
+    env.pop("SECRET_KEY")
+    result = run_until_exit([sys.executable, *MANAGE], env=env)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        [str(BIN / "gunicorn"), "hardening.wsgi:application", "--bind", "127.0.0.1:0"],
+        [str(BIN / "gunicorn"), "example_project.wsgi", "--bind", "127.0.0.1:0"],
+        [str(BIN / "uvicorn"), "hardening.asgi:application", "--port", "0"],
+    ],
+    ids=["gunicorn-hardening.wsgi", "gunicorn-example", "uvicorn-hardening.asgi"],
+)
+def test_servers_refuse_to_boot_without_secrets(cmd: list[str]) -> None:
+    result = run_until_exit(cmd, env={"DJANGO_ENV": "production"}, timeout=60)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "django-hardening refused to start" in output
+    assert "hardening.E001" in output
+
+
+@pytest.mark.server
+def test_gunicorn_serves_when_secrets_are_set(tmp_path: pytest.TempPathFactory) -> None:
+    with serve(
+        "gunicorn", env=PRODUCTION_SECRETS, wsgi="hardening.wsgi:application", ready_path="/api/me"
+    ) as server:
+        reply = server.get("/api/me")
+    # Production forces HTTPS: plain HTTP is redirected before anything else runs.
+    assert reply.status == 301
+    assert reply.headers["location"].startswith("https://")
