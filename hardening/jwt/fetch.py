@@ -1,0 +1,149 @@
+"""Fetching and parsing a JWKS document: only signing keys, http(s) only, no redirects,
+a total deadline and a size cap."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+__all__ = [
+    "KeyLookupError",
+    "SigningKey",
+    "StaticKey",
+    "fetch_document",
+    "fetch_jwks",
+    "parse_jwks",
+]
+
+MAX_JWKS_BYTES = 512 * 1024
+MIN_RSA_BITS = 2048
+USER_AGENT = "django-hardening-jwks/1"
+
+
+class KeyLookupError(Exception):
+    """No usable key: ``reason`` is a short, bounded code (never a URL or a secret)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str | None
+    kty: str
+    alg: str | None
+    key: Any
+
+
+def parse_jwks(document: Any) -> dict[str, SigningKey]:
+    """The usable signing keys of a JWKS document, by ``kid``."""
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise KeyLookupError("invalid_jwks")
+    found: dict[str, SigningKey] = {}
+    duplicates: set[str] = set()
+    for item in document["keys"]:
+        if not isinstance(item, dict):
+            continue
+        kid, kty, use, ops = item.get("kid"), item.get("kty"), item.get("use"), item.get("key_ops")
+        if not isinstance(kid, str) or not kid or kty not in ("RSA", "EC", "OKP"):
+            continue
+        if use not in (None, "sig"):
+            continue
+        if ops is not None and (not isinstance(ops, list) or "verify" not in ops):
+            continue
+        try:
+            key = jwt.PyJWK(item).key
+        except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError):
+            continue
+        if hasattr(key, "private_bytes"):
+            continue  # a private key in a JWKS is a leak, not a verification key
+        if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+            continue
+        alg = item.get("alg")
+        if kid in found:
+            duplicates.add(kid)
+        found[kid] = SigningKey(kid, kty, alg if isinstance(alg, str) else None, key)
+    for kid in duplicates:  # ambiguous: trust neither
+        del found[kid]
+    return found
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # urllib then raises HTTPError for the 3xx
+
+
+def fetch_jwks(url: str, timeout: float) -> dict[str, SigningKey]:
+    """GET ``url`` within ``timeout`` seconds in total; raise :class:`KeyLookupError`."""
+    return parse_jwks(fetch_document(url, timeout))
+
+
+def fetch_document(url: str, timeout: float) -> Any:
+    """The decoded JSON document at ``url`` (same rules as :func:`fetch_jwks`)."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise KeyLookupError("bad_url")
+    deadline = time.monotonic() + timeout
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        url, headers={"Accept": "application/json", "User-Agent": USER_AGENT}
+    )
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            if response.status != 200:
+                raise KeyLookupError("http_status")
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                if time.monotonic() > deadline:
+                    raise KeyLookupError("timeout")
+                chunk = response.read(16384)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > MAX_JWKS_BYTES:
+                    raise KeyLookupError("too_large")
+                chunks.append(chunk)
+    except urllib.error.HTTPError:
+        raise KeyLookupError("http_status") from None
+    except TimeoutError:
+        raise KeyLookupError("timeout") from None
+    except urllib.error.URLError as exc:
+        code = "timeout" if isinstance(exc.reason, TimeoutError) else "connection"
+        raise KeyLookupError(code) from None
+    except OSError:
+        raise KeyLookupError("connection") from None
+    try:
+        document = json.loads(b"".join(chunks))
+    except (ValueError, RecursionError):
+        raise KeyLookupError("invalid_json") from None
+    return document
+
+
+class StaticKey:
+    """A PEM public key (``CLERK_JWT_KEY``): networkless verification, any ``kid``."""
+
+    def __init__(self, pem: str) -> None:
+        try:
+            key = load_pem_public_key(pem.encode())
+        except (ValueError, TypeError):
+            raise KeyLookupError("bad_public_key") from None
+        if isinstance(key, rsa.RSAPublicKey):
+            kty = "RSA"
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            kty = "EC"
+        else:
+            kty = "OKP"
+        self.key = SigningKey(None, kty, None, key)
+
+    def get(self, kid: str) -> SigningKey:
+        return self.key

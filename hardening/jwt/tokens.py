@@ -1,0 +1,88 @@
+"""The project's own tokens, issued with simplejwt and configured by hardening.
+
+simplejwt builds its token backend and lifetimes from ``SIMPLE_JWT`` at import time (its
+issue #58), so ``override_settings`` does not reach them.  The token classes here read
+``HARDENING_JWT_*`` on every use instead: lifetimes are properties, and the backend comes
+from a small cache keyed by the settings it is built from.  Verification of access tokens
+is done here with PyJWT directly (same key, same algorithm allow-list of one) so every
+rejection has a precise reason; refresh tokens go through simplejwt's blacklist.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.cache import cache
+
+from hardening.conf import conf
+from hardening.jwt.claims import check_lifetime, validate_claims, verify_signature
+from hardening.jwt.parsing import Parsed, TokenRejected
+
+__all__ = ["check_not_revoked", "issue_token_pair", "revoke_access_token", "verify_own"]
+
+OWN_REQUIRED_CLAIMS = ["exp", "iat", "jti", "token_type", "user_id", "iss"]
+_REVOKED_PREFIX = "hardening:jwt:revoked:"
+
+
+def issue_token_pair(user: Any, *, amr: list[str], auth_time: int | None = None) -> dict[str, str]:
+    """A new ``{"access", "refresh"}`` pair for ``user``.
+
+    Both carry ``amr`` (how the user authenticated, e.g. ``["pwd", "otp"]``) and
+    ``auth_time``; refreshing keeps them, so a step-up check sees the original login.
+    The refresh token is recorded as outstanding so that logout and rotation can
+    blacklist it.
+    """
+    from hardening.jwt.simplejwt import HardeningRefreshToken
+
+    refresh = HardeningRefreshToken()
+    refresh["user_id"] = str(user.pk)
+    refresh["amr"] = list(amr)
+    refresh["auth_time"] = int(time.time()) if auth_time is None else int(auth_time)
+    refresh.record_outstanding(user)
+    return {"access": str(refresh.access_token()), "refresh": str(refresh)}
+
+
+def verify_own(parsed: Parsed) -> dict[str, Any]:
+    """The verified claims of one of the project's own access tokens."""
+    algorithm = conf.HARDENING_JWT_ALGORITHM
+    if parsed.alg != algorithm:
+        raise TokenRejected("algorithm", "jwt")
+    typ = parsed.header.get("typ")
+    if typ is not None and str(typ).lower() != "jwt":
+        raise TokenRejected("typ", "jwt")
+    from hardening.jwt.simplejwt import token_backend
+
+    key = token_backend().prepared_verifying_key
+    if not key:
+        raise TokenRejected("signature", "jwt")
+    verify_signature(parsed, key, "jwt")
+    leeway = conf.HARDENING_JWT_LEEWAY
+    claims = dict(parsed.payload)
+    validate_claims(
+        claims,
+        kind="jwt",
+        issuer=conf.HARDENING_JWT_ISSUER,
+        audience=(),
+        required=OWN_REQUIRED_CLAIMS,
+        leeway=leeway,
+    )
+    if claims.get("token_type") != "access":
+        raise TokenRejected("wrong_type", "jwt")
+    check_lifetime(claims, conf.HARDENING_JWT_ACCESS_TOKEN_LIFETIME, leeway)
+    check_not_revoked(claims)
+    return claims
+
+
+def check_not_revoked(claims: dict[str, Any]) -> None:
+    """Refuse a revoked access token (``HARDENING_JWT_REVOKE_ACCESS_TOKENS``); run on every
+    request, also when the token's signature and claims come from the verified-token memo."""
+    if conf.HARDENING_JWT_REVOKE_ACCESS_TOKENS and cache.get(_REVOKED_PREFIX + str(claims["jti"])):
+        raise TokenRejected("revoked", "jwt")
+
+
+def revoke_access_token(claims: dict[str, Any]) -> None:
+    """Refuse this access token from now on (``HARDENING_JWT_REVOKE_ACCESS_TOKENS``)."""
+    remaining = int(claims.get("exp", 0) - time.time()) + conf.HARDENING_JWT_LEEWAY
+    if remaining > 0:
+        cache.set(_REVOKED_PREFIX + str(claims["jti"]), 1, remaining)

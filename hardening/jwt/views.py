@@ -1,0 +1,140 @@
+"""``POST /api/auth/token``, ``/api/auth/token/refresh`` and ``/api/auth/logout``."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import authenticate as authenticate_password
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.module_loading import import_string
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import TokenError
+
+from hardening.conf import conf
+from hardening.errors import error_response
+from hardening.jwt.authentication import BearerTokenAuthentication
+from hardening.jwt.tokens import issue_token_pair, revoke_access_token
+from hardening.observability.audit import audit
+from hardening.observability.metrics import AUTH_FAILURES
+
+if TYPE_CHECKING:
+    from hardening.jwt.simplejwt import HardeningRefreshToken
+
+__all__ = ["logout", "refresh", "token"]
+
+_BEARER = {"WWW-Authenticate": 'Bearer realm="api"'}
+
+
+def _string(data: Any, name: str) -> str | None:
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, str) and value and len(value) <= 8192 else None
+
+
+def _failure(request: HttpRequest, reason: str, code: str, detail: str) -> HttpResponseBase:
+    AUTH_FAILURES.labels(reason=reason).inc()
+    audit(
+        "auth.failed" if reason == "credentials" else "token.rejected",
+        request=request,
+        reason=reason,
+    )
+    return error_response(401, code, detail, headers=_BEARER)
+
+
+def _refresh_invalid(request: HttpRequest) -> HttpResponseBase:
+    return _failure(
+        request,
+        "refresh_invalid",
+        "invalid_token",
+        "The refresh token is invalid, expired or revoked.",
+    )
+
+
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def token(request: Request) -> HttpResponseBase:
+    """Username and password → token pair, or the first login challenge (MFA)."""
+    username, password = _string(request.data, "username"), _string(request.data, "password")
+    if username is None or password is None:
+        return error_response(400, "invalid", "username and password are required.")
+    user = authenticate_password(request._request, username=username, password=password)
+    if user is None or not user.is_active:
+        return _failure(
+            request._request,
+            "credentials",
+            "invalid_credentials",
+            "The username or password is wrong.",
+        )
+    for path in conf.HARDENING_LOGIN_CHALLENGES:
+        challenge = import_string(path)(request._request, user)
+        if challenge is not None:
+            return Response(challenge)
+    pair = issue_token_pair(user, amr=["pwd"], auth_time=int(time.time()))
+    audit("token.issued", request=request._request, user_id=str(user.pk), amr="pwd")
+    return Response(pair)
+
+
+def _refresh_token(request: Request) -> HardeningRefreshToken | None:
+    from hardening.jwt.simplejwt import HardeningRefreshToken
+
+    raw = _string(request.data, "refresh")
+    if raw is None:
+        return None
+    try:
+        return HardeningRefreshToken(raw)  # type: ignore[arg-type]
+    except TokenError:
+        return None
+
+
+def _blacklist(refresh_token: HardeningRefreshToken, user: Any = None) -> bool:
+    """Blacklist once; False when another request already did (replayed refresh)."""
+    try:
+        with transaction.atomic():
+            created = refresh_token.blacklist(user)
+    except IntegrityError:
+        return False
+    return bool(created)
+
+
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def refresh(request: Request) -> HttpResponseBase:
+    """Rotate: the presented refresh token is blacklisted and a new pair is issued."""
+    old = _refresh_token(request)
+    if old is None:
+        return _refresh_invalid(request._request)
+    model = get_user_model()
+    user = model._default_manager.filter(pk=old.get("user_id")).first()
+    if user is None or not user.is_active or not _blacklist(old, user):
+        return _refresh_invalid(request._request)
+    amr = old.get("amr") if isinstance(old.get("amr"), list) else ["pwd"]
+    pair = issue_token_pair(user, amr=[str(m) for m in amr], auth_time=old.get("auth_time"))
+    audit("token.issued", request=request._request, user_id=str(user.pk), via="refresh")
+    return Response(pair)
+
+
+@api_view(["POST"])
+@authentication_classes([BearerTokenAuthentication])
+@permission_classes([AllowAny])
+def logout(request: Request) -> HttpResponseBase:
+    """Blacklist the refresh token (and, if configured, the access token used)."""
+    old = _refresh_token(request)
+    if old is None:
+        return _refresh_invalid(request._request)
+    _blacklist(old)
+    claims = request.auth
+    if (
+        conf.HARDENING_JWT_REVOKE_ACCESS_TOKENS
+        and isinstance(claims, dict)
+        and getattr(request._request, "hardening_auth_kind", None) == "jwt"
+    ):
+        revoke_access_token(claims)
+    audit("token.revoked", request=request._request, user_id=str(old.get("user_id")))
+    return Response(status=204)

@@ -1,0 +1,162 @@
+"""Clerk and generic OIDC tokens at /api/me, with their JWKS served on loopback."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.jwt.conftest import AUDIENCE, CLERK_ISSUER, OIDC_ISSUER
+from tests.jwt.helpers import JWKSServer, claims, public_pem, rsa_key, sign
+
+pytestmark = pytest.mark.django_db
+
+APP = "https://app.example.com"
+
+
+def clerk_claims(**changes: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {"sid": "sess_1", "azp": APP, "v": 2, **changes}
+    return claims(CLERK_ISSUER, **values)
+
+
+def clerk_token(**changes: Any) -> str:
+    return sign(clerk_claims(**changes), rsa_key("clerk"), kid="ins_1")
+
+
+def me(client: Client, token: str) -> Any:
+    return client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_oidc_token(client: Client, oidc: JWKSServer) -> None:
+    response = me(client, sign(claims(OIDC_ISSUER, aud=AUDIENCE, sub="oidc-user")))
+    assert response.status_code == 200, response.content
+    assert response.json()["sub"] == "oidc-user"
+    assert response.json()["auth"] == "oidc"
+    assert oidc.paths == ["/.well-known/jwks.json"]
+
+
+def test_oidc_steady_state_makes_no_fetch(client: Client, oidc: JWKSServer) -> None:
+    for _ in range(20):
+        assert me(client, sign(claims(OIDC_ISSUER, aud=AUDIENCE))).status_code == 200
+    assert oidc.hits == 1
+
+
+def test_clerk_token(client: Client, clerk: JWKSServer) -> None:
+    response = me(client, clerk_token(sub="user_2xyz"))
+    assert response.status_code == 200, response.content
+    assert response.json() == {"sub": "user_2xyz", "auth": "clerk", "mfa": False}
+
+
+def test_clerk_default_jwks_url_from_issuer(
+    client: Client, clerk_server: JWKSServer, settings: Any
+) -> None:
+    settings.HARDENING_CLERK_ISSUER = clerk_server.base
+    token = sign(claims(clerk_server.base, sid="s", azp=APP), rsa_key("clerk"), kid="ins_1")
+    assert me(client, token).status_code == 200
+    assert clerk_server.paths == ["/.well-known/jwks.json"]
+
+
+def test_clerk_networkless_pem(client: Client, settings: Any) -> None:
+    settings.HARDENING_CLERK_ISSUER = CLERK_ISSUER
+    settings.HARDENING_CLERK_JWT_KEY = public_pem(rsa_key("clerk"))
+    assert me(client, clerk_token()).status_code == 200
+    assert me(client, sign(clerk_claims(), rsa_key("other"), kid="ins_1")).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"sid": None}, "missing_claim"),
+        ({"azp": None}, "azp"),
+        ({"azp": "https://evil.example.com"}, "azp"),
+        ({"sts": "pending"}, "pending_session"),
+    ],
+)
+def test_clerk_rejections(
+    client: Client, clerk: JWKSServer, changes: dict[str, Any], reason: str
+) -> None:
+    response = me(client, clerk_token(**changes))
+    assert response.status_code == 401
+    assert f"({reason})" in response.json()["detail"]
+
+
+def test_clerk_pending_allowed_when_configured(
+    client: Client, clerk: JWKSServer, settings: Any
+) -> None:
+    settings.HARDENING_CLERK_ALLOW_PENDING = True
+    assert me(client, clerk_token(sts="pending")).status_code == 200
+
+
+def test_clerk_org_claims_exposed(clerk: JWKSServer) -> None:
+    from django.test import RequestFactory
+
+    from hardening.jwt.auth import authenticate
+
+    token = clerk_token(o={"id": "org_1", "slg": "acme", "rol": "admin", "per": "read,manage"})
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    result = authenticate(request)
+    assert result is not None
+    assert result.claims["org_id"] == "org_1"
+    assert result.claims["org_slug"] == "acme"
+    assert result.claims["org_role"] == "org:admin"
+    assert result.claims["org_permissions"] == ["read", "manage"]
+
+
+def test_clerk_session_cookie_is_opt_in_and_csrf_protected(
+    clerk: JWKSServer, settings: Any
+) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["__session"] = clerk_token()
+    assert client.get("/api/me").status_code == 401  # cookie ignored by default
+    settings.HARDENING_CLERK_SESSION_COOKIE = True
+    response = client.get("/api/me")
+    assert response.status_code == 200
+    assert response.json()["auth"] == "clerk"
+    # Unsafe method without a CSRF token: refused.
+    assert client.post("/api/auth/logout", {}, content_type="application/json").status_code in (
+        401,
+        403,
+    )
+
+
+def test_cookie_only_accepts_clerk_tokens(
+    client: Client, clerk: JWKSServer, oidc: JWKSServer, settings: Any
+) -> None:
+    settings.HARDENING_CLERK_SESSION_COOKIE = True
+    client.cookies["__session"] = sign(claims(OIDC_ISSUER, aud=AUDIENCE))
+    assert client.get("/api/me").status_code == 401
+
+
+def test_clerk_and_oidc_together(client: Client, clerk: JWKSServer, oidc: JWKSServer) -> None:
+    assert me(client, clerk_token()).json()["auth"] == "clerk"
+    assert me(client, sign(claims(OIDC_ISSUER, aud=AUDIENCE))).json()["auth"] == "oidc"
+    # An OIDC-signed token claiming to be from Clerk fails: keys are per issuer.
+    assert me(client, sign(clerk_claims(), rsa_key(), kid="ins_1")).status_code == 401
+
+
+def test_create_user_mode(
+    client: Client, oidc: JWKSServer, settings: Any, django_user_model: Any
+) -> None:
+    settings.HARDENING_JWT_USER_MODE = "create"
+    token = sign(claims(OIDC_ISSUER, aud=AUDIENCE, sub="ext-1"))
+    first = me(client, token).json()
+    second = me(client, sign(claims(OIDC_ISSUER, aud=AUDIENCE, sub="ext-1"))).json()
+    user = django_user_model.objects.get(username="oidc:ext-1")
+    assert first["sub"] == second["sub"] == str(user.pk)
+    assert not user.has_usable_password()
+
+
+def test_jwks_down_then_stale_keys_keep_working(
+    client: Client, oidc: JWKSServer, settings: Any
+) -> None:
+    assert me(client, sign(claims(OIDC_ISSUER, aud=AUDIENCE))).status_code == 200
+    oidc.status = 503
+    assert me(client, sign(claims(OIDC_ISSUER, aud=AUDIENCE))).status_code == 200
+
+
+def test_expired_clerk_token_reports_expired(client: Client, clerk: JWKSServer) -> None:
+    now = int(time.time())
+    response = me(client, clerk_token(exp=now - 100, iat=now - 160))
+    assert "(expired)" in response.json()["detail"]

@@ -1,0 +1,108 @@
+"""JWTAuthenticationMiddleware: sync and async, one verification per request."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest import mock
+
+import pytest
+from asgiref.sync import iscoroutinefunction
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse
+from django.test import AsyncRequestFactory, Client, RequestFactory
+
+from hardening.jwt import auth
+from hardening.jwt.middleware import JWTAuthenticationMiddleware
+from hardening.observability.metrics import AUTH_FAILURES
+from tests.jwt.conftest import AUDIENCE, OIDC_ISSUER
+from tests.jwt.helpers import JWKSServer, claims, sign
+
+seen: dict[str, Any] = {}
+
+
+def view(request: HttpRequest) -> HttpResponse:
+    seen["user"] = request.user
+    return HttpResponse("ok")
+
+
+async def async_view(request: HttpRequest) -> HttpResponse:
+    seen["user"] = request.user
+    return HttpResponse("ok")
+
+
+def token() -> str:
+    return sign(claims(OIDC_ISSUER, aud=AUDIENCE, sub="mw-user"))
+
+
+def test_sync_sets_user(oidc: JWKSServer) -> None:
+    middleware = JWTAuthenticationMiddleware(view)
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token()}")
+    request.user = AnonymousUser()
+    assert middleware(request).status_code == 200
+    assert seen["user"].pk == "mw-user"
+    assert request.hardening_auth_kind == "oidc"  # type: ignore[attr-defined]
+
+
+def test_invalid_token_leaves_anonymous_and_does_not_answer(oidc: JWKSServer) -> None:
+    middleware = JWTAuthenticationMiddleware(view)
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION="Bearer not.a.token")
+    request.user = mock.sentinel.session_user
+    assert middleware(request).status_code == 200
+    assert isinstance(seen["user"], AnonymousUser)
+
+
+def test_no_token_is_untouched() -> None:
+    middleware = JWTAuthenticationMiddleware(view)
+    request = RequestFactory().get("/")
+    request.user = mock.sentinel.session_user
+    middleware(request)
+    assert seen["user"] is mock.sentinel.session_user
+
+
+async def test_async_sets_user(oidc: JWKSServer) -> None:
+    middleware = JWTAuthenticationMiddleware(async_view)
+    assert iscoroutinefunction(middleware)
+    request = AsyncRequestFactory().get("/", headers={"Authorization": f"Bearer {token()}"})
+    request.user = AnonymousUser()
+    response = await middleware(request)
+    assert response.status_code == 200
+    assert seen["user"].pk == "mw-user"
+
+
+@pytest.mark.django_db
+def test_drf_reuses_the_middleware_result(client: Client, oidc: JWKSServer) -> None:
+    with mock.patch.object(auth, "verify_token", wraps=auth.verify_token) as verify:
+        response = client.get("/api/me", headers={"Authorization": f"Bearer {token()}"})
+    assert response.status_code == 200
+    assert verify.call_count == 1
+
+
+@pytest.mark.django_db
+def test_rejection_counted_once(client: Client, oidc: JWKSServer) -> None:
+    before = AUTH_FAILURES.labels(reason="malformed")._value.get()
+    with mock.patch.object(auth, "verify_token", wraps=auth.verify_token) as verify:
+        response = client.get("/api/me", headers={"Authorization": "Bearer a.b"})
+    assert response.status_code == 401
+    assert verify.call_count == 1
+    assert AUTH_FAILURES.labels(reason="malformed")._value.get() == before + 1
+
+
+@pytest.mark.django_db
+def test_middleware_is_wired_before_rate_limit(settings: Any) -> None:
+    names = list(settings.MIDDLEWARE)
+    ours = names.index("hardening.jwt.middleware.JWTAuthenticationMiddleware")
+    assert names.index("django.contrib.auth.middleware.AuthenticationMiddleware") < ours
+    assert ours < names.index("hardening.ratelimit.middleware.RateLimitMiddleware")
+    apps = list(settings.INSTALLED_APPS)
+    assert apps.index("hardening.jwt.apps.JWTConfig") < apps.index("django.contrib.admin")
+    assert "rest_framework_simplejwt.token_blacklist" in apps
+    classes = settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
+    assert classes[0] == "hardening.jwt.authentication.BearerTokenAuthentication"
+
+
+def test_startup_guard_only_without_secret_key(settings: Any) -> None:
+    from hardening.jwt.apps import secret_key_usable
+
+    assert secret_key_usable()
+    settings.SECRET_KEY = ""
+    assert not secret_key_usable()

@@ -1,0 +1,207 @@
+"""Own tokens end to end: /api/auth/token, refresh rotation, logout, /api/me."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import jwt
+import pytest
+from django.test import Client
+
+from hardening.jwt.tokens import issue_token_pair
+from hardening.observability.metrics import AUTH_FAILURES
+from tests.jwt.helpers import private_pem, public_pem, rsa_key
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client: Client, path: str, body: dict[str, Any], **headers: str) -> Any:
+    return client.post(path, json.dumps(body), content_type="application/json", headers=headers)
+
+
+def me(client: Client, token: str) -> Any:
+    return client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def failures(reason: str) -> float:
+    return AUTH_FAILURES.labels(reason=reason)._value.get()
+
+
+@pytest.fixture
+def user(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user("alice", password="correct horse battery")
+
+
+def login(client: Client) -> dict[str, str]:
+    response = post(
+        client, "/api/auth/token", {"username": "alice", "password": "correct horse battery"}
+    )
+    assert response.status_code == 200, response.content
+    return dict(response.json())
+
+
+def test_login_then_me(client: Client, user: Any) -> None:
+    pair = login(client)
+    assert set(pair) == {"access", "refresh"}
+    response = me(client, pair["access"])
+    assert response.status_code == 200
+    assert response.json()["sub"] == str(user.pk)
+    assert response.json()["auth"] == "jwt"
+    claims = jwt.decode(pair["access"], options={"verify_signature": False})
+    assert claims["amr"] == ["pwd"]
+    assert abs(claims["auth_time"] - time.time()) < 10
+    assert 899 <= claims["exp"] - claims["iat"] <= 900  # iat and exp may straddle a second
+    assert claims["token_type"] == "access" and claims["jti"]
+    refresh_claims = jwt.decode(pair["refresh"], options={"verify_signature": False})
+    assert refresh_claims["exp"] - refresh_claims["iat"] == 7 * 24 * 3600
+
+
+def test_unauthenticated_me_is_401_with_bearer_challenge(client: Client) -> None:
+    response = client.get("/api/me")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.json()["error"] == "not_authenticated"
+
+
+def test_bad_credentials(client: Client, user: Any, caplog: pytest.LogCaptureFixture) -> None:
+    before = failures("credentials")
+    with caplog.at_level(logging.INFO, logger="hardening.audit"):
+        response = post(client, "/api/auth/token", {"username": "alice", "password": "wrong"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_credentials"
+    assert failures("credentials") == before + 1
+    assert [r for r in caplog.records if getattr(r, "event", None) == "auth.failed"]
+    assert "wrong" not in caplog.text
+
+
+def test_missing_fields_are_400(client: Client) -> None:
+    assert post(client, "/api/auth/token", {"username": "alice"}).status_code == 400
+    response = client.post("/api/auth/token", "{not json", content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_refresh_rotates_and_blacklists(client: Client, user: Any) -> None:
+    pair = login(client)
+    response = post(client, "/api/auth/token/refresh", {"refresh": pair["refresh"]})
+    assert response.status_code == 200
+    new = response.json()
+    assert new["refresh"] != pair["refresh"]
+    assert me(client, new["access"]).status_code == 200
+    new_claims = jwt.decode(new["access"], options={"verify_signature": False})
+    old_claims = jwt.decode(pair["access"], options={"verify_signature": False})
+    assert new_claims["auth_time"] == old_claims["auth_time"]
+    assert new_claims["amr"] == ["pwd"]
+    again = post(client, "/api/auth/token/refresh", {"refresh": pair["refresh"]})
+    assert again.status_code == 401  # replay of a rotated refresh token
+
+
+def test_logout_blacklists_refresh(client: Client, user: Any) -> None:
+    pair = login(client)
+    response = post(client, "/api/auth/logout", {"refresh": pair["refresh"]})
+    assert response.status_code == 204
+    assert post(client, "/api/auth/token/refresh", {"refresh": pair["refresh"]}).status_code == 401
+
+
+def test_logout_can_revoke_access_token(client: Client, user: Any, settings: Any) -> None:
+    settings.HARDENING_JWT_REVOKE_ACCESS_TOKENS = True
+    pair = login(client)
+    assert me(client, pair["access"]).status_code == 200
+    response = post(
+        client,
+        "/api/auth/logout",
+        {"refresh": pair["refresh"]},
+        Authorization=f"Bearer {pair['access']}",
+    )
+    assert response.status_code == 204
+    assert me(client, pair["access"]).status_code == 401
+
+
+def test_refresh_token_is_not_an_access_token(client: Client, user: Any) -> None:
+    pair = login(client)
+    before = failures("wrong_type")
+    response = me(client, pair["refresh"])
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+    assert failures("wrong_type") == before + 1
+
+
+def test_mfa_token_type_is_not_an_access_token(client: Client, user: Any, settings: Any) -> None:
+    now = int(time.time())
+    payload = {
+        "iss": "django-hardening",
+        "token_type": "mfa",
+        "user_id": str(user.pk),
+        "jti": "x",
+        "iat": now,
+        "exp": now + 300,
+    }
+    token = jwt.encode(payload, settings.HARDENING_JWT_SIGNING_KEY, algorithm="HS256")
+    assert me(client, token).status_code == 401
+
+
+def test_login_challenge_replaces_tokens(client: Client, user: Any, settings: Any) -> None:
+    settings.HARDENING_LOGIN_CHALLENGES = ["tests.jwt.test_own_tokens.challenge"]
+    response = post(
+        client, "/api/auth/token", {"username": "alice", "password": "correct horse battery"}
+    )
+    assert response.json() == {"mfa_required": True, "mfa_token": "t"}
+
+
+def challenge(request: Any, user: Any) -> dict[str, Any] | None:
+    return {"mfa_required": True, "mfa_token": "t"}
+
+
+def test_override_settings_reach_lifetimes_and_keys(
+    client: Client, user: Any, settings: Any
+) -> None:
+    settings.HARDENING_JWT_ACCESS_TOKEN_LIFETIME = 60
+    settings.HARDENING_JWT_ALGORITHM = "RS256"
+    settings.HARDENING_JWT_SIGNING_KEY = private_pem(rsa_key("own"))
+    settings.HARDENING_JWT_VERIFYING_KEY = public_pem(rsa_key("own"))
+    pair = issue_token_pair(user, amr=["pwd", "otp"], auth_time=1234)
+    header = jwt.get_unverified_header(pair["access"])
+    claims = jwt.decode(pair["access"], options={"verify_signature": False})
+    assert header["alg"] == "RS256"
+    assert 59 <= claims["exp"] - claims["iat"] <= 60
+    assert claims["amr"] == ["pwd", "otp"] and claims["auth_time"] == 1234
+    response = me(client, pair["access"])
+    assert response.status_code == 200
+
+
+def test_inactive_user_is_refused(client: Client, user: Any) -> None:
+    pair = login(client)
+    user.is_active = False
+    user.save()
+    assert me(client, pair["access"]).status_code == 401
+
+
+def test_expired_access_token(client: Client, user: Any, settings: Any) -> None:
+    settings.HARDENING_JWT_ACCESS_TOKEN_LIFETIME = 1
+    settings.HARDENING_JWT_LEEWAY = 0
+    pair = issue_token_pair(user, amr=["pwd"])
+    claims = jwt.decode(pair["access"], options={"verify_signature": False})
+    deadline = time.monotonic() + 5
+    while time.time() <= claims["exp"] + 0.05 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    response = me(client, pair["access"])
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("which", ["access", "garbage", "none"])
+def test_refresh_needs_a_refresh_token(client: Client, user: Any, which: str) -> None:
+    pair = login(client)
+    value = {"access": pair["access"], "garbage": "a.b.c", "none": None}[which]
+    response = post(client, "/api/auth/token/refresh", {"refresh": value})
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_refresh_of_deleted_user_is_refused(client: Client, user: Any) -> None:
+    pair = login(client)
+    user.delete()
+    assert post(client, "/api/auth/token/refresh", {"refresh": pair["refresh"]}).status_code == 401
