@@ -1,0 +1,141 @@
+"""TOTP devices: enrollment and the one verification function everything goes through.
+
+:func:`verify_totp` locks the user's device rows (``SELECT ... FOR UPDATE``, in primary
+key order) for the duration of the check, and spends a code with a conditional
+``UPDATE ... WHERE last_t < step``: of any number of concurrent requests carrying the
+same code, exactly one succeeds and the others see a replay.  Failures set an
+exponential back-off on each device that was tried (``factor * 2**(n-1)`` seconds after
+n consecutive failures, like django-otp); a success resets it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from hardening.conf import conf
+from hardening.mfa import clock, totp
+from hardening.mfa.models import TOTPDevice
+
+__all__ = ["Outcome", "create_device", "device_uri", "throttle_wait", "verify_totp"]
+
+MAX_BACKOFF_EXPONENT = 30  # 2**30 s is 34 years: far beyond any window that matters
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """``reason`` is one of ``ok``, ``invalid``, ``replay``, ``throttled``, ``no_device``."""
+
+    ok: bool
+    reason: str
+    device_id: int | None = None
+    retry_after: int = 0
+    step: int | None = None
+
+
+def create_device(user: Any, name: str = "default") -> tuple[TOTPDevice, str]:
+    """A new unconfirmed device; returns it and its plain secret (show it once).
+
+    An unconfirmed device of the same name is replaced, a confirmed one is kept (the
+    caller reports the conflict).
+    """
+    secret = totp.new_secret()
+    TOTPDevice.objects.filter(user=user, name=name, confirmed=False).delete()
+    device = TOTPDevice(
+        user=user,
+        name=name,
+        digits=conf.HARDENING_MFA_TOTP_DIGITS,
+        period=conf.HARDENING_MFA_TOTP_PERIOD,
+    )
+    device.secret = secret
+    device.save()
+    return device, secret
+
+
+def device_uri(device: TOTPDevice, secret: str) -> str:
+    user = device.user
+    account = str(getattr(user, user.USERNAME_FIELD, "") or user.pk)
+    return totp.provisioning_uri(
+        secret,
+        account=account,
+        issuer=conf.HARDENING_MFA_ISSUER,
+        digits=device.digits,
+        period=device.period,
+    )
+
+
+def _backoff(failures: int) -> float:
+    factor = conf.HARDENING_MFA_THROTTLE_FACTOR
+    if factor <= 0:
+        return 0.0
+    return float(factor * 2 ** min(failures - 1, MAX_BACKOFF_EXPONENT))
+
+
+def throttle_wait(devices: Iterable[TOTPDevice], now: float | None = None) -> int:
+    """Seconds until at least one of ``devices`` accepts a code again (0: now)."""
+    now = clock.now() if now is None else now
+    waits = [(d.throttled_until or 0.0) - now for d in devices]
+    if not waits:
+        return 0
+    wait = min(waits)
+    return math.ceil(wait) if wait > 0 else 0
+
+
+def verify_totp(devices: QuerySet[TOTPDevice], code: str, *, confirm: bool = False) -> Outcome:
+    """Check ``code`` against ``devices`` (usually one user's confirmed devices).
+
+    With ``confirm=True`` a matching device is also marked confirmed (enrollment).
+    """
+    now = clock.now()
+    tolerance = max(0, conf.HARDENING_MFA_TOTP_TOLERANCE)
+    with transaction.atomic():
+        locked = list(devices.select_for_update().order_by("pk"))
+        if not locked:
+            return Outcome(False, "no_device")
+        available = [d for d in locked if not d.throttled_until or d.throttled_until <= now]
+        if not available:
+            return Outcome(False, "throttled", retry_after=max(1, throttle_wait(locked, now)))
+        replayed: TOTPDevice | None = None
+        for device in available:
+            steps = totp.matching_steps(
+                device.secret,
+                code,
+                now=now,
+                period=device.period,
+                digits=device.digits,
+                tolerance=tolerance,
+            )
+            fresh = [step for step in steps if step > device.last_t]
+            if fresh:
+                step = min(fresh)
+                changes: dict[str, Any] = {
+                    "last_t": step,
+                    "failure_count": 0,
+                    "throttled_until": None,
+                    "last_used_at": timezone.now(),
+                }
+                if confirm:
+                    changes["confirmed"] = True
+                # The WHERE clause makes spending a step atomic even without the row lock
+                # (SQLite ignores FOR UPDATE).
+                spent = TOTPDevice.objects.filter(pk=device.pk, last_t__lt=step).update(**changes)
+                if spent == 1:
+                    return Outcome(True, "ok", device.pk, step=step)
+                replayed = device
+            elif steps:
+                replayed = device
+        if replayed is not None:
+            return Outcome(False, "replay", replayed.pk)
+        for device in available:
+            until = now + _backoff(device.failure_count + 1)
+            TOTPDevice.objects.filter(pk=device.pk).update(
+                failure_count=F("failure_count") + 1, throttled_until=until
+            )
+        retry = max(0, min(_backoff(d.failure_count + 1) for d in available))
+        return Outcome(False, "invalid", retry_after=math.ceil(retry))

@@ -1,0 +1,178 @@
+"""The MFA step of the JWT login.
+
+``POST /api/auth/token`` (hardening.jwt) calls :func:`mfa_challenge` after checking the
+password.  For a user with a confirmed TOTP device it answers
+``{"mfa_required": true, "mfa_token": ..., "expires_in": 300}`` instead of tokens.
+``POST /api/auth/mfa`` (:func:`mfa_login`) exchanges the ``mfa_token`` plus a TOTP or
+recovery code for the token pair, with ``amr`` ``["pwd", "otp"]`` (TOTP) or
+``["pwd", "mfa"]`` (recovery code) and ``auth_time``.
+
+The ``mfa_token`` is 256 random bits, opaque (not a JWT, so no authentication class can
+ever accept it), stored only as a SHA-256 hash, valid for ``HARDENING_MFA_TOKEN_TTL``
+seconds (<= 300), for ``HARDENING_MFA_TOKEN_MAX_ATTEMPTS`` attempts, and once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from hardening import crypto
+from hardening.conf import conf
+from hardening.errors import error_response
+from hardening.mfa import clock, events, recovery, throttle
+from hardening.mfa.devices import throttle_wait, verify_totp
+from hardening.mfa.models import MFAChallenge, TOTPDevice
+from hardening.observability.audit import audit
+
+__all__ = ["mfa_challenge", "mfa_login", "verify_code"]
+
+MAX_TTL = 300
+MAX_ACTIVE_CHALLENGES = 5
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _ttl() -> int:
+    return max(1, min(conf.HARDENING_MFA_TOKEN_TTL, MAX_TTL))
+
+
+def mfa_challenge(request: HttpRequest, user: Any) -> dict[str, Any] | None:
+    """``{"mfa_required": True, "mfa_token": ...}`` when ``user`` has a confirmed device."""
+    if not conf.HARDENING_MFA_ENABLED:
+        return None
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return None
+    now = clock.now()
+    MFAChallenge.objects.filter(expires_at__lte=now).delete()  # housekeeping: all users
+    stale = MFAChallenge.objects.filter(user=user).order_by("-created_at")[
+        MAX_ACTIVE_CHALLENGES - 1 :
+    ]
+    MFAChallenge.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
+    token = secrets.token_urlsafe(32)
+    MFAChallenge.objects.create(
+        token_hash=_hash(token), user=user, created_at=now, expires_at=now + _ttl()
+    )
+    return {"mfa_required": True, "mfa_token": token, "expires_in": _ttl()}
+
+
+def verify_code(request: HttpRequest, user: Any, code: str) -> tuple[str, str, int]:
+    """Check a TOTP or recovery code for ``user`` with every limit applied.
+
+    Returns ``(reason, method, retry_after)``: reason ``ok`` (method ``otp`` or ``mfa``),
+    ``invalid``, ``replay`` or ``throttled``.  Emits the audit events and metrics.
+    """
+    ip = throttle.client_ip(request)
+    wait = throttle.blocked_for(user.pk, ip)
+    if wait:
+        events.failure("throttled", request, user_id=str(user.pk), scope="user_or_ip")
+        return "throttled", "", wait
+    if recovery.looks_like_recovery_code(code):
+        if recovery.use(user, code):
+            throttle.reset_user(user.pk)
+            left = recovery.remaining(user)
+            audit("mfa.recovery_code_used", request=request, user_id=str(user.pk), remaining=left)
+            return "ok", "mfa", 0
+        throttle.record_failure(user.pk, ip)
+        events.failure("invalid_recovery_code", request, user_id=str(user.pk))
+        return "invalid", "", 0
+    outcome = verify_totp(TOTPDevice.objects.filter(user=user, confirmed=True), code)
+    if outcome.ok:
+        throttle.reset_user(user.pk)
+        audit("mfa.verified", request=request, user_id=str(user.pk), device_id=outcome.device_id)
+        return "ok", "otp", 0
+    fields = {"user_id": str(user.pk), "device_id": outcome.device_id}
+    if outcome.reason == "throttled":
+        events.failure("throttled", request, scope="device", **fields)
+        return "throttled", "", outcome.retry_after
+    throttle.record_failure(user.pk, ip)
+    events.failure(outcome.reason, request, **fields)
+    return outcome.reason, "", 0
+
+
+def _bad_request(detail: str) -> HttpResponse:
+    events.failure("bad_request", None)
+    return error_response(400, "invalid_request", detail)
+
+
+def _invalid_token() -> HttpResponse:
+    events.failure("invalid_mfa_token", None)
+    return error_response(401, "invalid_mfa_token", "The MFA token is invalid or expired.")
+
+
+def _throttled(retry_after: int) -> HttpResponse:
+    retry = str(max(1, retry_after))
+    detail = "Too many MFA attempts; try again later."
+    return error_response(429, "mfa_throttled", detail, headers={"Retry-After": retry})
+
+
+def _parse(request: HttpRequest) -> tuple[str, str] | None:
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    token, code = data.get("mfa_token"), data.get("code")
+    if not isinstance(token, str) or not isinstance(code, str):
+        return None
+    if not (0 < len(token) <= 128 and 0 < len(code) <= 64):
+        return None
+    return token, code.strip()
+
+
+@csrf_exempt  # no cookie is involved: the mfa_token in the body is the credential
+@never_cache
+@require_POST
+def mfa_login(request: HttpRequest) -> HttpResponse:
+    """``POST /api/auth/mfa`` ``{"mfa_token", "code"}`` -> ``{"access", "refresh"}``."""
+    parsed = _parse(request)
+    if parsed is None:
+        return _bad_request('Send JSON {"mfa_token": "...", "code": "..."}.')
+    token, code = parsed
+    now = clock.now()
+    challenge = MFAChallenge.objects.filter(token_hash=_hash(token)).first()
+    max_attempts = conf.HARDENING_MFA_TOKEN_MAX_ATTEMPTS
+    if challenge is None or challenge.used or challenge.expires_at <= now:
+        return _invalid_token()
+    user = get_user_model().objects.filter(pk=challenge.user_id, is_active=True).first()
+    if user is None:
+        return _invalid_token()
+    if not recovery.looks_like_recovery_code(code):
+        wait = throttle_wait(TOTPDevice.objects.filter(user=user, confirmed=True), now)
+        if wait:  # refused before spending an attempt of the mfa_token
+            events.failure("throttled", request, user_id=str(user.pk), scope="device")
+            return _throttled(wait)
+    claimed = MFAChallenge.objects.filter(
+        pk=challenge.pk, used=False, attempts__lt=max_attempts, expires_at__gt=now
+    ).update(attempts=F("attempts") + 1)
+    if claimed != 1:
+        return _invalid_token()
+    try:
+        reason, method, retry_after = verify_code(request, user, code)
+    except crypto.DecryptionError:
+        return error_response(503, "mfa_unavailable", "MFA cannot be verified right now.")
+    if reason == "throttled":
+        return _throttled(retry_after)
+    if reason != "ok":
+        left = max(0, max_attempts - challenge.attempts - 1)
+        return error_response(401, "invalid_code", "The code is not valid.", attempts_left=left)
+    if MFAChallenge.objects.filter(pk=challenge.pk, used=False).update(used=True) != 1:
+        return _invalid_token()  # a concurrent request completed this login first
+    from hardening.jwt.tokens import issue_token_pair
+
+    pair = issue_token_pair(user, amr=["pwd", method], auth_time=int(now))
+    response = JsonResponse(pair)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,145 @@
+"""``/account/mfa/``: the HTML enrollment and verification page for session users.
+
+No script and no inline style: the QR code is an inline ``<svg>`` element made by segno,
+so the page works under ``Content-Security-Policy: default-src 'self'``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from hardening import crypto
+from hardening.errors import error_response
+from hardening.mfa import devices, events, recovery, throttle, totp
+from hardening.mfa.login import verify_code
+from hardening.mfa.models import RecoveryCode, TOTPDevice
+from hardening.mfa.policy import is_mfa_verified, mark_session_verified
+from hardening.observability.audit import audit
+
+__all__ = ["mfa_page"]
+
+REFUSED = {
+    "throttled": "Too many attempts. Wait a moment and try again.",
+    "replay": "That code was already used. Wait for the next one.",
+}
+
+
+def _safe_next(request: HttpRequest, value: str) -> str:
+    allowed = url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return value if value and allowed else ""
+
+
+def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    rows = list(TOTPDevice.objects.filter(user=user).order_by("pk"))
+    pending = next((d for d in rows if not d.confirmed), None)
+    context: dict[str, Any] = {
+        "devices": rows,
+        "has_mfa": any(d.confirmed for d in rows),
+        "verified": is_mfa_verified(request),
+        "pending": pending,
+        "recovery_remaining": recovery.remaining(user),
+        "next": _safe_next(request, request.POST.get("next") or request.GET.get("next", "")),
+    }
+    if pending is not None:
+        secret = pending.secret
+        context["secret"] = secret
+        context["qr_svg"] = totp.qr_svg(devices.device_uri(pending, secret))
+    context.update(extra)
+    return context
+
+
+def _page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
+    response = render(request, "hardening/mfa.html", _context(request, **extra), status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _refused(request: HttpRequest, reason: str, retry_after: int) -> HttpResponse:
+    status = 429 if reason == "throttled" else 403
+    response = _page(request, status, error=REFUSED.get(reason, "That code is not valid."))
+    if status == 429:
+        response["Retry-After"] = str(max(1, retry_after))
+    return response
+
+
+def _confirm(request: HttpRequest, code: str) -> HttpResponse:
+    user = request.user
+    ip = throttle.client_ip(request)
+    wait = throttle.blocked_for(user.pk, ip)
+    if wait:
+        events.failure("throttled", request, scope="user_or_ip")
+        return _refused(request, "throttled", wait)
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False)
+    outcome = devices.verify_totp(pending, code, confirm=True)
+    if not outcome.ok:
+        if outcome.reason != "throttled":
+            throttle.record_failure(user.pk, ip)
+        events.failure(outcome.reason, request, device_id=outcome.device_id)
+        return _refused(request, outcome.reason, outcome.retry_after)
+    codes = recovery.generate(user) if recovery.remaining(user) == 0 else []
+    audit("mfa.enrolled", request=request, device_id=outcome.device_id)
+    mark_session_verified(request, "otp")
+    return _page(request, message="Two-factor authentication is on.", recovery_codes=codes)
+
+
+def _post(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    action = request.POST.get("action", "")
+    code = request.POST.get("code", "").strip()[:64]
+    has_mfa = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    if action in ("enroll", "add"):
+        if has_mfa and not is_mfa_verified(request):
+            return _page(request, 403, error="Verify with your current device first.")
+        name = (request.POST.get("name", "") or "default").strip()[:64] or "default"
+        if TOTPDevice.objects.filter(user=user, name=name, confirmed=True).exists():
+            return _page(request, 409, error="An authenticator with that name exists.")
+        devices.create_device(user, name)
+        return _page(request)
+    if not code:
+        return _page(request, 400, error="Enter a code.")
+    if action == "confirm":
+        return _confirm(request, code)
+    if action not in ("verify", "regenerate", "disable") or not has_mfa:
+        return _page(request, 400, error="Unknown action.")
+    if action == "regenerate" and recovery.looks_like_recovery_code(code):
+        return _page(request, 400, error="Use a code from your authenticator app.")
+    reason, method, retry = verify_code(request, user, code)
+    if reason != "ok":
+        return _refused(request, reason, retry)
+    if action == "verify":
+        mark_session_verified(request, method)
+        target = _safe_next(request, request.POST.get("next", ""))
+        return HttpResponseRedirect(target) if target else _page(request, message="Verified.")
+    if action == "regenerate":
+        codes = recovery.generate(user)
+        audit("mfa.recovery_codes_regenerated", request=request)
+        return _page(request, message="New recovery codes.", recovery_codes=codes)
+    with transaction.atomic():
+        removed, _ = TOTPDevice.objects.filter(user=user).delete()
+        RecoveryCode.objects.filter(user=user).delete()
+    request.session.pop("_hardening_mfa", None)
+    audit("mfa.disabled", request=request, devices=removed)
+    return _page(request, message="Two-factor authentication is off.")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mfa_page(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), str(settings.LOGIN_URL))
+    try:
+        return _post(request) if request.method == "POST" else _page(request)
+    except crypto.DecryptionError:
+        return error_response(503, "mfa_unavailable", "MFA is unavailable right now.")

@@ -1,0 +1,123 @@
+"""RequireMFA, RequireRecentAuth, MFAPolicy and the decorators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.signed_cookies import SessionStore
+from django.http import HttpResponse
+from django.test import RequestFactory, override_settings
+
+from hardening.mfa.decorators import mfa_required, recent_auth_required
+from hardening.mfa.permissions import MFAPolicy, RequireMFA, RequireRecentAuth
+from hardening.mfa.policy import SESSION_KEY, auth_time, is_mfa_verified
+from tests.mfa.conftest import Clock
+
+pytestmark = pytest.mark.django_db
+
+
+class Staff:
+    pk = 7
+    is_authenticated = True
+    is_staff = True
+    is_superuser = False
+
+
+def request(claims: dict[str, Any] | None = None, session: dict[str, Any] | None = None) -> Any:
+    req = RequestFactory().get("/")
+    req.user = Staff()  # type: ignore[assignment]
+    req.session = SessionStore()
+    for key, value in (session or {}).items():
+        req.session[key] = value
+    if claims is not None:
+        req.auth_claims = claims  # type: ignore[attr-defined]
+    return req
+
+
+def test_claims_decide_for_token_requests(fake_clock: Clock) -> None:
+    now = int(fake_clock.t)
+    assert is_mfa_verified(request({"amr": ["pwd", "otp"], "auth_time": now}))
+    assert is_mfa_verified(request({"amr": ["pwd", "mfa"], "auth_time": now}))
+    assert not is_mfa_verified(request({"amr": ["pwd"], "auth_time": now}))
+    assert not is_mfa_verified(request({"amr": "otp"}))  # must be a list
+    assert not is_mfa_verified(request({}))
+    # A verified session does not upgrade a token without MFA.
+    session = {SESSION_KEY: {"user": "7", "at": now}}
+    assert not is_mfa_verified(request({"amr": ["pwd"]}, session))
+    assert auth_time(request({"amr": ["pwd"], "auth_time": now})) is None
+
+
+def test_session_flag_is_bound_to_the_user(fake_clock: Clock) -> None:
+    now = int(fake_clock.t)
+    assert is_mfa_verified(request(session={SESSION_KEY: {"user": "7", "at": now}}))
+    assert not is_mfa_verified(request(session={SESSION_KEY: {"user": "8", "at": now}}))
+    assert not is_mfa_verified(request(session={SESSION_KEY: "yes"}))
+
+
+def test_require_recent_auth(fake_clock: Clock) -> None:
+    perm = RequireRecentAuth(300)()
+    at = int(fake_clock.t)
+    req = request({"amr": ["pwd", "otp"], "auth_time": at})
+    assert perm.has_permission(req, None)
+    fake_clock.advance(301)
+    assert not perm.has_permission(req, None)
+    assert not perm.has_permission(request({"amr": ["pwd"], "auth_time": at + 300}), None)
+    assert RequireMFA().has_permission(req, None)
+    assert not RequireMFA().has_permission(request({"amr": ["pwd"]}), None)
+
+
+def test_mfa_policy_permission() -> None:
+    plain = request({"amr": ["pwd"]})
+    view = type("V", (), {})()
+    exempt = type("E", (), {"mfa_exempt": True})()
+    with override_settings(HARDENING_MFA_REQUIRED="off"):
+        assert MFAPolicy().has_permission(plain, view)
+    with override_settings(HARDENING_MFA_REQUIRED="staff"):
+        assert not MFAPolicy().has_permission(plain, view)
+        assert MFAPolicy().has_permission(plain, exempt)
+        assert MFAPolicy().has_permission(request({"amr": ["pwd", "otp"]}), view)
+
+
+def test_decorators(fake_clock: Clock) -> None:
+    @mfa_required
+    def view(req: Any) -> HttpResponse:
+        return HttpResponse("ok")
+
+    @recent_auth_required(60)
+    def sensitive(req: Any) -> HttpResponse:
+        return HttpResponse("ok")
+
+    at = int(fake_clock.t)
+    assert view(request({"amr": ["pwd", "otp"], "auth_time": at})).status_code == 200
+    assert view(request({"amr": ["pwd"]})).status_code == 403
+    assert sensitive(request({"amr": ["pwd", "otp"], "auth_time": at})).status_code == 200
+    fake_clock.advance(61)
+    refused = sensitive(request({"amr": ["pwd", "otp"], "auth_time": at}))
+    assert refused.status_code == 403 and b"mfa_step_up_required" in refused.content
+    anonymous = RequestFactory().get("/")
+    anonymous.user = AnonymousUser()
+    assert view(anonymous).status_code == 401
+
+
+@override_settings(HARDENING_MFA_REQUIRED="staff")
+async def test_policy_middleware_async_and_sync(fake_clock: Clock) -> None:
+    from asgiref.sync import iscoroutinefunction
+
+    from hardening.mfa.middleware import MFAPolicyMiddleware
+
+    async def async_view(req: Any) -> HttpResponse:
+        return HttpResponse("ok")
+
+    middleware = MFAPolicyMiddleware(async_view)
+    assert iscoroutinefunction(middleware)
+    refused = await middleware(request({"amr": ["pwd"]}))
+    assert refused.status_code == 403
+    allowed = await middleware(request({"amr": ["pwd", "otp"], "auth_time": int(fake_clock.t)}))
+    assert allowed.status_code == 200
+    sync = MFAPolicyMiddleware(lambda req: HttpResponse("ok"))
+    assert sync(request({"amr": ["pwd"]})).status_code == 403
+    exempt = request({"amr": ["pwd"]})
+    exempt.path = "/api/mfa/totp"
+    assert sync(exempt).status_code == 200
