@@ -1,0 +1,62 @@
+"""Listing and lifting bans (used by ``manage.py lift_ban`` and the admin view)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from hardening.observability.audit import audit
+from hardening.ratelimit.ip import masked_ip
+from hardening.ratelimit.limiter import Limiter, ban_key, redis_client
+
+__all__ = ["active_bans", "identity_for", "lift_ban"]
+
+
+def identity_for(*, ip: str | None = None, user: str | None = None) -> str:
+    """``ip:<masked network>`` or ``u:<pk>``; ValueError for a bad IP."""
+    if ip:
+        import ipaddress
+
+        ipaddress.ip_address(ip)  # ValueError for garbage
+        return "ip:" + masked_ip(ip)
+    if user:
+        return f"u:{user}"
+    raise ValueError("give an IP address or a user id")
+
+
+def lift_ban(
+    identity: str, *, forget: bool = False, request: HttpRequest | None = None, by: str = ""
+) -> bool:
+    """Delete the ban of ``identity`` (and its violation count; with ``forget`` also its
+    escalation level).  True when a ban was active."""
+    cache = Limiter().cache
+    active = cache.get(ban_key(identity)) is not None
+    keys = [ban_key(identity), f"hrl:vio:{identity}"]
+    if forget:
+        keys.append(f"hrl:lvl:{identity}")
+    cache.delete_many(keys)
+    audit(
+        "ratelimit.unbanned",
+        request=request,
+        identity=identity.split(":", 1)[0],
+        was_active=active,
+        by=by,
+    )
+    return active
+
+
+def active_bans(limit: int = 200) -> list[tuple[str, int]] | None:
+    """``[(identity, seconds left)]`` on Redis (SCAN, bounded); None on other caches."""
+    cache = Limiter().cache
+    client = redis_client(cache)
+    if client is None:
+        return None
+    prefix = cache.make_key(ban_key(""))
+    found: list[tuple[str, int]] = []
+    for raw in client.scan_iter(match=prefix.replace("[", "\\[") + "*", count=500):
+        key = raw.decode() if isinstance(raw, bytes) else str(raw)
+        ttl = int(client.ttl(key))
+        if ttl > 0:
+            found.append((key[len(prefix) :], ttl))
+        if len(found) >= limit:
+            break
+    return sorted(found)

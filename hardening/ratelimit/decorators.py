@@ -1,0 +1,73 @@
+"""Per-view overrides, read by the middleware from the resolved view::
+
+    @ratelimit("5/m", "50/d", key="user_or_ip", name="export")
+    @api_view(["POST"])
+    def export(request): ...
+
+    @ratelimit(exempt=True)
+    def webhook(request): ...
+
+Put ``@ratelimit`` outermost (above ``@api_view`` / ``@csrf_exempt``) so the attribute
+lands on the function the URLconf points at.  A view policy is added to the site-wide
+policies that match the path; like route policies it fails closed unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
+from django.http import HttpRequest
+from django.urls import Resolver404, resolve
+
+from hardening.ratelimit.policy import Policy, parse_policy
+
+__all__ = ["EXEMPT", "ratelimit", "view_policies"]
+
+ATTRIBUTE: Final = "hardening_ratelimit"
+EXEMPT: Final = "exempt"
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def ratelimit(
+    *rates: str | tuple[int, int],
+    key: str = "user_or_ip",
+    name: str | None = None,
+    methods: tuple[str, ...] = (),
+    fail_open: bool = False,
+    ban: bool = True,
+    exempt: bool = False,
+) -> Callable[[V], V]:
+    def decorator(view: V) -> V:
+        if exempt:
+            setattr(view, ATTRIBUTE, EXEMPT)
+            return view
+        label = name or "view." + re.sub(r"[^A-Za-z0-9_]", "", view.__name__)[:30]
+        policy = parse_policy(
+            {
+                "name": label,
+                "key": key,
+                "rates": list(rates),
+                "methods": methods,
+                "fail_open": fail_open,
+                "ban": ban,
+            },
+            route=True,
+        )
+        existing = getattr(view, ATTRIBUTE, ())
+        setattr(view, ATTRIBUTE, (*(existing if existing != EXEMPT else ()), policy))
+        return view
+
+    return decorator
+
+
+def view_policies(request: HttpRequest) -> tuple[Policy, ...] | str:
+    """The resolved view's policies, ``EXEMPT``, or ``()`` (no view, or not decorated)."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return ()
+    value = getattr(match.func, ATTRIBUTE, ())
+    return value if isinstance(value, (tuple, str)) else ()

@@ -1,0 +1,168 @@
+"""``RateLimitMiddleware``: every policy, site-wide, in one cache round trip.
+
+Place it after AuthenticationMiddleware and the JWT middleware (it reads ``request.user``)
+and before the views.  It sets ``request.client_ip`` for the code that runs after it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+
+from hardening.conf import conf
+from hardening.errors import error_response
+from hardening.middleware import GetResponse, HardeningMiddleware
+from hardening.observability.audit import audit
+from hardening.observability.metrics import BANS, RATELIMIT_BLOCKS, RATELIMIT_CACHE_ERRORS
+from hardening.ratelimit.config import get_config
+from hardening.ratelimit.decorators import EXEMPT, view_policies
+from hardening.ratelimit.headers import ratelimit_headers
+from hardening.ratelimit.ip import client_ip, masked_ip
+from hardening.ratelimit.limiter import Check, Clock, Decision, Limiter
+from hardening.ratelimit.policy import Policy
+
+__all__ = ["FAIL_CLOSED_RETRY_AFTER", "RateLimitMiddleware"]
+
+logger = logging.getLogger("hardening.ratelimit")
+
+#: Retry-After (seconds) of the 503 a fail-closed policy returns when the cache is down.
+FAIL_CLOSED_RETRY_AFTER = 5
+
+Outcome = tuple[HttpResponseBase | None, dict[str, str]]
+
+
+def _checks(request: HttpRequest, policies: list[Policy]) -> tuple[list[Check], list[str]]:
+    user = getattr(request, "user", None)
+    user_id = str(user.pk) if user is not None and user.is_authenticated else None
+    ip = "ip:" + (masked_ip(getattr(request, "client_ip", "")) or "unknown")
+    uid = f"u:{user_id}" if user_id else None
+    checks: list[Check] = []
+    for policy in policies:
+        if policy.key == "global":
+            bucket: str | None = "*"
+        elif policy.key == "user":
+            bucket = uid
+        elif policy.key == "anon":
+            bucket = None if uid else ip
+        elif policy.key == "ip":
+            bucket = ip
+        else:  # user_or_ip
+            bucket = uid or ip
+        if bucket is None:
+            continue
+        identity = None if bucket == "*" else bucket
+        checks.extend(Check(policy, rate, bucket, identity) for rate in policy.rates)
+    identities = [uid, ip] if uid else [ip]
+    return checks, identities
+
+
+class RateLimitMiddleware(HardeningMiddleware):
+    def __init__(self, get_response: GetResponse, *, clock: Clock | None = None) -> None:
+        super().__init__(get_response)
+        self.limiter = Limiter(clock)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        refused, headers = self.check(request)
+        if refused is not None:
+            return refused
+        response = self.get_response(request)
+        assert isinstance(response, HttpResponseBase)  # type narrow
+        return _with_headers(response, headers)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        refused, headers = await sync_to_async(self.check)(request)
+        if refused is not None:
+            return refused
+        response = self.get_response(request)
+        assert not isinstance(response, HttpResponseBase)  # type narrow
+        return _with_headers(await response, headers)
+
+    def check(self, request: HttpRequest) -> Outcome:
+        """The refusal (or None) and the RateLimit headers for the response."""
+        request.client_ip = client_ip(request)  # type: ignore[attr-defined]
+        if not conf.HARDENING_RATELIMIT_ENABLED:
+            return None, {}
+        cfg = get_config()
+        path = request.path_info
+        if cfg.exempt(path):
+            return None, {}
+        extra = view_policies(request)
+        if extra == EXEMPT:
+            return None, {}
+        method = request.method or "GET"
+        policies = [p for p in cfg.policies if p.matches(path, method)]
+        policies += [p for p in extra if isinstance(p, Policy) and p.matches(path, method)]
+        checks, identities = _checks(request, policies)
+        if not checks:
+            return None, {}
+        try:
+            decision = self.limiter.decide(checks, identities, cfg)
+        except Exception as exc:  # noqa: BLE001 - any cache failure: apply fail open/closed
+            return self._cache_error(request, {c.policy for c in checks}, exc), {}
+        headers = ratelimit_headers(decision.windows) if cfg.headers else {}
+        if decision.allowed:
+            return None, headers
+        return self._refuse(request, decision, headers), {}
+
+    def _refuse(
+        self, request: HttpRequest, decision: Decision, headers: dict[str, str]
+    ) -> HttpResponse:
+        policy = decision.policy or "ban"
+        RATELIMIT_BLOCKS.labels(policy=policy).inc()
+        audit(
+            "ratelimit.limited",
+            request=request,
+            policy=policy,
+            banned=decision.banned is not None,
+            retry_after=decision.retry_after,
+        )
+        if decision.new_ban is not None:
+            identity, seconds = decision.new_ban
+            BANS.labels(policy=policy).inc()
+            audit(
+                "ratelimit.banned",
+                request=request,
+                policy=policy,
+                identity=identity.split(":", 1)[0],
+                seconds=seconds,
+            )
+        headers = {**headers, "Retry-After": str(decision.retry_after)}
+        if decision.banned is not None or decision.new_ban is not None:
+            detail = "Too many requests: you are temporarily blocked."
+            return error_response(429, "banned", detail, headers=headers)
+        detail = "Too many requests; retry after the Retry-After delay."
+        return error_response(429, "rate_limited", detail, headers=headers)
+
+    def _cache_error(
+        self, request: HttpRequest, policies: set[Policy], exc: Exception
+    ) -> HttpResponse | None:
+        closed = sorted(p.name for p in policies if not p.fail_open)
+        for policy in policies:
+            outcome = "open" if policy.fail_open else "closed"
+            RATELIMIT_CACHE_ERRORS.labels(policy=policy.name, outcome=outcome).inc()
+        audit(
+            "ratelimit.cache_error",
+            request=request,
+            error=type(exc).__name__,
+            outcome="closed" if closed else "open",
+            policies=sorted(p.name for p in policies),
+        )
+        if not closed:
+            return None
+        return error_response(
+            503,
+            "rate_limit_unavailable",
+            "The service is temporarily unavailable; try again shortly.",
+            headers={"Retry-After": str(FAIL_CLOSED_RETRY_AFTER)},
+        )
+
+
+def _with_headers(response: HttpResponseBase, headers: dict[str, str]) -> HttpResponseBase:
+    for name, value in headers.items():
+        response.headers.setdefault(name, value)
+    return response

@@ -1,0 +1,125 @@
+"""One Lua script that decides a request against every policy in one Redis round trip.
+
+Algorithm: a sliding-window counter (as in ``limits``' ``acquire_sliding_window.lua``)
+whose window is anchored at the key's first hit rather than at the epoch.  The estimate
+for the last ``w`` seconds is ``previous * (1 - elapsed / w) + current``, so there is no
+2x burst at a window edge, and the first window of a key is exact.  The request is
+admitted only if every window admits it; then (and only then) every window counts it, so
+a request refused by one policy never uses up another policy's quota.  Refusals count
+as violations of the identity (user or IP); at the threshold the identity is banned for
+the next tier.  Bans are checked first, one ``PTTL`` each.
+
+KEYS: ban_1..ban_nb, violations_1..nb, level_1..nb, window_1..nw
+ARGV: now_ms ('' = Redis TIME), nb, nw, threshold, ban_window_s, memory_s, ntiers,
+      tier_s..., then per window: limit, window_ms, identity index (0 = no bans)
+Reply: {status, identity index, ban_ms, then per window: ok, wait_ms, remaining, reset_ms}
+status: 0 admitted, 1 limited, 2 limited and newly banned, 3 already banned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+__all__ = ["SCRIPT", "SHA"]
+
+SCRIPT = """
+local now = tonumber(ARGV[1])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local nb = tonumber(ARGV[2])
+local nw = tonumber(ARGV[3])
+local threshold = tonumber(ARGV[4])
+local ban_window = tonumber(ARGV[5])
+local memory = tonumber(ARGV[6])
+local ntiers = tonumber(ARGV[7])
+local base = 7 + ntiers
+for i = 1, nb do
+  local ttl = redis.call('PTTL', KEYS[i])
+  if ttl > 0 then return {3, i, ttl} end
+  if ttl == -1 then return {3, i, 3600000} end
+end
+local out = {0, 0, 0}
+local states = {}
+local denied = false
+for j = 1, nw do
+  local a = base + (j - 1) * 3
+  local limit = tonumber(ARGV[a + 1])
+  local w = tonumber(ARGV[a + 2])
+  local s = redis.call('HMGET', KEYS[3 * nb + j], 's', 'p', 'c')
+  local start = tonumber(s[1])
+  local prev = tonumber(s[2]) or 0
+  local cur = tonumber(s[3]) or 0
+  if not start then
+    start = now; prev = 0; cur = 0
+  elseif now >= start + w then
+    local n = math.floor((now - start) / w)
+    if n == 1 then prev = cur else prev = 0 end
+    cur = 0
+    start = start + n * w
+  end
+  local elapsed = now - start
+  if elapsed < 0 then elapsed = 0 end
+  local est = prev * (1 - elapsed / w) + cur
+  local ok = 1
+  local wait = 0
+  if est + 1 > limit then
+    ok = 0
+    denied = true
+    local t
+    if limit < 1 then
+      t = now + w
+    elseif cur + 1 <= limit then
+      t = start + w * (1 - (limit - 1 - cur) / prev)
+    else
+      t = start + w + w * (1 - (limit - 1) / cur)
+    end
+    wait = math.max(1, math.ceil(t - now))
+  end
+  local remaining = math.floor(limit - est - ok)
+  if remaining < 0 then remaining = 0 end
+  states[j] = {start, prev, cur}
+  local k = #out
+  out[k + 1] = ok; out[k + 2] = wait; out[k + 3] = remaining
+  out[k + 4] = math.max(0, math.ceil(start + w - now))
+end
+if not denied then
+  for j = 1, nw do
+    local a = base + (j - 1) * 3
+    local w = tonumber(ARGV[a + 2])
+    local st = states[j]
+    redis.call('HSET', KEYS[3 * nb + j], 's', st[1], 'p', st[2], 'c', st[3] + 1)
+    redis.call('PEXPIRE', KEYS[3 * nb + j], 2 * w + 1000)
+  end
+  return out
+end
+out[1] = 1
+for j = 1, nw do
+  local k = 3 + (j - 1) * 4
+  if out[k + 1] == 1 then out[k + 3] = out[k + 3] + 1 end
+end
+if threshold < 1 or ntiers < 1 then return out end
+local violated = {}
+for j = 1, nw do
+  local i = tonumber(ARGV[base + (j - 1) * 3 + 3])
+  if i > 0 and out[3 + (j - 1) * 4 + 1] == 0 then violated[i] = true end
+end
+for i = 1, nb do
+  if violated[i] then
+    local v = redis.call('INCR', KEYS[nb + i])
+    if v == 1 then redis.call('EXPIRE', KEYS[nb + i], ban_window) end
+    if v >= threshold and out[1] ~= 2 then
+      local level = redis.call('INCR', KEYS[2 * nb + i])
+      redis.call('EXPIRE', KEYS[2 * nb + i], memory)
+      local tier = tonumber(ARGV[7 + math.min(level, ntiers)])
+      redis.call('SET', KEYS[i], level, 'EX', tier)
+      redis.call('DEL', KEYS[nb + i])
+      out[1] = 2; out[2] = i; out[3] = tier * 1000
+    end
+  end
+end
+return out
+"""
+
+SHA = hashlib.sha1(SCRIPT.encode(), usedforsecurity=False).hexdigest()

@@ -1,0 +1,47 @@
+"""A small staff-only admin page to see and lift bans (``admin/ratelimit/bans/``)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template import engines
+
+from hardening.ratelimit.bans import active_bans, lift_ban
+
+__all__ = ["bans_view"]
+
+PAGE = """{% extends "admin/base_site.html" %}
+{% block content %}
+<form method="post">{% csrf_token %}
+<p><input name="identity" placeholder="ip:203.0.113.7 or u:42" maxlength="100">
+<button>Lift ban</button></p>
+{% if listing %}<table><tr><th>Identity</th><th>Left</th><th></th></tr>
+{% for identity, ttl in bans %}<tr><td>{{ identity }}</td><td>{{ ttl }}s</td>
+<td><button name="identity" value="{{ identity }}">Lift</button></td></tr>
+{% empty %}<tr><td colspan="3">No active bans.</td></tr>{% endfor %}</table>
+{% else %}<p>Listing needs a Redis rate-limit cache; lifting works everywhere.</p>{% endif %}
+</form>
+{% endblock %}"""
+
+
+@staff_member_required
+def bans_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if not request.user.has_perm("auth.change_user"):
+            return HttpResponse(status=403)
+        identity = request.POST.get("identity", "").strip()
+        if identity.startswith(("ip:", "u:")) and len(identity) <= 100:
+            active = lift_ban(identity, request=request, by="admin")
+            messages.info(request, f"{identity}: {'lifted' if active else 'no active ban'}")
+        else:
+            messages.error(request, "Give an identity like ip:203.0.113.7 or u:42.")
+        return HttpResponseRedirect(request.path)
+    bans = active_bans()
+    context = {
+        **admin.site.each_context(request),
+        "title": "Rate-limit bans",
+        "bans": bans or [],
+        "listing": bans is not None,
+    }
+    return HttpResponse(engines["django"].from_string(PAGE).render(context, request))

@@ -1,0 +1,169 @@
+"""End to end: real gunicorn workers sharing Redis counters, and Redis dying mid-test."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.ratelimit.conftest import delete_prefix
+from tests.servers import ROOT, Server, free_port, run_until_exit, serve, stop
+
+pytestmark = [pytest.mark.server]
+
+MANAGE = [sys.executable, str(ROOT / "example_project" / "manage.py")]
+
+SESSION_SCRIPT = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+user = get_user_model().objects.create_user("ratelimit-e2e", password="not-used-0123")
+s = SessionStore()
+s[SESSION_KEY] = str(user.pk)
+s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+s.create()
+print("SESSION=" + s.session_key)
+"""
+
+
+def _session(env: dict[str, str]) -> str:
+    migrate = run_until_exit([*MANAGE, "migrate", "--noinput"], env=env, timeout=120)
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    shell = run_until_exit([*MANAGE, "shell", "-c", SESSION_SCRIPT], env=env, timeout=60)
+    assert shell.returncode == 0, shell.stderr[-2000:]
+    return shell.stdout.split("SESSION=")[1].split()[0]
+
+
+def _burst(server: Server, n: int, headers: dict[str, str]) -> Counter[int]:
+    def one(_: int) -> int:
+        try:
+            return server.get("/api/me", headers=headers, timeout=20).status
+        except OSError:
+            return -1
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        return Counter(pool.map(one, range(n)))
+
+
+@pytest.mark.redis
+def test_500_concurrent_requests_against_50_per_minute_across_4_workers(
+    tmp_path: Path,
+) -> None:
+    url = os.environ["HARDENING_TEST_REDIS_URL"]
+    prefix = f"rl-e2e-{uuid.uuid4().hex}"
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CACHE_URL": f"{url}?key_prefix={prefix}",
+        "RATE_LIMIT_USER": "50/m",
+        "RATE_LIMIT_IP": "100000/m",
+        "RATE_LIMIT_GLOBAL": "100000/m",
+    }
+    cookie = {"Cookie": f"sessionid={_session(env)}"}
+    try:
+        with serve("gunicorn", workers=4, env=env, tmp_path=tmp_path) as server:
+            statuses = _burst(server, 500, cookie)
+            log = server.output()
+    finally:
+        delete_prefix(url, prefix)
+    assert statuses[200] == 50, (statuses, log[-3000:])
+    assert statuses[429] == 450, statuses
+    assert "Traceback" not in log
+
+
+@contextlib.contextmanager
+def own_redis(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError):
+                import socket
+
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("own redis-server did not start")
+            time.sleep(0.05)
+        yield port, process
+    finally:
+        stop(process)
+
+
+def test_redis_stopped_mid_test_fails_open_for_general_and_closed_for_auth(
+    tmp_path: Path,
+) -> None:
+    with own_redis(tmp_path) as (port, redis_process):
+        env = {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "CACHE_URL": f"redis://127.0.0.1:{port}/0",
+            "RATE_LIMIT_IP": "1000/m",
+            "RATE_LIMIT_AUTH": "1000/m",
+        }
+        with serve("gunicorn", workers=2, env=env, tmp_path=tmp_path) as server:
+            auth = {
+                "method": "POST",
+                "data": b"{}",
+                "headers": {"Content-Type": "application/json"},
+            }
+            before_general = server.get("/api/me").status
+            before_auth = server.request("/api/auth/token", **auth).status  # type: ignore[arg-type]
+            assert before_general in (401, 403)
+            assert before_auth not in (429, 500, 503)
+            stop(redis_process)  # Redis dies while the server runs
+            general = [server.get("/api/me").status for _ in range(10)]
+            replies = [server.request("/api/auth/token", **auth) for _ in range(10)]  # type: ignore[arg-type]
+            log = server.output()
+    assert general == [before_general] * 10, log[-3000:]  # fail open
+    assert [r.status for r in replies] == [503] * 10, log[-3000:]  # fail closed
+    assert all(r.headers.get("retry-after") == "5" for r in replies)
+    assert "ratelimit.cache_error" in log
+
+
+def test_asgi_stack_under_uvicorn(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "RATE_LIMIT_IP": "5/m",
+        "RATE_LIMIT_HEADERS": "true",
+    }
+    with serve("uvicorn", env=env, tmp_path=tmp_path, ready_path="/health/live") as server:
+        replies = [server.get("/api/me") for _ in range(6)]
+        log = server.output()
+    assert [r.status for r in replies[:5]] == [replies[0].status] * 5, log[-3000:]
+    assert replies[0].status in (401, 403)
+    assert replies[5].status == 429
+    assert replies[5].headers["retry-after"].isdigit()
+    assert replies[0].headers["ratelimit-policy"].startswith('"ip";q=5;w=60')

@@ -1,0 +1,83 @@
+"""The example project's wiring: auth routes limited, the admin page and the command."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import caches
+from django.core.management import CommandError, call_command
+from django.test import Client, override_settings
+
+from tests.ratelimit.helpers import FakeClock, User, make, request, unique_ip
+
+
+@pytest.mark.django_db
+def test_example_auth_routes_allow_10_per_minute_per_ip() -> None:
+    client = Client(REMOTE_ADDR=unique_ip())
+    codes = [
+        client.post("/api/auth/token", {}, content_type="application/json").status_code
+        for _ in range(11)
+    ]
+    assert 429 not in codes[:10]
+    assert codes[10] == 429
+    # Other routes are not affected by the auth policy.
+    assert client.get("/api/me").status_code != 429
+
+
+def test_health_is_exempt_in_the_example() -> None:
+    client = Client(REMOTE_ADDR=unique_ip())
+    with override_settings(
+        HARDENING_RATELIMIT_POLICIES=[{"name": "none", "key": "ip", "rate": "0/m"}]
+    ):
+        assert client.get("/health/live").status_code != 429
+        assert client.get("/api/me").status_code == 429
+
+
+def test_lift_ban_command_validates_input() -> None:
+    with pytest.raises(CommandError):
+        call_command("lift_ban", ip="not-an-ip")
+    with pytest.raises(CommandError, match="Redis"):
+        call_command("lift_ban", list=True)
+
+
+@pytest.mark.redis
+@override_settings(
+    HARDENING_RATELIMIT_CACHE="redis",
+    HARDENING_RATELIMIT_BAN_THRESHOLD=1,
+    HARDENING_RATELIMIT_POLICIES=[{"name": "t", "key": "ip", "rate": "1/m"}],
+)
+def test_lift_ban_lists_and_lifts_ip_bans(capsys: pytest.CaptureFixture[str]) -> None:
+    mw = make(FakeClock())
+    ip = unique_ip()
+    assert [mw(request(ip=ip)).status_code for _ in range(3)] == [200, 429, 429]
+    call_command("lift_ban", list=True)
+    assert f"ip:{ip}\t" in capsys.readouterr().out
+    call_command("lift_ban", ip=ip)
+    assert "lifted" in capsys.readouterr().out
+    call_command("lift_ban", list=True)
+    assert f"ip:{ip}\t" not in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+@override_settings(
+    HARDENING_RATELIMIT_BAN_THRESHOLD=1,
+    HARDENING_RATELIMIT_POLICIES=[{"name": "t", "key": "user", "rate": "1/m", "paths": ["/api/"]}],
+)
+def test_admin_page_lifts_a_ban() -> None:
+    mw = make(FakeClock())
+    victim = User()
+    assert [mw(request(user=victim)).status_code for _ in range(3)] == [200, 429, 429]
+    admin = get_user_model().objects.create_superuser(
+        f"admin-{uuid.uuid4().hex[:6]}", password="x-123456789"
+    )
+    client = Client(REMOTE_ADDR=unique_ip())
+    assert client.get("/admin/ratelimit/bans/").status_code == 302  # login first
+    client.force_login(admin)
+    page = client.get("/admin/ratelimit/bans/")
+    assert page.status_code == 200 and b"Lift ban" in page.content
+    assert caches["default"].get(f"hrl:ban:u:{victim.pk}") is not None
+    lifted = client.post("/admin/ratelimit/bans/", {"identity": f"u:{victim.pk}"})
+    assert lifted.status_code == 302
+    assert caches["default"].get(f"hrl:ban:u:{victim.pk}") is None

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from hardening.ratelimit.decorators import ratelimit
+
+
+@ratelimit("2/m", name="export", key="user_or_ip")
+def export(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("export")
+
+
+@ratelimit(exempt=True)
+def webhook(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("hook")
+
+
+def plain(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("plain")
+
+
+urlpatterns = [
+    path("export", export),
+    path("webhook", webhook),
+    path("plain", plain),
+]
