@@ -1,0 +1,200 @@
+"""Database side of the deadline: statement timeouts, refusal after the deadline, cancel.
+
+One execute wrapper per connection (installed from ``connection_created``, idempotent)
+reads the current :class:`~hardening.timeout.deadline.Deadline`:
+
+* no deadline: the query runs as is (a session timeout left by a request is reset first);
+* deadline passed: :class:`DeadlineExceeded` is raised before the query is sent;
+* PostgreSQL: ``statement_timeout`` is set to the milliseconds left -- ``SET LOCAL``
+  inside a transaction (ends with it: safe with pgbouncer transaction pooling), plain
+  ``SET`` in autocommit (mode ``"auto"`` only) and reset when the request finishes, so a
+  persistent connection never keeps a request's timeout;
+* while the query runs, the connection is registered on the deadline so the watchdog can
+  cancel it from another thread (``psycopg`` ``cancel_safe()`` / ``sqlite3`` ``interrupt()``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.core.signals import request_finished
+from django.db import DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+
+from hardening.timeout.deadline import DeadlineExceeded, current_deadline
+
+__all__ = [
+    "DB_MODES",
+    "StatementTimeoutWrapper",
+    "install",
+    "is_timeout_error",
+    "rollback_connections",
+]
+
+logger = logging.getLogger("hardening.timeout")
+
+#: ``auto``: SET LOCAL in transactions, SET (+ reset) in autocommit.  ``local``: only
+#: SET LOCAL (pgbouncer transaction pooling).  ``off``: no statement timeout.
+DB_MODES = ("auto", "local", "off")
+_SESSION_FLAG = "_hardening_session_statement_timeout"
+QUERY_CANCELED = "57014"
+
+
+class StatementTimeoutWrapper:
+    """``connection.execute_wrapper`` that bounds each query by the time left."""
+
+    def __call__(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        connection: BaseDatabaseWrapper = context["connection"]
+        deadline = current_deadline()
+        if deadline is None:
+            if getattr(connection, _SESSION_FLAG, False):
+                reset_session_timeout(connection)
+            return execute(sql, params, many, context)
+        if _is_control(sql):
+            # Savepoint rollbacks and the like must always run, or a timed-out request
+            # could not clean up; they are instant anyway.
+            return execute(sql, params, many, context)
+        left = deadline.remaining()
+        if left <= 0:
+            deadline.trip("deadline")
+            raise DeadlineExceeded("deadline")
+        if (
+            connection.vendor == "postgresql"
+            and deadline.db_mode != "off"
+            and not connection.needs_rollback  # Django refuses the query itself
+        ):
+            # Never longer than the time left; at least 1 ms (0 would mean "no timeout").
+            milliseconds = max(1, int(left * 1000))
+            raw_cursor = context["cursor"].cursor
+            with connection.wrap_database_errors:
+                if connection.in_atomic_block or not connection.get_autocommit():
+                    raw_cursor.execute(f"SET LOCAL statement_timeout = {milliseconds:d}")
+                elif deadline.db_mode == "auto":
+                    raw_cursor.execute(f"SET statement_timeout = {milliseconds:d}")
+                    setattr(connection, _SESSION_FLAG, True)
+        thread = threading.get_ident()
+        with deadline.lock:
+            deadline.running[thread] = (connection.vendor, connection.connection)
+        try:
+            return execute(sql, params, many, context)
+        except DatabaseError as exc:
+            if is_timeout_error(exc):
+                deadline.trip("db")
+            raise
+        finally:
+            # Taking the lock waits for a cancel the watchdog is sending right now.
+            with deadline.lock:
+                deadline.running.pop(thread, None)
+
+
+_CONTROL = ("ROLLBACK", "RELEASE", "SAVEPOINT", "COMMIT", "BEGIN", "START", "END", "RESET")
+
+
+def _is_control(sql: Any) -> bool:
+    return isinstance(sql, str) and sql.lstrip()[:10].upper().startswith(_CONTROL)
+
+
+_wrapper = StatementTimeoutWrapper()
+
+
+def _install_on(connection: BaseDatabaseWrapper) -> None:
+    if not any(isinstance(w, StatementTimeoutWrapper) for w in connection.execute_wrappers):
+        connection.execute_wrappers.append(_wrapper)
+
+
+def _on_connection_created(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    _install_on(connection)
+
+
+def reset_session_timeout(connection: BaseDatabaseWrapper) -> None:
+    """Undo a session-level ``SET statement_timeout`` made for a request."""
+    setattr(connection, _SESSION_FLAG, False)
+    if connection.connection is None:
+        return
+    try:
+        with connection.connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
+    except Exception:  # noqa: BLE001 - a broken connection is Django's to discard
+        logger.debug("could not reset statement_timeout", exc_info=True)
+
+
+def _on_request_finished(sender: Any, **kwargs: Any) -> None:
+    # Runs in the thread that owns the connections (under ASGI: the request's
+    # thread-sensitive thread, after a timed-out sync view has finished).
+    for connection in connections.all(initialized_only=True):
+        if getattr(connection, _SESSION_FLAG, False) and not connection.in_atomic_block:
+            reset_session_timeout(connection)
+
+
+def install() -> None:
+    """Install the wrapper on every future connection and this thread's open ones."""
+    connection_created.connect(_on_connection_created, dispatch_uid="hardening.timeout")
+    request_finished.connect(_on_request_finished, dispatch_uid="hardening.timeout")
+    for connection in connections.all(initialized_only=True):
+        _install_on(connection)
+
+
+def is_timeout_error(exc: BaseException) -> bool:
+    """True for :class:`DeadlineExceeded` and for a query cancelled by a statement
+    timeout or a cancel request (SQLSTATE 57014, psycopg ``QueryCanceled``; sqlite3
+    "interrupted"), wrapped or not by Django's ``OperationalError``."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DeadlineExceeded):
+            return True
+        code = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if code == QUERY_CANCELED:
+            return True
+        if type(current).__module__ == "sqlite3" and str(current) == "interrupted":
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def cancel_running(running: list[tuple[str, Any]]) -> int:
+    """Cancel in-flight queries from another thread; returns how many were signalled."""
+    cancelled = 0
+    for vendor, raw in running:
+        if raw is None:
+            continue
+        try:
+            if vendor == "postgresql":
+                cancel = getattr(raw, "cancel_safe", None)
+                if cancel is not None:
+                    cancel(timeout=2.0)  # psycopg >= 3.2: bounded, no blocking libpq call
+                else:
+                    raw.cancel()
+            elif vendor == "sqlite":
+                raw.interrupt()
+            else:
+                continue
+            cancelled += 1
+        except Exception:  # noqa: BLE001 - the query may have just finished
+            logger.debug("could not cancel a query", exc_info=True)
+    return cancelled
+
+
+def rollback_connections() -> None:
+    """Roll back what a timed-out request left open on this thread's connections."""
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is None:
+            continue
+        with contextlib.suppress(DatabaseError):
+            if connection.in_atomic_block:
+                connection.set_rollback(True)
+            elif not connection.autocommit:
+                connection.rollback()

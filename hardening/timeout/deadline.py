@@ -1,0 +1,173 @@
+"""The per-request deadline, kept in a ContextVar.
+
+A ContextVar follows the request into ``sync_to_async`` threads and ``asyncio`` tasks, and
+database connections are per thread, so every piece of code that serves a request (view,
+ORM execute wrapper, watchdog registration) finds the same :class:`Deadline` object.
+
+Application code uses two functions::
+
+    from hardening.timeout import check_deadline, remaining
+
+    for item in batch:
+        check_deadline()          # raises DeadlineExceeded -> 504
+        process(item)
+    httpx.get(url, timeout=remaining() or 10)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+__all__ = [
+    "Deadline",
+    "DeadlineExceeded",
+    "check_deadline",
+    "current_deadline",
+    "deadline_scope",
+    "remaining",
+    "request_timeout",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+#: Attribute set on views by :func:`request_timeout`.
+VIEW_ATTRIBUTE = "hardening_request_timeout"
+_UNSET = object()
+
+
+class DeadlineExceeded(Exception):  # noqa: N818 - public name used in docs
+    """The current request's time budget is used up; the middleware answers 504."""
+
+    def __init__(self, kind: str = "deadline") -> None:
+        super().__init__(f"request deadline exceeded ({kind})")
+        self.kind = kind
+
+
+@dataclass(eq=False)
+class Deadline:
+    """A monotonic deadline and what is running under it.
+
+    ``running`` maps a thread id to ``(vendor, raw DB-API connection)`` while that thread
+    executes a query for the request, so the watchdog can cancel it from its own thread.
+    """
+
+    budget: float
+    db_mode: str = "auto"
+    started: float = field(default_factory=time.monotonic)
+    expires: float = 0.0
+    active: bool = True
+    exceeded: str | None = None
+    thread_id: int | None = None
+    request_id: str | None = None
+    running: dict[int, tuple[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.expires = self.started + self.budget
+
+    def remaining(self) -> float:
+        return max(0.0, self.expires - time.monotonic())
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.expires
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def set_budget(self, seconds: float) -> None:
+        """Change the budget, counted from the start of the request."""
+        self.budget = seconds
+        self.expires = self.started + seconds
+
+    def disable(self) -> None:
+        """No deadline after all (``@request_timeout(None)``)."""
+        self.active = False
+        self.expires = math.inf
+
+    def trip(self, kind: str) -> None:
+        """Remember the first reason this request ran out of time."""
+        if self.exceeded is None:
+            self.exceeded = kind
+
+
+_deadline: ContextVar[Deadline | None] = ContextVar("hardening_deadline", default=None)
+
+
+def activate(deadline: Deadline) -> Token[Deadline | None]:
+    """Make ``deadline`` the current one (the middleware does this per request)."""
+    return _deadline.set(deadline)
+
+
+def deactivate(token: Token[Deadline | None]) -> None:
+    _deadline.reset(token)
+
+
+def current_deadline() -> Deadline | None:
+    """The deadline of the request being served, or None (no request, or exempt)."""
+    deadline = _deadline.get()
+    return deadline if deadline is not None and deadline.active else None
+
+
+def remaining() -> float | None:
+    """Seconds left before the current request's deadline (0.0 when passed), or None
+    when no deadline applies.  Use it for timeouts of outgoing calls."""
+    deadline = current_deadline()
+    return None if deadline is None else deadline.remaining()
+
+
+def check_deadline() -> None:
+    """Raise :class:`DeadlineExceeded` when the current request has no time left."""
+    deadline = current_deadline()
+    if deadline is not None and deadline.expired():
+        deadline.trip("deadline")
+        raise DeadlineExceeded("deadline")
+
+
+@contextlib.contextmanager
+def deadline_scope(seconds: float, *, db_mode: str = "auto") -> Iterator[Deadline]:
+    """Run a block under a deadline outside a request (tasks, commands, tests).
+
+    Database queries in the block get a statement timeout and are refused once the time
+    is up, exactly as in a request.  The watchdog is not involved.
+    """
+    deadline = Deadline(budget=seconds, db_mode=db_mode, thread_id=threading.get_ident())
+    token = _deadline.set(deadline)
+    try:
+        yield deadline
+    finally:
+        deadline.active = False
+        _deadline.reset(token)
+
+
+def request_timeout(seconds: float | None) -> Callable[[_F], _F]:
+    """View decorator: a different budget for this view (``None``: no deadline).
+
+    ``@request_timeout(120)`` for an upload view, ``@request_timeout(None)`` for a view
+    that streams.  The budget still counts from the start of the request.
+    """
+
+    def decorate(view: _F) -> _F:
+        setattr(view, VIEW_ATTRIBUTE, seconds)
+        return view
+
+    return decorate
+
+
+def view_budget(view: Callable[..., Any]) -> object:
+    """The budget set by :func:`request_timeout` on ``view`` (or on a class-based view's
+    ``view_class``), else a sentinel meaning "unset"."""
+    for target in (view, getattr(view, "view_class", None), getattr(view, "cls", None)):
+        if target is not None and hasattr(target, VIEW_ATTRIBUTE):
+            return getattr(target, VIEW_ATTRIBUTE)
+    return _UNSET
+
+
+def is_unset(value: object) -> bool:
+    return value is _UNSET

@@ -1,0 +1,215 @@
+"""``TimeoutMiddleware``: a deadline per request and a 504 JSON error when it passes.
+
+* ASGI (async mode): the rest of the stack runs as a task awaited with a timeout; at the
+  deadline the task is cancelled and the 504 is sent at once.  A sync view keeps running
+  in its thread (threads cannot be stopped safely), but its queries are cancelled and
+  refused by the database layer (:mod:`hardening.timeout.db`).
+* WSGI (sync mode, gunicorn sync and gthread): the watchdog cancels the in-flight query,
+  the ORM refuses new ones, ``check_deadline()`` stops cooperative code, and an opt-in
+  ``SIGALRM`` timer covers the main thread of sync workers.  The resulting
+  ``DeadlineExceeded`` or ``QueryCanceled`` (SQLSTATE 57014) becomes a 504; open
+  transactions are rolled back.
+
+A response is only ever replaced before this middleware returns it, so one that has
+started (streaming) is never touched, and streaming bodies run without a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponseBase
+
+from hardening.conf import conf
+from hardening.context import current_request_id
+from hardening.errors import error_response
+from hardening.middleware import GetResponse, HardeningMiddleware
+from hardening.observability.audit import audit
+from hardening.observability.metrics import TIMEOUTS
+from hardening.timeout.config import budget_for_path, budget_for_view, db_mode
+from hardening.timeout.db import is_timeout_error, rollback_connections
+from hardening.timeout.deadline import (
+    Deadline,
+    DeadlineExceeded,
+    activate,
+    current_deadline,
+    deactivate,
+)
+from hardening.timeout.watchdog import arm_alarm, watchdog
+
+__all__ = ["TimeoutMiddleware", "timeout_response"]
+
+#: The most an async request waits between two looks at its (possibly changed) deadline.
+_POLL = 1.0
+
+
+def timeout_response(
+    request: HttpRequest | None, deadline: Deadline | None, kind: str
+) -> HttpResponseBase:
+    """Count, audit and answer a request that ran out of time (kind: deadline, db,
+    asgi, signal)."""
+    TIMEOUTS.labels(kind=kind).inc()
+    fields: dict[str, Any] = {"kind": kind}
+    if deadline is not None:
+        fields["budget_s"] = deadline.budget
+        fields["elapsed_ms"] = round(deadline.elapsed() * 1000)
+    audit("timeout.exceeded", request=request, **fields)
+    return error_response(
+        504, "timeout", "The request took longer than its time budget and was stopped."
+    )
+
+
+def _should_replace(deadline: Deadline, response: HttpResponseBase) -> bool:
+    # An error raised by an inner middleware past the deadline was already turned into
+    # a 500 by Django's handler; the view's own exceptions reach process_exception.
+    return (
+        deadline.exceeded is not None
+        and response.status_code == 500
+        and not getattr(response, "streaming", False)
+    )
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+class TimeoutMiddleware(HardeningMiddleware):
+    def __init__(self, get_response: GetResponse) -> None:
+        super().__init__(get_response)
+        if self.async_mode:
+            # Django adapts process_view to the handler's mode; give it a native one.
+            self.process_view = self._aprocess_view  # type: ignore[method-assign,assignment]
+
+    def _start(self, request: HttpRequest) -> Deadline | None:
+        budget = budget_for_path(request.path_info)
+        if budget is None:
+            return None
+        return Deadline(
+            budget=budget,
+            db_mode=db_mode(),
+            thread_id=threading.get_ident(),
+            request_id=current_request_id(),
+        )
+
+    # -- sync (WSGI) -----------------------------------------------------------------
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        deadline = self._start(request)
+        if deadline is None:
+            return self.get_response(request)
+        token = activate(deadline)
+        watchdog.register(deadline)
+        disarm = arm_alarm(deadline) if conf.HARDENING_REQUEST_TIMEOUT_SIGNAL else None
+        response: HttpResponseBase | None = None
+        kind = "deadline"
+        try:
+            response = self.get_response(request)
+        except DeadlineExceeded as exc:  # SIGALRM landing outside the view
+            kind = exc.kind
+        finally:
+            if disarm is not None:
+                disarm()
+            with deadline.lock:
+                deadline.active = False
+            watchdog.unregister(deadline)
+            deactivate(token)
+        if response is None:
+            rollback_connections()
+            return timeout_response(request, deadline, kind)
+        if _should_replace(deadline, response):
+            rollback_connections()
+            return timeout_response(request, deadline, deadline.exceeded or kind)
+        return response
+
+    # -- async (ASGI) ----------------------------------------------------------------
+
+    async def __acall__(self, request: HttpRequest) -> Any:
+        deadline = self._start(request)
+        if deadline is None:
+            return await self.get_response(request)
+        deadline.thread_id = None  # sync work runs in other threads
+        token = activate(deadline)
+        watchdog.register(deadline)
+        try:
+            # The task copies the context, so the view and its threads see the deadline.
+            task = asyncio.ensure_future(self.get_response(request))
+            while True:
+                if not deadline.active:  # @request_timeout(None)
+                    await asyncio.wait({task})
+                    break
+                done, _ = await asyncio.wait({task}, timeout=min(deadline.remaining(), _POLL))
+                if done or deadline.expired():
+                    break
+        except asyncio.CancelledError:  # the client went away: Django cancels us
+            task.cancel()
+            raise
+        finally:
+            deactivate(token)
+        if task.done():
+            with deadline.lock:
+                deadline.active = False
+            watchdog.unregister(deadline)
+            response = task.result()
+            if _should_replace(deadline, response):
+                return await self._atimeout_response(request, deadline, deadline.exceeded)
+            return response
+        # Past the deadline: answer now.  The deadline stays registered and active so the
+        # watchdog cancels the orphaned thread's query and the ORM refuses further ones.
+        deadline.trip("asgi")
+        task.cancel()
+        task.add_done_callback(_consume)
+        return await self._atimeout_response(request, deadline, "asgi")
+
+    async def _atimeout_response(
+        self, request: HttpRequest, deadline: Deadline, kind: str | None
+    ) -> HttpResponseBase:
+        # Not thread-sensitive: that thread may still be busy with the timed-out view.
+        return await sync_to_async(timeout_response, thread_sensitive=False)(
+            request, deadline, kind or "deadline"
+        )
+
+    # -- hooks -----------------------------------------------------------------------
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> None:
+        self._apply_view_budget(view_func)
+
+    async def _aprocess_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> None:
+        self._apply_view_budget(view_func)
+
+    def _apply_view_budget(self, view_func: Any) -> None:
+        deadline = current_deadline()
+        if deadline is None:
+            return
+        overridden, seconds = budget_for_view(view_func)
+        if not overridden:
+            return
+        if seconds is None:
+            with deadline.lock:
+                deadline.disable()
+            watchdog.unregister(deadline)
+        else:
+            deadline.set_budget(seconds)
+            watchdog.changed()
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> Any:
+        """Runs in the view's thread (Django adapts it), so rollback hits the right
+        connections."""
+        if not is_timeout_error(exception):
+            return None
+        deadline = current_deadline()
+        kind = exception.kind if isinstance(exception, DeadlineExceeded) else "db"
+        if deadline is not None:
+            deadline.trip(kind)
+            kind = deadline.exceeded or kind
+        rollback_connections()
+        return timeout_response(request, deadline, kind)

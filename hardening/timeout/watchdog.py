@@ -1,0 +1,156 @@
+"""Enforcement that does not need the request's cooperation.
+
+* :class:`Watchdog`: one daemon thread per process.  When a registered deadline passes
+  while the request is still running, it cancels the request's in-flight database query
+  (PostgreSQL cancel request, SQLite interrupt) and logs where the request's thread is.
+  It never kills or interrupts a Python thread: that is not safe (a lock held, a
+  ``finally`` skipped, a C call left half done).
+* :func:`arm_alarm`: the optional ``SIGALRM`` timer for gunicorn *sync* workers, which
+  serve one request at a time in the main thread.  Never used in other threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from hardening.timeout.db import cancel_running
+from hardening.timeout.deadline import Deadline, DeadlineExceeded, current_deadline
+
+__all__ = ["Watchdog", "arm_alarm", "watchdog"]
+
+logger = logging.getLogger("hardening.timeout")
+
+#: Seconds after a deadline before the watchdog acts, so that the statement timeout (set
+#: to the same instant) cancels the query first and the two do not race.
+GRACE = 0.05
+
+
+class Watchdog:
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._deadlines: set[Deadline] = set()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._wake_at = math.inf  # when the thread will next look (monotonic)
+
+    def register(self, deadline: Deadline) -> None:
+        with self._condition:
+            self._deadlines.add(deadline)
+            self._ensure_thread()
+            # Wake the thread only if it would sleep past this deadline: with equal
+            # budgets that is rare, so a busy worker does not pay a wake-up per request.
+            if deadline.expires + GRACE < self._wake_at:
+                self._wake_at = deadline.expires + GRACE
+                self._condition.notify()
+
+    def unregister(self, deadline: Deadline) -> None:
+        with self._condition:
+            self._deadlines.discard(deadline)
+
+    def changed(self) -> None:
+        """A deadline's expiry moved: wake the thread to recompute its sleep."""
+        with self._condition:
+            self._wake_at = -math.inf
+            self._condition.notify()
+
+    def __len__(self) -> int:
+        with self._condition:
+            return len(self._deadlines)
+
+    def _ensure_thread(self) -> None:
+        # After a fork (gunicorn workers) the parent's thread does not exist here.
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            return
+        self._pid = os.getpid()
+        self._wake_at = -math.inf
+        self._thread = threading.Thread(
+            target=self._run, name="hardening-timeout-watchdog", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                now = time.monotonic()
+                due = [d for d in self._deadlines if d.expires + GRACE <= now]
+                self._deadlines.difference_update(due)
+                upcoming = [d.expires + GRACE for d in self._deadlines]
+                if not due:
+                    self._wake_at = min(upcoming) if upcoming else math.inf
+                    self._condition.wait(self._wake_at - now if upcoming else None)
+                    continue
+            for deadline in due:
+                try:
+                    expire(deadline)
+                except Exception:  # noqa: BLE001 - the watchdog must survive
+                    logger.exception("timeout watchdog failed")
+
+
+def expire(deadline: Deadline) -> None:
+    """Cancel what ``deadline`` still runs in the database; log the thread's stack."""
+    with deadline.lock:
+        if not deadline.active:
+            return
+        running = list(deadline.running.values())
+        if running:
+            deadline.trip("db")
+        cancelled = cancel_running(running)
+    fields = {
+        "request_id": deadline.request_id,
+        "timeout_budget": deadline.budget,
+        "cancelled_queries": cancelled,
+    }
+    logger.log(
+        logging.WARNING if cancelled else logging.DEBUG,
+        "request %s passed its %.3gs deadline; %d query(ies) cancelled",
+        deadline.request_id or "-",
+        deadline.budget,
+        cancelled,
+        extra=fields,
+    )
+    if logger.isEnabledFor(logging.DEBUG) and deadline.thread_id is not None:
+        frame = sys._current_frames().get(deadline.thread_id)
+        if frame is not None:
+            stack = "".join(traceback.format_stack(frame, limit=12))
+            logger.debug("request %s is at:\n%s", deadline.request_id or "-", stack, extra=fields)
+
+
+watchdog = Watchdog()
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    deadline = current_deadline()
+    if deadline is None:
+        return
+    if not deadline.expired():  # the view was given a longer budget: re-arm
+        signal.setitimer(signal.ITIMER_REAL, max(deadline.remaining(), 0.001))
+        return
+    deadline.trip("signal")
+    raise DeadlineExceeded("signal")
+
+
+def arm_alarm(deadline: Deadline) -> Callable[[], None] | None:
+    """Start a ``SIGALRM`` timer for ``deadline`` if this is the main thread; return the
+    function that disarms it (None when not armed)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        return None
+    previous: Any = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(deadline.remaining(), 0.001))
+
+    def disarm() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    return disarm

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from django.test import AsyncClient, Client
+
+from tests.timeout.helpers import audited, timeout_settings, timeouts
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def body(response: object) -> dict[str, object]:
+    return json.loads(response.content)  # type: ignore[attr-defined,no-any-return]
+
+
+@timeout_settings(0.3)
+def test_normal_request_is_untouched_and_sees_its_budget() -> None:
+    response = Client().get("/ok")
+    assert response.status_code == 200
+    left = body(response)["remaining"]
+    assert isinstance(left, float)
+    assert 0 < left <= 0.3
+
+
+@timeout_settings(0.3)
+def test_cooperative_check_gives_504_json_audit_and_metric() -> None:
+    before = timeouts("deadline")
+    started = time.monotonic()
+    with audited() as events:
+        response = Client().get("/cooperative")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 504
+    assert elapsed < 1.5
+    data = body(response)
+    assert data["error"] == "timeout"
+    assert set(data) >= {"error", "detail", "request_id"}
+    assert response["Cache-Control"] == "no-store"
+    assert timeouts("deadline") == before + 1
+    assert [e["event"] for e in events] == ["timeout.exceeded"]
+    assert events[0]["kind"] == "deadline"
+    assert events[0]["budget_s"] == 0.3
+
+
+@timeout_settings(30)
+def test_query_canceled_becomes_504_not_500() -> None:
+    before = timeouts("db")
+    response = Client(raise_request_exception=False).get("/query-canceled")
+    assert response.status_code == 504
+    assert body(response)["error"] == "timeout"
+    assert timeouts("db") == before + 1
+
+
+@timeout_settings(30)
+def test_other_errors_stay_500() -> None:
+    response = Client(raise_request_exception=False).get("/broken")
+    assert response.status_code == 500
+
+
+@timeout_settings(0.3)
+def test_streaming_response_is_untouched_and_streams_without_deadline() -> None:
+    response = Client().get("/streaming")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"aNone"
+
+
+@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_EXEMPT=["/health/"])
+def test_exempt_path_has_no_deadline() -> None:
+    assert body(Client().get("/health/live"))["remaining"] is None
+    assert body(Client().get("/ok"))["remaining"] is not None
+
+
+@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_ROUTES={"/ok": 5, "/cooperative": None})
+def test_route_overrides() -> None:
+    assert 0.3 < body(Client().get("/ok"))["remaining"] <= 5  # type: ignore[operator]
+
+
+@timeout_settings(0.3)
+def test_view_decorator_overrides() -> None:
+    assert body(Client().get("/unbounded"))["remaining"] is None
+    assert 0.3 < body(Client().get("/long"))["remaining"] <= 60  # type: ignore[operator]
+
+
+@timeout_settings(0)
+def test_zero_disables() -> None:
+    assert body(Client().get("/ok"))["remaining"] is None
+
+
+@timeout_settings(0.3)
+def test_sigalrm_is_not_armed_by_default_and_worker_recovers() -> None:
+    assert Client().get("/cooperative").status_code == 504
+    assert Client().get("/ok").status_code == 200
+
+
+@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_SIGNAL=True)
+def test_sigalrm_stops_a_blocking_sync_view_in_the_main_thread() -> None:
+    before = timeouts("signal")
+    started = time.monotonic()
+    response = Client().get("/sync-sleep?s=5")
+    assert response.status_code == 504
+    assert time.monotonic() - started < 1.5
+    assert timeouts("signal") == before + 1
+    assert Client().get("/ok").status_code == 200  # the timer was disarmed
+
+
+# -- ASGI ------------------------------------------------------------------------------
+
+
+@timeout_settings(0.3)
+async def test_asgi_async_view_is_cancelled_at_the_deadline() -> None:
+    before = timeouts("asgi")
+    started = time.monotonic()
+    response = await AsyncClient().get("/async-sleep")
+    assert response.status_code == 504
+    assert time.monotonic() - started < 1.5
+    assert body(response)["error"] == "timeout"
+    assert timeouts("asgi") == before + 1
+
+
+@timeout_settings(0.3)
+async def test_asgi_sync_view_gets_504_at_the_deadline() -> None:
+    response = await AsyncClient().get("/sync-sleep?s=1")
+    assert response.status_code == 504
+
+
+@timeout_settings(0.3)
+async def test_asgi_normal_and_cooperative() -> None:
+    ok = await AsyncClient().get("/ok")
+    assert ok.status_code == 200
+    assert 0 < body(ok)["remaining"] <= 0.3  # type: ignore[operator]
+    assert (await AsyncClient().get("/cooperative")).status_code == 504
+    assert (await AsyncClient().get("/unbounded")).status_code == 200
+    assert (
+        await AsyncClient(raise_request_exception=False).get("/query-canceled")
+    ).status_code == 504
+
+
+@timeout_settings(0.3)
+async def test_asgi_streaming_and_decorated_views() -> None:
+    response = await AsyncClient().get("/streaming")
+    assert response.status_code == 200
+    content = response.streaming_content
+    chunks = [chunk async for chunk in content] if hasattr(content, "__aiter__") else list(content)
+    assert b"".join(chunks) == b"aNone"
+    unbounded = await AsyncClient().get("/unbounded")
+    assert body(unbounded)["remaining"] is None
+    long = await AsyncClient().get("/long")
+    assert 0.3 < body(long)["remaining"] <= 60  # type: ignore[operator]

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import threading
+import time
+
+from hardening.timeout.deadline import Deadline
+from hardening.timeout.watchdog import Watchdog
+
+
+class FakeConnection:
+    def __init__(self) -> None:
+        self.cancelled = threading.Event()
+
+    def cancel_safe(self, timeout: float) -> None:
+        self.cancelled.set()
+
+
+def test_watchdog_cancels_running_query_at_expiry_only_while_active() -> None:
+    dog = Watchdog()
+    late, early, done = FakeConnection(), FakeConnection(), FakeConnection()
+    slow = Deadline(budget=0.2)
+    slow.running[1] = ("postgresql", late)
+    long_budget = Deadline(budget=5)
+    long_budget.running[1] = ("postgresql", early)
+    finished = Deadline(budget=0.1)
+    finished.running[1] = ("postgresql", done)
+    started = time.monotonic()
+    for deadline in (long_budget, slow, finished):
+        dog.register(deadline)
+    dog.unregister(finished)  # the request finished in time
+    assert late.cancelled.wait(2)
+    assert 0.2 <= time.monotonic() - started < 1.0
+    assert slow.exceeded == "db"
+    assert not early.cancelled.is_set()
+    assert not done.cancelled.is_set()
+    assert len(dog) == 1
+    dog.unregister(long_budget)
+
+
+def test_watchdog_wakes_for_an_earlier_or_moved_deadline() -> None:
+    dog = Watchdog()
+    far = Deadline(budget=30)
+    dog.register(far)
+    near = Deadline(budget=0.1)
+    conn = FakeConnection()
+    near.running[1] = ("postgresql", conn)
+    dog.register(near)  # earlier than the thread's planned wake-up
+    assert conn.cancelled.wait(2)
+    moved = Deadline(budget=30)
+    conn2 = FakeConnection()
+    moved.running[1] = ("postgresql", conn2)
+    dog.register(moved)
+    moved.set_budget(0.1)
+    dog.changed()
+    assert conn2.cancelled.wait(2)
+    dog.unregister(far)
+
+
+def test_inactive_deadline_is_left_alone() -> None:
+    dog = Watchdog()
+    deadline = Deadline(budget=0.05)
+    conn = FakeConnection()
+    deadline.running[1] = ("postgresql", conn)
+    deadline.active = False
+    dog.register(deadline)
+    stop = time.monotonic() + 1
+    while len(dog) and time.monotonic() < stop:
+        time.sleep(0.01)
+    assert len(dog) == 0  # popped at expiry
+    assert not conn.cancelled.is_set()

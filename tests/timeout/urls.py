@@ -1,0 +1,118 @@
+"""Views for the timeout middleware tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+from django.db import OperationalError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import path
+
+from hardening.timeout import DeadlineExceeded, check_deadline, remaining, request_timeout
+
+
+class FakeQueryCanceled(Exception):
+    sqlstate = "57014"
+
+
+def ok(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"remaining": remaining()})
+
+
+def cooperative(request: HttpRequest) -> HttpResponse:
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        check_deadline()
+        time.sleep(0.01)
+    return JsonResponse({"finished": True})
+
+
+async def async_sleep(request: HttpRequest) -> HttpResponse:
+    await asyncio.sleep(10)  # no cooperation: only the middleware's timeout stops it
+    return JsonResponse({"finished": True})
+
+
+def sync_sleep(request: HttpRequest) -> HttpResponse:
+    time.sleep(float(request.GET.get("s", "2")))  # a sync view that cannot be stopped
+    return JsonResponse({"finished": True})
+
+
+def query_canceled(request: HttpRequest) -> HttpResponse:
+    try:
+        raise FakeQueryCanceled("canceling statement due to statement timeout")
+    except FakeQueryCanceled as exc:
+        raise OperationalError(str(exc)) from exc
+
+
+def broken(request: HttpRequest) -> HttpResponse:
+    raise ValueError("not a timeout")
+
+
+def streaming(request: HttpRequest) -> StreamingHttpResponse:
+    def chunks() -> Iterator[bytes]:
+        yield b"a"
+        yield str(remaining()).encode()
+
+    return StreamingHttpResponse(chunks())
+
+
+@request_timeout(None)
+def unbounded(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"remaining": remaining()})
+
+
+@request_timeout(60)
+def long_budget(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"remaining": remaining()})
+
+
+def sqlite_spin(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000000)"
+            " SELECT count(*) FROM c"
+        )
+        cursor.fetchone()
+    return JsonResponse({"finished": True})
+
+
+ORPHAN_OUTCOMES: list[str] = []
+
+
+def sleep_then_query(request: HttpRequest) -> HttpResponse:
+    """Under ASGI the client has its 504 long before this returns; the query it then
+    tries must be refused."""
+    time.sleep(0.6)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DeadlineExceeded:
+        ORPHAN_OUTCOMES.append("refused")
+        raise
+    ORPHAN_OUTCOMES.append("ran")
+    return JsonResponse({"finished": True})
+
+
+def pg_sleep(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(%s)", [float(request.GET.get("s", "5"))])
+    return JsonResponse({"finished": True})
+
+
+urlpatterns = [
+    path("ok", ok),
+    path("cooperative", cooperative),
+    path("async-sleep", async_sleep),
+    path("sync-sleep", sync_sleep),
+    path("query-canceled", query_canceled),
+    path("broken", broken),
+    path("streaming", streaming),
+    path("unbounded", unbounded),
+    path("long", long_budget),
+    path("health/live", ok),
+    path("sqlite-spin", sqlite_spin),
+    path("pg-sleep", pg_sleep),
+    path("sleep-then-query", sleep_then_query),
+]
