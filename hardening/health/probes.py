@@ -1,0 +1,252 @@
+"""Readiness checks, as django-health-check ``HealthCheck`` dataclasses.
+
+Every ``run()`` here is synchronous and runs on a worker thread of
+:mod:`hardening.health.runner`, which bounds it with a timeout.  Failure is signalled by
+raising django-health-check's exceptions with a *fixed* message chosen here (never a
+driver's error text, which can name hosts, ports or users): the runner shows these
+messages in the detailed body because the class sets ``public_messages = True``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import re
+import shutil
+import uuid
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.core.cache import caches
+from django.core.cache.backends.base import InvalidCacheBackendError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.utils.connection import ConnectionDoesNotExist
+from django.utils.module_loading import import_string
+from health_check.base import HealthCheck
+from health_check.exceptions import ServiceUnavailable, ServiceWarning
+
+from hardening.conf import conf
+
+__all__ = [
+    "Cache",
+    "Database",
+    "Disk",
+    "Jwks",
+    "Migrations",
+    "Skipped",
+    "check_name",
+    "readiness_checks",
+]
+
+_SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class Skipped(Exception):
+    """Raised by a check that has nothing to check here; it is left out of the report."""
+
+
+def check_name(check: HealthCheck) -> str:
+    """The label shown in the body and used as the metric label."""
+    name = getattr(check, "health_name", None)
+    if callable(name):
+        return str(name())
+    return type(check).__name__.lower()
+
+
+def _db_connection(alias: str) -> Any:
+    try:
+        return connections[alias]
+    except ConnectionDoesNotExist:
+        raise ServiceUnavailable("database alias does not exist") from None
+
+
+@dataclasses.dataclass
+class Database(HealthCheck):  # type: ignore[misc]  # untyped base
+    """``SELECT 1`` on a connection of this thread, after discarding an unusable one."""
+
+    alias: str = DEFAULT_DB_ALIAS
+    public_messages: ClassVar[bool] = True
+
+    def health_name(self) -> str:
+        return "database" if self.alias == DEFAULT_DB_ALIAS else f"database:{self.alias}"
+
+    def run(self) -> None:
+        connection = _db_connection(self.alias)
+        # A connection broken by an earlier failure (or past CONN_MAX_AGE) is closed
+        # here instead of failing this probe (django-health-check #755).
+        connection.close_if_unusable_or_obsolete()
+        sql = "SELECT 1 FROM DUAL" if connection.vendor == "oracle" else "SELECT 1"
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                row = cursor.fetchone()
+        except DatabaseError as exc:
+            _close_quietly(connection)
+            raise ServiceUnavailable("database query failed") from exc
+        connection.close_if_unusable_or_obsolete()
+        if row is None or row[0] != 1:
+            raise ServiceUnavailable("database returned an unexpected result")
+
+
+def _close_quietly(connection: Any) -> None:
+    with contextlib.suppress(Exception):  # the connection is broken already
+        connection.close()
+
+
+@dataclasses.dataclass
+class Migrations(HealthCheck):  # type: ignore[misc]  # untyped base
+    """Every migration on disk is applied to the database (``migrate --check``)."""
+
+    alias: str = DEFAULT_DB_ALIAS
+    public_messages: ClassVar[bool] = True
+
+    def health_name(self) -> str:
+        return "migrations" if self.alias == DEFAULT_DB_ALIAS else f"migrations:{self.alias}"
+
+    def run(self) -> None:
+        connection = _db_connection(self.alias)
+        connection.close_if_unusable_or_obsolete()
+        try:
+            executor = MigrationExecutor(connection)
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        except DatabaseError as exc:
+            _close_quietly(connection)
+            raise ServiceUnavailable("migration state could not be read") from exc
+        connection.close_if_unusable_or_obsolete()
+        if plan:
+            raise ServiceUnavailable(f"{len(plan)} migration(s) not applied")
+
+
+@dataclasses.dataclass
+class Cache(HealthCheck):  # type: ignore[misc]  # untyped base
+    """A write / read / delete round trip of a random key."""
+
+    alias: str = "default"
+    label: str = dataclasses.field(default="", repr=False)
+    public_messages: ClassVar[bool] = True
+
+    def health_name(self) -> str:
+        if self.label:
+            return self.label
+        return "cache" if self.alias == "default" else f"cache:{self.alias}"
+
+    def run(self) -> None:
+        try:
+            cache = caches[self.alias]
+        except InvalidCacheBackendError:
+            raise ServiceUnavailable("cache alias does not exist") from None
+        key = f"hardening:health:{uuid.uuid4().hex}"
+        value = uuid.uuid4().hex
+        try:
+            cache.set(key, value, timeout=30)
+            found = cache.get(key)
+            cache.delete(key)
+        except Exception as exc:  # redis, memcached and socket errors share no base class
+            raise ServiceUnavailable("cache is unreachable") from exc
+        if found != value:
+            # DummyCache, or django-redis with IGNORE_EXCEPTIONS hiding an outage.
+            raise ServiceUnavailable("cache did not return the value written")
+
+
+@dataclasses.dataclass
+class Disk(HealthCheck):  # type: ignore[misc]  # untyped base
+    """Usage of each path's file system (space the app can still write) below limits."""
+
+    paths: list[str] = dataclasses.field(default_factory=list, repr=False)
+    max_percent: float = 95.0
+    warn_percent: float | None = 85.0
+    public_messages: ClassVar[bool] = True
+
+    def health_name(self) -> str:
+        return "disk"
+
+    def run(self) -> None:
+        worst = 0.0
+        for path in self.paths:
+            try:
+                usage = shutil.disk_usage(path)
+            except OSError:
+                raise ServiceUnavailable("disk path is not accessible") from None
+            if usage.total:
+                worst = max(worst, 100.0 * (usage.total - usage.free) / usage.total)
+        if worst >= self.max_percent:
+            raise ServiceUnavailable(f"disk {worst:.0f}% used (limit {self.max_percent:g}%)")
+        if self.warn_percent is not None and worst >= self.warn_percent:
+            raise ServiceWarning(f"disk {worst:.0f}% used (warning at {self.warn_percent:g}%)")
+
+
+def _jwks_health() -> Callable[[], dict[str, str | None]] | None:
+    try:
+        module = importlib.import_module("hardening.jwt.status")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("hardening.jwt", "hardening.jwt.status"):
+            return None  # the JWT package is not installed in this build
+        raise
+    function = getattr(module, "jwks_health", None)
+    return function if callable(function) else None
+
+
+@dataclasses.dataclass
+class Jwks(HealthCheck):  # type: ignore[misc]  # untyped base
+    """Signing keys of every configured issuer are fresh in cache or fetchable now."""
+
+    public_messages: ClassVar[bool] = True
+
+    def health_name(self) -> str:
+        return "jwks"
+
+    def run(self) -> None:
+        function = _jwks_health()
+        if function is None:
+            raise Skipped
+        results = function()
+        if not results:
+            raise Skipped  # no issuer with a JWKS URL is configured
+        failed = sorted(
+            f"{_safe(label)}={_safe(code)}" for label, code in results.items() if code is not None
+        )
+        if failed:
+            raise ServiceUnavailable("jwks unavailable: " + ", ".join(failed))
+
+
+def _safe(value: object) -> str:
+    text = str(value)
+    return text if _SAFE_TOKEN.match(text) else "redacted"
+
+
+def _extra_check(entry: Any) -> HealthCheck:
+    options: dict[str, Any] = {}
+    if isinstance(entry, (tuple, list)):
+        entry, options = entry[0], dict(entry[1])
+    cls = import_string(entry) if isinstance(entry, str) else entry
+    check = cls(**options)
+    if not isinstance(check, HealthCheck):
+        raise TypeError(f"{entry!r} is not a health_check.base.HealthCheck")
+    return check
+
+
+def readiness_checks() -> list[HealthCheck]:
+    """The checks ``/health/ready`` runs, built from the settings on each call."""
+    checks: list[HealthCheck] = [Database(alias=alias) for alias in conf.HARDENING_HEALTH_DATABASES]
+    if conf.HARDENING_HEALTH_MIGRATIONS and DEFAULT_DB_ALIAS in conf.HARDENING_HEALTH_DATABASES:
+        checks.append(Migrations())
+    aliases = conf.HARDENING_HEALTH_CACHES
+    checks += [Cache(alias=alias) for alias in aliases]
+    ratelimit_alias = conf.HARDENING_RATELIMIT_CACHE
+    if conf.HARDENING_RATELIMIT_ENABLED and ratelimit_alias not in aliases:
+        checks.append(Cache(alias=ratelimit_alias, label="ratelimit_cache"))
+    if conf.HARDENING_HEALTH_DISK_PATHS:
+        warn = conf.HARDENING_HEALTH_DISK_WARN_PERCENT
+        checks.append(
+            Disk(
+                paths=conf.HARDENING_HEALTH_DISK_PATHS,
+                max_percent=float(conf.HARDENING_HEALTH_DISK_MAX_PERCENT),
+                warn_percent=None if warn is None else float(warn),
+            )
+        )
+    if conf.HARDENING_HEALTH_JWKS:
+        checks.append(Jwks())
+    checks += [_extra_check(entry) for entry in conf.HARDENING_HEALTH_EXTRA_CHECKS]
+    return checks

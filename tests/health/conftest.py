@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hardening.health import runner
+from tests.health.services import PgCluster, RedisServer, pg_cluster, redis_server, wait_for
+
+PG_ALIAS = "health_pg"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_runner() -> Iterator[None]:
+    runner.reset()
+    yield
+    runner.reset()
+
+
+@pytest.fixture(scope="session")
+def _pg_session() -> Iterator[PgCluster]:
+    try:
+        cm = pg_cluster()
+        cluster = cm.__enter__()
+    except FileNotFoundError as exc:
+        pytest.skip(f"disposable PostgreSQL unavailable: {exc} (install postgresql)")
+    try:
+        yield cluster
+    finally:
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def pg(_pg_session: PgCluster) -> Iterator[PgCluster]:
+    """The disposable cluster, running and not paused (a test may stop or pause it)."""
+    _pg_session.resume()
+    if not (_pg_session.data / "postmaster.pid").exists():
+        _pg_session.start()
+    yield _pg_session
+    _pg_session.resume()
+    # Blocked probe threads finish once the cluster answers again.
+    wait_for(lambda: not runner.get_runner().in_flight(), what="probe threads idle")
+
+
+@pytest.fixture
+def pg_alias(pg: PgCluster, django_db_blocker: Any) -> Iterator[str]:
+    """A database alias pointing at the disposable cluster (not the test database)."""
+    from django.db import connections
+
+    configured = connections.configure_settings({"default": {}, PG_ALIAS: pg.database()})
+    connections.settings[PG_ALIAS] = configured[PG_ALIAS]
+    with django_db_blocker.unblock():
+        yield PG_ALIAS
+        runner.reset()
+    connections.settings.pop(PG_ALIAS, None)
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    try:
+        cm = redis_server()
+        server = cm.__enter__()
+    except FileNotFoundError as exc:
+        pytest.skip(f"disposable Redis unavailable: {exc} (install redis-server)")
+    try:
+        yield server
+    finally:
+        cm.__exit__(None, None, None)

@@ -1,0 +1,196 @@
+"""Disposable PostgreSQL clusters and Redis servers for fault tests.
+
+Never the shared services: each instance listens on its own free loopback port, lives in
+a temporary directory, and is stopped (and resumed first, if paused) when the block
+ends.  As root, PostgreSQL runs as the ``postgres`` user (initdb refuses root).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.servers import free_port
+
+__all__ = ["PgCluster", "RedisServer", "pg_bindir", "pg_cluster", "redis_server", "wait_for"]
+
+
+def wait_for(predicate: object, timeout: float = 15, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout}s")
+        time.sleep(0.02)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def pg_bindir() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    return Path(candidates[0]).parent if candidates else None
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.split("/")[2]))
+    return found
+
+
+class PgCluster:
+    def __init__(self, bindir: Path, root: Path) -> None:
+        self.bindir, self.data, self.port = bindir, root / "data", free_port()
+        self.log = root / "postgres.log"
+        self.user: str | None = "postgres" if os.geteuid() == 0 else None
+        self.paused: list[int] = []
+        if self.user:
+            entry = pwd.getpwnam(self.user)
+            os.chown(root, entry.pw_uid, entry.pw_gid)
+
+    def _run(self, *args: str) -> None:
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        if self.user:
+            cmd = ["runuser", "-u", self.user, "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def database(self) -> dict[str, object]:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": "postgres",
+            "USER": "postgres",
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+        }
+
+    def init(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync")
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c full_page_writes=off -c synchronous_commit=off"
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
+        wait_for(lambda: _listening(self.port), what="postgres listening")
+
+    def stop(self) -> None:
+        self.resume()
+        if (self.data / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def postmaster_pid(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
+    def pause(self) -> None:
+        """SIGSTOP the postmaster and every backend: connections hang, none is refused."""
+        postmaster = self.postmaster_pid()
+        # Stop the postmaster first so that it forks no backend after the children are listed;
+        # a backend may exit between listing and signalling (a closed connection): skip it.
+        os.kill(postmaster, signal.SIGSTOP)
+        self.paused = [postmaster]
+        for pid in _children(postmaster):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+                self.paused.append(pid)
+
+    def resume(self) -> None:
+        for pid in self.paused:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        self.paused = []
+
+
+@contextlib.contextmanager
+def pg_cluster() -> Iterator[PgCluster]:
+    bindir = pg_bindir()
+    if bindir is None or not (bindir / "pg_ctl").exists():
+        raise FileNotFoundError("initdb/pg_ctl not found")
+    with tempfile.TemporaryDirectory(prefix="hardening-health-pg-") as root:
+        cluster = PgCluster(bindir, Path(root))
+        cluster.init()
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            cluster.stop()
+
+
+class RedisServer:
+    def __init__(self, binary: str) -> None:
+        self.binary, self.port = binary, free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.paused = False
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--daemonize", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for(lambda: _listening(self.port), what="redis listening")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.resume()
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None
+
+    def pause(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        if self.paused and self.process is not None:
+            os.kill(self.process.pid, signal.SIGCONT)
+        self.paused = False
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[RedisServer]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise FileNotFoundError("redis-server not found")
+    server = RedisServer(binary)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
