@@ -1,0 +1,20 @@
+"""``csp_nonce`` in templates on Django 5.2 and 6.x alike.
+
+Add ``"hardening.headers.context_processors.csp"`` to the template context processors
+and write ``<script nonce="{{ csp_nonce }}">``, as with Django 6's
+``django.template.context_processors.csp``.  The nonce is generated on first use only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+__all__ = ["csp"]
+
+
+def csp(request: HttpRequest) -> dict[str, Any]:
+    # Ours (Django 5.2) sets request.csp_nonce; Django 6's middleware sets _csp_nonce.
+    nonce = getattr(request, "csp_nonce", None) or getattr(request, "_csp_nonce", None)
+    return {"csp_nonce": nonce if nonce is not None else ""}

@@ -1,0 +1,153 @@
+"""``SecurityHeadersMiddleware``: the security headers Django's ``SecurityMiddleware`` lacks.
+
+Place it right after ``django.middleware.security.SecurityMiddleware``.  On each response
+that does not already carry the header it adds:
+
+* ``Content-Security-Policy``: :attr:`conf.HARDENING_CSP_API` on API paths and JSON
+  responses; on other responses :attr:`conf.HARDENING_CSP` (which defaults to
+  ``SECURE_CSP``).  When Django 6's own ``ContentSecurityPolicyMiddleware`` is installed
+  (above this one), it renders that policy with its nonce: this middleware hands it over as
+  the response's ``_csp_config``, Django's per-response override;
+* ``Permissions-Policy`` (every powerful feature off by default);
+* ``Cross-Origin-Resource-Policy: same-origin``;
+* ``Cross-Origin-Embedder-Policy: require-corp`` on HTML responses (documents only);
+* ``Cache-Control: no-store`` on API and authentication paths, on responses that set
+  cookies and on answers to credentialed requests, unless the view chose its own caching.
+
+``Cross-Origin-Opener-Policy``, HSTS, ``X-Content-Type-Options`` and ``Referrer-Policy``
+come from Django's ``SecurityMiddleware`` (see :func:`hardening.env.security_settings`).
+"""
+
+from __future__ import annotations
+
+import weakref
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+
+from hardening.conf import conf
+from hardening.headers.csp import HEADER, LazyNonce, build_policy, django_csp_middleware_active
+from hardening.headers.policies import build_permissions_policy
+from hardening.middleware import GetResponse, HardeningMiddleware
+
+__all__ = ["SecurityHeadersMiddleware"]
+
+_INSTANCES: weakref.WeakSet[SecurityHeadersMiddleware] = weakref.WeakSet()
+
+
+class SecurityHeadersMiddleware(HardeningMiddleware):
+    def __init__(self, get_response: GetResponse) -> None:
+        super().__init__(get_response)
+        _INSTANCES.add(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        self._prepare(request)
+        response = self.get_response(request)
+        assert isinstance(response, HttpResponseBase)  # type narrow
+        return self._add_headers(request, response)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        self._prepare(request)
+        result = self.get_response(request)
+        assert not isinstance(result, HttpResponseBase)  # type narrow
+        return self._add_headers(request, await result)
+
+    # -- derived values, rebuilt when a setting changes ------------------------------
+
+    @cached_property
+    def html_csp(self) -> dict[str, Any]:
+        return conf.HARDENING_CSP
+
+    @cached_property
+    def api_csp(self) -> str:
+        return build_policy(conf.HARDENING_CSP_API)
+
+    @cached_property
+    def permissions_policy(self) -> str:
+        return build_permissions_policy(conf.HARDENING_PERMISSIONS_POLICY)
+
+    @cached_property
+    def django_csp(self) -> bool:
+        return django_csp_middleware_active(list(settings.MIDDLEWARE))
+
+    def clear_cache(self) -> None:
+        for name in ("html_csp", "api_csp", "permissions_policy", "django_csp"):
+            self.__dict__.pop(name, None)
+
+    # -- the work ------------------------------------------------------------------
+
+    def _prepare(self, request: HttpRequest) -> None:
+        if hasattr(request, "csp_nonce"):
+            return
+        # Django 6's CSP middleware (above this one) keeps its nonce in ``_csp_nonce``:
+        # expose the same object, so templates and our policy agree on one nonce.
+        django_nonce = getattr(request, "_csp_nonce", None)
+        request.csp_nonce = (  # type: ignore[attr-defined]
+            django_nonce if self.django_csp and django_nonce is not None else LazyNonce()
+        )
+
+    def _add_headers(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        api = _is_api(request, response)
+        if HEADER not in response:
+            if api:
+                response[HEADER] = self.api_csp
+            elif self.django_csp:
+                # Django 6 renders the policy (with its nonce) on the way out; hand it ours
+                # unless the view chose one (``csp_override`` sets ``_csp_config`` too).
+                if not hasattr(response, "_csp_config"):
+                    response._csp_config = self.html_csp  # type: ignore[attr-defined]
+            elif self.html_csp:
+                nonce = getattr(request, "csp_nonce", None)
+                used = isinstance(nonce, LazyNonce) and nonce.used
+                response[HEADER] = build_policy(self.html_csp, str(nonce) if used else None)
+        if self.permissions_policy and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = self.permissions_policy
+        corp = conf.HARDENING_CROSS_ORIGIN_RESOURCE_POLICY
+        if corp and "Cross-Origin-Resource-Policy" not in response:
+            response["Cross-Origin-Resource-Policy"] = corp
+        coep = conf.HARDENING_CROSS_ORIGIN_EMBEDDER_POLICY
+        if coep and _is_html(response) and "Cross-Origin-Embedder-Policy" not in response:
+            response["Cross-Origin-Embedder-Policy"] = coep
+        if "Cache-Control" not in response and (api or _is_private(request, response)):
+            response["Cache-Control"] = "no-store"
+        return response
+
+
+def _content_type(response: HttpResponseBase) -> str:
+    return str(response.get("Content-Type", "")).split(";")[0].strip().lower()
+
+
+def _is_html(response: HttpResponseBase) -> bool:
+    return _content_type(response) in ("text/html", "application/xhtml+xml")
+
+
+def _is_api(request: HttpRequest, response: HttpResponseBase) -> bool:
+    if any(request.path.startswith(p) for p in conf.HARDENING_API_PATH_PREFIXES):
+        return True
+    content_type = _content_type(response)
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+def _is_private(request: HttpRequest, response: HttpResponseBase) -> bool:
+    if any(request.path.startswith(p) for p in conf.HARDENING_NO_STORE_PATH_PREFIXES):
+        return True
+    if response.cookies or "HTTP_AUTHORIZATION" in request.META:
+        return True
+    user = request.__dict__.get("user")
+    # Only a user that was already loaded: never query the database here.
+    wrapped = getattr(user, "_wrapped", user)
+    return bool(getattr(wrapped, "is_authenticated", False) is True)
+
+
+@receiver(setting_changed)
+def _clear_caches(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith(("HARDENING_", "SECURE_CSP", "MIDDLEWARE")):
+        for instance in list(_INSTANCES):
+            instance.clear_cache()

@@ -1,0 +1,1 @@
+"""Request IDs, JSON logging, audit events, Prometheus counters and Sentry set-up."""

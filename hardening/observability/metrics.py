@@ -1,0 +1,51 @@
+"""Prometheus counters of django-hardening.
+
+Label values are bounded: reasons, policies and check names come from fixed sets in the
+code or from settings, never from request data.  ``/metrics`` (django-prometheus) exports
+them together with the HTTP metrics; gunicorn multiprocess mode works through
+``PROMETHEUS_MULTIPROC_DIR`` as documented by prometheus_client.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+__all__ = [
+    "AUTH_FAILURES",
+    "BAD_REQUESTS",
+    "BANS",
+    "HEALTH_FAILURES",
+    "JWKS_FETCHES",
+    "MFA_FAILURES",
+    "RATELIMIT_BLOCKS",
+    "RATELIMIT_CACHE_ERRORS",
+    "TIMEOUTS",
+]
+
+AUTH_FAILURES = Counter(
+    "hardening_auth_failures_total", "Rejected credentials and tokens, by reason.", ["reason"]
+)
+MFA_FAILURES = Counter(
+    "hardening_mfa_failures_total", "Failed MFA verifications, by reason.", ["reason"]
+)
+RATELIMIT_BLOCKS = Counter(
+    "hardening_ratelimit_blocks_total", "Requests refused by a rate-limit policy.", ["policy"]
+)
+RATELIMIT_CACHE_ERRORS = Counter(
+    "hardening_ratelimit_cache_errors_total",
+    "Rate-limit cache failures, by policy and outcome (open/closed).",
+    ["policy", "outcome"],
+)
+BANS = Counter("hardening_bans_total", "Clients banned for repeated violations.", ["policy"])
+TIMEOUTS = Counter(
+    "hardening_timeouts_total", "Requests that passed their deadline, by kind.", ["kind"]
+)
+JWKS_FETCHES = Counter(
+    "hardening_jwks_fetches_total", "JWKS fetches, by outcome (ok/error/cache).", ["outcome"]
+)
+HEALTH_FAILURES = Counter(
+    "hardening_health_failures_total", "Failed readiness checks, by check.", ["check"]
+)
+BAD_REQUESTS = Counter(
+    "hardening_bad_requests_total", "Requests rejected as malformed, by error code.", ["code"]
+)

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sentry_sdk
+from django.conf import settings
+from django.test import override_settings
+from sentry_sdk.transport import Transport
+
+from tests.checks_helpers import check_error_codes
+from tests.test_checks_core import SAFE_PRODUCTION
+
+REQUEST_ID = "hardening.observability.middleware.RequestIDMiddleware"
+HEADERS = "hardening.headers.middleware.SecurityHeadersMiddleware"
+BEFORE = "django_prometheus.middleware.PrometheusBeforeMiddleware"
+AFTER = "django_prometheus.middleware.PrometheusAfterMiddleware"
+
+
+def without(*names: str) -> list[str]:
+    return [m for m in settings.MIDDLEWARE if m not in names]
+
+
+def moved_last(name: str) -> list[str]:
+    return [*without(name, AFTER), name, AFTER]
+
+
+CASES = [
+    ({"ROOT_URLCONF": "tests.observability.open_metrics_urls"}, "hardening.E601"),
+    ({"MIDDLEWARE": without(REQUEST_ID)}, "hardening.E602"),
+    ({"MIDDLEWARE_": "request_id_last"}, "hardening.E603"),
+    ({"MIDDLEWARE": without(BEFORE)}, "hardening.E604"),
+    ({"MIDDLEWARE_": "after_not_last"}, "hardening.E604"),
+    ({"HARDENING_METRICS_ALLOWED_IPS": ["10.0.0.0/33"]}, "hardening.E605"),
+    ({"HARDENING_METRICS_ALLOWED_IPS": ["0.0.0.0/0"]}, "hardening.W606"),
+    ({"HARDENING_METRICS_TOKEN": "short-token"}, "hardening.E607"),
+    ({"MIDDLEWARE": without(HEADERS)}, "hardening.E608"),
+    ({"SECURE_CSP": {}, "HARDENING_CSP": {}}, "hardening.E609"),
+    ({"HARDENING_CSP": {"default-src": ["'self'", "'unsafe-inline'"]}}, "hardening.W610"),
+    ({"HARDENING_CSP": {"default-src": ["'self'"]}}, "hardening.W611"),
+]
+
+
+def _changes(changes: dict[str, object]) -> dict[str, object]:
+    special = changes.get("MIDDLEWARE_")
+    if special == "request_id_last":
+        return {"MIDDLEWARE": moved_last(REQUEST_ID)}
+    if special == "after_not_last":
+        return {"MIDDLEWARE": [*without(AFTER)[:-1], AFTER, without(AFTER)[-1]]}
+    return changes
+
+
+@pytest.mark.parametrize(("changes", "code"), CASES)
+def test_problem_in_production(changes: dict[str, object], code: str) -> None:
+    with override_settings(**{**SAFE_PRODUCTION, **_changes(changes)}):
+        codes = check_error_codes()
+    expected = "WARNING" if code.startswith("hardening.W") else "ERROR"
+    assert codes.get(code) == expected, codes
+
+
+@pytest.mark.parametrize(("changes", "code"), CASES)
+def test_problem_in_development_is_a_warning(changes: dict[str, object], code: str) -> None:
+    with override_settings(
+        **{**SAFE_PRODUCTION, "HARDENING_ENVIRONMENT": "development", **_changes(changes)}
+    ):
+        codes = check_error_codes()
+    assert codes.get(code) == "WARNING", codes
+
+
+def test_example_settings_pass_every_observability_check() -> None:
+    with override_settings(**SAFE_PRODUCTION):
+        codes = check_error_codes()
+    assert not [c for c in codes if c.startswith(("hardening.E6", "hardening.W6"))], codes
+
+
+class _NullTransport(Transport):
+    def capture_envelope(self, envelope: object) -> None:
+        pass
+
+
+@pytest.fixture
+def pii_sentry() -> Iterator[None]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sentry_sdk.init(
+            dsn="https://k@127.0.0.1/1", send_default_pii=True, transport=_NullTransport()
+        )
+    yield
+    sentry_sdk.get_client().close()
+    sentry_sdk.init()
+
+
+@pytest.mark.usefixtures("pii_sentry")
+@pytest.mark.parametrize(("environment", "level"), [("production", "ERROR"), ("test", "WARNING")])
+def test_sentry_sending_pii_is_reported(environment: str, level: str) -> None:
+    with override_settings(**{**SAFE_PRODUCTION, "HARDENING_ENVIRONMENT": environment}):
+        codes = check_error_codes()
+    assert codes.get("hardening.E612") == level, codes
+
+
+def test_sentry_from_init_sentry_passes() -> None:
+    from hardening.observability.sentry import init_sentry
+
+    init_sentry("https://k@127.0.0.1/1", environment="test", transport=_NullTransport())
+    try:
+        with override_settings(**SAFE_PRODUCTION):
+            assert "hardening.E612" not in check_error_codes()
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.init()
+
+
+def test_headers_middleware_above_django_csp_middleware(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Django >= 6.0 only in real life; simulate its CSP middleware being importable.
+    monkeypatch.setattr("hardening.headers.csp.django_csp_middleware_active", lambda m: True)
+    django_csp = "django.middleware.csp.ContentSecurityPolicyMiddleware"
+    base = [m for m in settings.MIDDLEWARE if m != django_csp]  # the example has it on 6.x
+    index = base.index(HEADERS)
+    above = [*base[:index], HEADERS, django_csp, *base[index + 1 :]]
+    below = [*base[:index], django_csp, HEADERS, *base[index + 1 :]]
+    for environment in ("production", "development"):
+        with override_settings(
+            **{**SAFE_PRODUCTION, "HARDENING_ENVIRONMENT": environment, "MIDDLEWARE": above}
+        ):
+            assert check_error_codes().get("hardening.W613") == "WARNING"
+        with override_settings(
+            **{**SAFE_PRODUCTION, "HARDENING_ENVIRONMENT": environment, "MIDDLEWARE": below}
+        ):
+            assert "hardening.W613" not in check_error_codes()
