@@ -1,0 +1,16 @@
+"""Plain Django WSGI entry point for every variant (the startup checks of hardening.wsgi
+are not part of the per-request cost)."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchproj.settings")
+application = get_wsgi_application()
+
+if os.environ.get("PERF_WHATIF"):  # the "hardening+fixes" variant of bench/run.py only
+    from benchproj.whatif import apply
+
+    apply(os.environ["PERF_WHATIF"])
