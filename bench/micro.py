@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -94,8 +95,17 @@ def operations(tokens: dict[str, Any]) -> dict[str, Callable[[], object]]:
     parsed = parse(h_token, max_bytes=8192)
     issuer = issuer_for(iss)
     assert issuer is not None
+    where = redis.connection_pool.connection_kwargs
+    sock = socket.create_connection((where.get("host", "127.0.0.1"), where.get("port", 6379)))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def raw_ping() -> bytes:
+        sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+        return sock.recv(64)
+
     return {
         "redis PING (round-trip reference)": redis.ping,
+        "  raw socket PING, no client library (the loopback floor)": raw_ping,
         "hardening rate limit check (1 EVALSHA)": ratelimit_hardening,
         "  raw EVALSHA of the limiter's script (same keys/args)": (
             (lambda: redis.evalsha(*evalsha_args)) if evalsha_args else redis.ping
@@ -120,6 +130,17 @@ def operations(tokens: dict[str, Any]) -> dict[str, Callable[[], object]]:
     }
 
 
+def evalsha_stats() -> tuple[int, int]:
+    """(calls, µs) of EVALSHA in the rate-limit Redis server's INFO commandstats."""
+    from django_redis import get_redis_connection
+
+    from hardening.conf import conf
+
+    stats = get_redis_connection(conf.HARDENING_RATELIMIT_CACHE).info("commandstats")
+    entry = stats.get("cmdstat_evalsha", {})
+    return int(entry.get("calls", 0)), int(entry.get("usec", 0))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -133,6 +154,7 @@ def main() -> None:
     with inproc.environment(False) as tokens:
         django.setup()
         ops = operations(tokens)
+        before = evalsha_stats()
         for fn in ops.values():
             for _ in range(20):
                 fn()
@@ -147,9 +169,14 @@ def main() -> None:
                 samples.setdefault(name, []).append(
                     (time.perf_counter() - started) / args.number * 1e6
                 )
+        after = evalsha_stats()
     rows = [
         {"operation": name, "median_us": report.median(values)} for name, values in samples.items()
     ]
+    calls = after[0] - before[0]
+    if calls > 0:  # Redis's own accounting: time spent inside EVALSHA, server side
+        name = "  EVALSHA time inside Redis (INFO commandstats, mean)"
+        rows.insert(3, {"operation": name, "median_us": (after[1] - before[1]) / calls})
     for row in rows:
         print(f"{row['operation']:<58} {row['median_us']:9.1f} µs")
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())

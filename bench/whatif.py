@@ -11,7 +11,10 @@ its batch of requests runs (batches interleaved, order rotated per round, median
 * ``rate-limit lease 8``: the limiter asks Redis for 1 request in 8 per bucket and
   admits the 7 others locally (what a local lease/batch of 8 would cost; accuracy
   trade-off: up to workers x 7 requests over a limit);
-* both together.
+* both together;
+* ``rate limit: PING instead of the script``: the limiter's one round trip, without the
+  Lua script (what the round trip alone costs inside the stack);
+* ``rate limit: no Redis``: the limiter's Python only (keys, arguments, decision).
 
 Results go to the ``whatif`` section of ``bench/results/latest.json``.
 """
@@ -26,7 +29,7 @@ from collections.abc import Callable
 
 import inproc
 import report
-from benchproj.whatif import both, lease, token_cache
+from benchproj.whatif import both, lease, no_redis, ping_only, token_cache
 from common import log
 
 
@@ -47,6 +50,8 @@ def main() -> None:
         "hardening + token cache": token_cache,
         "hardening + rate-limit lease 8": lease,
         "hardening + both": both,
+        "hardening, rate limit: PING instead of the script": ping_only,
+        "hardening, rate limit: no Redis": no_redis,
     }
     with inproc.environment(False) as tokens:
         django.setup()
@@ -75,7 +80,7 @@ def main() -> None:
         for name, value in medians.items()
     ]
     for row in rows:
-        print(f"{row['name']:<34} {row['median_us']:7.0f} µs  added {row['added_us']:+6.0f} µs")
+        print(f"{row['name']:<52} {row['median_us']:7.0f} µs  added {row['added_us']:+6.0f} µs")
     path = report.save(
         "whatif",
         {

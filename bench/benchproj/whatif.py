@@ -5,7 +5,9 @@ is changed).  Used by ``bench/whatif.py`` (in-process) and, with ``PERF_WHATIF``
 * ``token_cache``: ``hardening.jwt.auth.verify_token`` answers a token it verified before
   from a per-process dict (keyed by the raw token, dropped at ``exp``);
 * ``lease``: the limiter asks Redis for 1 request in 8 and admits the 7 others locally
-  (what a local lease/deferred count of 8 would cost).
+  (what a local lease/deferred count of 8 would cost);
+* ``ping_only``: the limiter sends a ``PING`` instead of its script (the round trip alone);
+* ``no_redis``: the limiter builds its keys and arguments but sends nothing (its Python).
 """
 
 from __future__ import annotations
@@ -56,6 +58,32 @@ def lease(every: int = 8) -> Iterator[None]:
         yield
     finally:
         Limiter.decide = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def _redis_replaced(send: bool) -> Iterator[None]:
+    from hardening.ratelimit.limiter import Decision, Limiter
+
+    original = Limiter._redis
+
+    def replaced(self: Limiter, client: Any, prefix: Any, *args: Any) -> Decision:
+        if send:
+            client.ping()
+        return Decision()
+
+    Limiter._redis = replaced  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Limiter._redis = original  # type: ignore[method-assign]
+
+
+def ping_only() -> contextlib.AbstractContextManager[None]:
+    return _redis_replaced(send=True)
+
+
+def no_redis() -> contextlib.AbstractContextManager[None]:
+    return _redis_replaced(send=False)
 
 
 @contextlib.contextmanager
