@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_prometheus",
     "hardening",
+    "example_project",  # its admin.py adds the "lift rate-limit bans" action to the user admin
 ]
 
 MIDDLEWARE = [

@@ -81,3 +81,42 @@ def test_admin_page_lifts_a_ban() -> None:
     lifted = client.post("/admin/ratelimit/bans/", {"identity": f"u:{victim.pk}"})
     assert lifted.status_code == 302
     assert caches["default"].get(f"hrl:ban:u:{victim.pk}") is None
+
+
+@pytest.mark.django_db
+@override_settings(
+    HARDENING_RATELIMIT_BAN_THRESHOLD=1,
+    HARDENING_RATELIMIT_POLICIES=[{"name": "t", "key": "user", "rate": "1/m", "paths": ["/api/"]}],
+)
+def test_user_admin_action_lifts_the_selected_users_bans(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mw = make(FakeClock())
+    users = get_user_model().objects
+    banned, other = (users.create_user(f"u-{uuid.uuid4().hex[:8]}") for _ in range(2))
+    for user in (banned, other):
+        codes = [mw(request(user=User(str(user.pk)))).status_code for _ in range(3)]
+        assert codes == [200, 429, 429]
+    staff = users.create_user(
+        f"staff-{uuid.uuid4().hex[:6]}", password="x-123456789", is_staff=True
+    )
+    admin = users.create_superuser(f"admin-{uuid.uuid4().hex[:6]}", password="x-123456789")
+    client = Client(REMOTE_ADDR=unique_ip())
+    form = {"action": "lift_rate_limit_bans", "_selected_action": [banned.pk]}
+
+    # A staff member without the change permission neither sees nor runs the action.
+    client.force_login(staff)
+    assert client.get("/admin/auth/user/").status_code == 403
+    client.post("/admin/auth/user/", form)
+    assert caches["default"].get(f"hrl:ban:u:{banned.pk}") is not None
+
+    client.force_login(admin)
+    page = client.get("/admin/auth/user/")
+    assert page.status_code == 200 and b"lift_rate_limit_bans" in page.content
+    with caplog.at_level("INFO", logger="hardening.audit"):
+        done = client.post("/admin/auth/user/", form, follow=True)
+    assert done.status_code == 200
+    assert b"Lifted 1 active ban(s) among 1 selected user(s)." in done.content
+    assert caches["default"].get(f"hrl:ban:u:{banned.pk}") is None
+    assert caches["default"].get(f"hrl:ban:u:{other.pk}") is not None  # not selected
+    assert any(getattr(r, "event", None) == "ratelimit.unbanned" for r in caplog.records)

@@ -1,0 +1,19 @@
+"""The example's user admin, with the action that lifts rate-limit bans."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+
+from hardening.ratelimit.admin import lift_rate_limit_bans
+
+User = get_user_model()
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class ExampleUserAdmin(UserAdmin):  # type: ignore[type-arg]
+    actions = [lift_rate_limit_bans]
