@@ -35,6 +35,25 @@ class Slow(HealthCheck):
         time.sleep(self.seconds)
 
 
+MEETING = threading.Barrier(3)
+
+
+@dataclasses.dataclass
+class Meeting(HealthCheck):
+    """Passes only when all three Meeting checks are running at the same time."""
+
+    name: str = "a"
+
+    def health_name(self) -> str:
+        return f"meeting-{self.name}"
+
+    def run(self) -> None:
+        try:
+            MEETING.wait(timeout=1.5)
+        except threading.BrokenBarrierError:
+            raise ServiceUnavailable("ran alone") from None
+
+
 @dataclasses.dataclass
 class Blocked(HealthCheck):
     """Blocks until RELEASE is set: a dependency that never answers."""
@@ -211,14 +230,14 @@ def test_plain_status_still_reports_failure() -> None:
 
 
 def test_checks_run_concurrently() -> None:
-    slow = [("tests.health.test_views.Slow", {"seconds": s}) for s in (0.4, 0.41, 0.42)]
-    with only(*slow):
-        start = time.monotonic()
+    """Each check waits for the other two at a barrier: run one after another, the first
+    would wait alone until the barrier's timeout and fail."""
+    MEETING.reset()
+    meeting = [("tests.health.test_views.Meeting", {"name": n}) for n in "abc"]
+    with only(*meeting, HARDENING_HEALTH_TIMEOUT=5, HARDENING_HEALTH_CACHE_SECONDS=0):
         status, body = get()
-        elapsed = time.monotonic() - start
-    assert status == 200
-    assert len(body["checks"]) == 3
-    assert elapsed < 1.0  # sequential would be >= 1.23 s
+    assert status == 200, body
+    assert set(body["checks"]) == {"meeting-a", "meeting-b", "meeting-c"}
 
 
 def test_a_hung_check_answers_503_within_the_timeout_and_runs_once() -> None:
