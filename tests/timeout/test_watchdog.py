@@ -28,8 +28,8 @@ def test_watchdog_cancels_running_query_at_expiry_only_while_active() -> None:
     for deadline in (long_budget, slow, finished):
         dog.register(deadline)
     dog.unregister(finished)  # the request finished in time
-    assert late.cancelled.wait(2)
-    assert 0.2 <= time.monotonic() - started < 1.0
+    assert late.cancelled.wait(2)  # acts after expiry (bounded wait, no upper wall-clock bound)
+    assert time.monotonic() - started >= 0.2  # never before the deadline
     assert slow.exceeded == "db"
     assert not early.cancelled.is_set()
     assert not done.cancelled.is_set()
