@@ -25,9 +25,17 @@ class Staff:
     is_superuser = False
 
 
-def request(claims: dict[str, Any] | None = None, session: dict[str, Any] | None = None) -> Any:
+class Member(Staff):
+    is_staff = False
+
+
+def request(
+    claims: dict[str, Any] | None = None,
+    session: dict[str, Any] | None = None,
+    user: Any = None,
+) -> Any:
     req = RequestFactory().get("/")
-    req.user = Staff()  # type: ignore[assignment]
+    req.user = user or Staff()
     req.session = SessionStore()
     for key, value in (session or {}).items():
         req.session[key] = value
@@ -78,6 +86,27 @@ def test_mfa_policy_permission() -> None:
         assert not MFAPolicy().has_permission(plain, view)
         assert MFAPolicy().has_permission(plain, exempt)
         assert MFAPolicy().has_permission(request({"amr": ["pwd", "otp"]}), view)
+
+
+@pytest.mark.parametrize(
+    ("setting", "staff_refused", "member_refused"),
+    [("off", False, False), ("staff", True, False), ("all", True, True)],
+)
+def test_mfa_required_setting_decides_who_must_use_mfa(
+    setting: str, staff_refused: bool, member_refused: bool
+) -> None:
+    from hardening.mfa.middleware import MFAPolicyMiddleware
+
+    middleware = MFAPolicyMiddleware(lambda req: HttpResponse("ok"))
+    view = type("V", (), {})()
+    with override_settings(HARDENING_MFA_REQUIRED=setting):
+        for user, refused in ((Staff(), staff_refused), (Member(), member_refused)):
+            plain = request({"amr": ["pwd"]}, user=user)
+            assert MFAPolicy().has_permission(plain, view) is not refused
+            assert middleware(plain).status_code == (403 if refused else 200)
+            verified = request({"amr": ["pwd", "otp"]}, user=user)
+            assert MFAPolicy().has_permission(verified, view)
+            assert middleware(verified).status_code == 200
 
 
 def test_decorators(fake_clock: Clock) -> None:

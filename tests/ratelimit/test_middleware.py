@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import override_settings
 
 from hardening.observability.audit import security_event
-from hardening.observability.metrics import RATELIMIT_BLOCKS, RATELIMIT_CACHE_ERRORS
+from hardening.observability.metrics import BANS, RATELIMIT_BLOCKS, RATELIMIT_CACHE_ERRORS
 from hardening.ratelimit.middleware import RateLimitMiddleware
 from tests.ratelimit.helpers import FakeClock, User, make, request, unique_ip
 
@@ -169,6 +169,7 @@ def test_bans_escalate_and_can_be_lifted(cache_alias: str, events: list[Any]) ->
     clock = FakeClock()
     mw = make(clock)
     user = User()
+    bans = BANS.labels(policy="test")._value.get()
     with limit("1/m"):
         codes = [mw(request(user=user)).status_code for _ in range(4)]
         assert codes == [200, 429, 429, 429]
@@ -176,6 +177,7 @@ def test_bans_escalate_and_can_be_lifted(cache_alias: str, events: list[Any]) ->
         assert json.loads(banned.content)["error"] == "banned"
         assert 55 <= int(banned["Retry-After"]) <= 60
         assert [e for e, _ in events].count("ratelimit.banned") == 1
+        assert BANS.labels(policy="test")._value.get() == bans + 1  # counted once, not per 429
         clock.advance(120)  # the rate window is over, the ban (cache TTL) is not
         assert mw(request(user=user)).status_code == 429
 
