@@ -14,6 +14,7 @@ class HardeningConfig(AppConfig):
         from hardening.health import checks as health
         from hardening.jwt import checks as jwt
         from hardening.mfa import checks as mfa
+        from hardening.observability import auth_events
         from hardening.observability import checks as observability
         from hardening.ratelimit import checks as ratelimit
         from hardening.timeout import checks as timeout
@@ -54,3 +55,4 @@ class HardeningConfig(AppConfig):
         ):
             register(Tags.security)(check)
         timeout_db.install()
+        auth_events.connect()

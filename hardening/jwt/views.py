@@ -21,6 +21,7 @@ from hardening.errors import error_response
 from hardening.jwt.authentication import BearerTokenAuthentication
 from hardening.jwt.tokens import issue_token_pair, revoke_access_token
 from hardening.observability.audit import audit
+from hardening.observability.auth_events import login_succeeded
 from hardening.observability.metrics import AUTH_FAILURES
 
 if TYPE_CHECKING:
@@ -38,11 +39,7 @@ def _string(data: Any, name: str) -> str | None:
 
 def _failure(request: HttpRequest, reason: str, code: str, detail: str) -> HttpResponseBase:
     AUTH_FAILURES.labels(reason=reason).inc()
-    audit(
-        "auth.failed" if reason == "credentials" else "token.rejected",
-        request=request,
-        reason=reason,
-    )
+    audit("token.rejected", request=request, reason=reason)
     return error_response(401, code, detail, headers=_BEARER)
 
 
@@ -65,17 +62,20 @@ def token(request: Request) -> HttpResponseBase:
         return error_response(400, "invalid", "username and password are required.")
     user = authenticate_password(request._request, username=username, password=password)
     if user is None or not user.is_active:
-        return _failure(
-            request._request,
-            "credentials",
-            "invalid_credentials",
-            "The username or password is wrong.",
+        # authenticate() already sent user_login_failed (audited and counted by
+        # hardening.observability.auth_events) unless a backend returned an inactive user.
+        if user is not None:
+            AUTH_FAILURES.labels(reason="credentials").inc()
+            audit("auth.failed", request=request._request, reason="credentials")
+        return error_response(
+            401, "invalid_credentials", "The username or password is wrong.", headers=_BEARER
         )
     for path in conf.HARDENING_LOGIN_CHALLENGES:
         challenge = import_string(path)(request._request, user)
         if challenge is not None:
             return Response(challenge)
     pair = issue_token_pair(user, amr=["pwd"], auth_time=int(time.time()))
+    login_succeeded(request._request, user, amr=["pwd"])
     audit("token.issued", request=request._request, user_id=str(user.pk), amr="pwd")
     return Response(pair)
 

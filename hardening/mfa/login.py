@@ -33,6 +33,7 @@ from hardening.mfa import clock, events, recovery, throttle
 from hardening.mfa.devices import throttle_wait, verify_totp
 from hardening.mfa.models import MFAChallenge, TOTPDevice
 from hardening.observability.audit import audit
+from hardening.observability.auth_events import login_succeeded
 
 __all__ = ["mfa_challenge", "mfa_login", "verify_code"]
 
@@ -173,6 +174,7 @@ def mfa_login(request: HttpRequest) -> HttpResponse:
     from hardening.jwt.tokens import issue_token_pair
 
     pair = issue_token_pair(user, amr=["pwd", method], auth_time=int(now))
+    login_succeeded(request, user, amr=["pwd", method])
     response = JsonResponse(pair)
     response["Cache-Control"] = "no-store"
     return response

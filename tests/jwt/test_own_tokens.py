@@ -73,8 +73,9 @@ def test_bad_credentials(client: Client, user: Any, caplog: pytest.LogCaptureFix
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_credentials"
     assert failures("credentials") == before + 1
-    assert [r for r in caplog.records if getattr(r, "event", None) == "auth.failed"]
-    assert "wrong" not in caplog.text
+    # Exactly one event: authenticate()'s user_login_failed, not a second one from the view.
+    assert len([r for r in caplog.records if getattr(r, "event", None) == "auth.failed"]) == 1
+    assert "wrong" not in caplog.text and "alice" not in caplog.text
 
 
 def test_missing_fields_are_400(client: Client) -> None:

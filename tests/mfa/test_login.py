@@ -60,6 +60,7 @@ def test_full_login_with_totp(user: Any, client: Client, fake_clock: Clock, even
     # The mfa_token is not an access token.
     me = client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert me.status_code == 401
+    assert "auth.succeeded" not in [e for e, _ in events]  # the password alone is not a login
     second = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(fake_clock)})
     assert second.status_code == 200, second.content
     assert "no-store" in second["Cache-Control"]
@@ -73,6 +74,8 @@ def test_full_login_with_totp(user: Any, client: Client, fake_clock: Clock, even
         "mfa.verified",
         {"user_id": str(user.pk), "device_id": user.mfa_totp_devices.get().pk},
     ) in [(e, {k: v for k, v in f.items() if k != "client_ip"}) for e, f in events]
+    succeeded = [f for e, f in events if e == "auth.succeeded"]
+    assert [(f["user_id"], f["amr"]) for f in succeeded] == [(str(user.pk), "pwd,otp")]
     # Single use: the same token again, even with the next valid code, is refused.
     fake_clock.next_step()
     again = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(fake_clock)})
@@ -109,14 +112,18 @@ def test_mfa_token_allows_bounded_attempts(user: Any, client: Client, fake_clock
 def test_replayed_code_is_refused_and_audited(
     user: Any, client: Client, fake_clock: Clock, events: Any
 ) -> None:
+    from hardening.observability.metrics import MFA_FAILURES
+
     make_device(user)
     code = code_now(fake_clock)
     first = login(client).json()["mfa_token"]
     assert post(client, "/api/auth/mfa", {"mfa_token": first, "code": code}).status_code == 200
+    replays = MFA_FAILURES.labels(reason="replay")._value.get()
     second = login(client).json()["mfa_token"]
     replay = post(client, "/api/auth/mfa", {"mfa_token": second, "code": code})
     assert replay.status_code == 401 and replay.json()["error"] == "invalid_code"
     assert "mfa.replay" in [e for e, _ in events]
+    assert MFA_FAILURES.labels(reason="replay")._value.get() == replays + 1
 
 
 def test_recovery_code_login(user: Any, client: Client, fake_clock: Clock) -> None:
