@@ -43,6 +43,25 @@ def test_cooperative_check_gives_504_json_audit_and_metric() -> None:
     assert events[0]["budget_s"] == 0.3
 
 
+@pytest.mark.django_db(transaction=True)
+@timeout_settings(0.3)
+def test_a_timed_out_request_leaves_no_uncommitted_write_behind() -> None:
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+
+    try:
+        response = Client().get("/write-then-overrun", {"name": "never-committed"})
+        assert response.status_code == 504
+        # Same connection, same thread: without the rollback the open transaction would
+        # still show the row (and a later commit on this connection would keep it).
+        assert not Group.objects.filter(name="never-committed").exists()
+    finally:  # Django's request end would drop the connection; the test client keeps it
+        if not transaction.get_autocommit():
+            transaction.rollback()
+            transaction.set_autocommit(True)
+    assert not Group.objects.filter(name="never-committed").exists()
+
+
 @timeout_settings(30)
 def test_query_canceled_becomes_504_not_500() -> None:
     before = timeouts("db")

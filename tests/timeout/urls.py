@@ -6,7 +6,8 @@ import asyncio
 import time
 from collections.abc import Iterator
 
-from django.db import OperationalError, connection
+from django.contrib.auth.models import Group
+from django.db import OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
 
@@ -26,6 +27,18 @@ def cooperative(request: HttpRequest) -> HttpResponse:
     while time.monotonic() < end:
         check_deadline()
         time.sleep(0.01)
+    return JsonResponse({"finished": True})
+
+
+def write_then_overrun(request: HttpRequest) -> HttpResponse:
+    """A view that manages its own transaction, writes, then overruns its deadline."""
+    transaction.set_autocommit(False)
+    Group.objects.create(name=request.GET["name"])
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        check_deadline()
+        time.sleep(0.01)
+    transaction.commit()
     return JsonResponse({"finished": True})
 
 
@@ -104,6 +117,7 @@ def pg_sleep(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("ok", ok),
     path("cooperative", cooperative),
+    path("write-then-overrun", write_then_overrun),
     path("async-sleep", async_sleep),
     path("sync-sleep", sync_sleep),
     path("query-canceled", query_canceled),
