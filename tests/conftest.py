@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -44,3 +46,18 @@ def _missing_service_postgres() -> None:
 @pytest.fixture
 def _missing_service_redis() -> None:
     pytest.fail("Redis is required here (HARDENING_TEST_REQUIRE_SERVICES is set)")
+
+
+@pytest.fixture
+def events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """The audit events (``security_event`` signal) sent during the test: (event, fields)."""
+    from hardening.observability.audit import security_event
+
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def receiver(sender: object, event: str, fields: dict[str, Any], **kw: object) -> None:
+        seen.append((event, fields))
+
+    security_event.connect(receiver)
+    yield seen
+    security_event.disconnect(receiver)

@@ -12,7 +12,6 @@ from django.test import Client, override_settings
 from hardening.mfa import recovery
 from hardening.mfa.login import mfa_challenge
 from hardening.mfa.models import MFAChallenge
-from hardening.observability.audit import security_event
 from tests.mfa.conftest import PASSWORD, Clock, code_now, make_device
 
 pytestmark = pytest.mark.django_db
@@ -29,18 +28,6 @@ def login(client: Client, username: str = "alice") -> Any:
 
 def claims(token: str) -> dict[str, Any]:
     return jwt.decode(token, options={"verify_signature": False})
-
-
-@pytest.fixture
-def events() -> Any:
-    seen: list[tuple[str, dict[str, Any]]] = []
-
-    def receiver(sender: Any, event: str, fields: dict[str, Any], **kwargs: Any) -> None:
-        seen.append((event, fields))
-
-    security_event.connect(receiver)
-    yield seen
-    security_event.disconnect(receiver)
 
 
 def test_user_without_mfa_gets_tokens_directly(user: Any, client: Client) -> None:

@@ -5,31 +5,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.test import Client
 
-from hardening.observability.audit import security_event
 from hardening.observability.metrics import AUTH_FAILURES
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple 42"
-
-
-@pytest.fixture
-def events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    seen: list[tuple[str, dict[str, Any]]] = []
-
-    def receiver(sender: Any, event: str, fields: dict[str, Any], **kwargs: Any) -> None:
-        seen.append((event, fields))
-
-    security_event.connect(receiver)
-    yield seen
-    security_event.disconnect(receiver)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse
 from django.test import override_settings
 
-from hardening.observability.audit import security_event
 from hardening.observability.metrics import BANS, RATELIMIT_BLOCKS, RATELIMIT_CACHE_ERRORS
 from hardening.ratelimit.middleware import RateLimitMiddleware
 from tests.ratelimit.helpers import FakeClock, User, make, request, unique_ip
@@ -24,18 +23,6 @@ BACKENDS = [
 def cache_alias(request: pytest.FixtureRequest) -> Iterator[str]:
     with override_settings(HARDENING_RATELIMIT_CACHE=request.param):
         yield request.param
-
-
-@pytest.fixture
-def events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    seen: list[tuple[str, dict[str, Any]]] = []
-
-    def receiver(sender: object, event: str, fields: dict[str, Any], **kw: object) -> None:
-        seen.append((event, fields))
-
-    security_event.connect(receiver)
-    yield seen
-    security_event.disconnect(receiver)
 
 
 def limit(*rates: str, key: str = "user", **extra: Any) -> override_settings:
