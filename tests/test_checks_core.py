@@ -91,6 +91,17 @@ CASES = [
     ),
     (
         {
+            "CACHES": {
+                "default": {
+                    "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                    "LOCATION": "/tmp/hardening-test-cache",
+                }
+            }
+        },
+        "hardening.E061",
+    ),
+    (
+        {
             "DATABASES": {
                 "default": {
                     "ENGINE": "django.db.backends.postgresql",
@@ -147,6 +158,21 @@ def test_pooled_or_persistent_databases_pass() -> None:
     persistent = {"ENGINE": "django.db.backends.postgresql", "NAME": "x", "CONN_MAX_AGE": 60}
     with production(DATABASES={"default": pooled, "other": persistent}):
         assert "hardening.E062" not in check_error_codes()
+
+
+@pytest.mark.parametrize(
+    ("environment", "level"), [("production", "ERROR"), ("development", "WARNING")]
+)
+def test_cors_allow_all_and_missing_csrf_in_each_environment(environment: str, level: str) -> None:
+    from django.conf import settings
+
+    with_cors = [*settings.INSTALLED_APPS, "corsheaders"]
+    without_csrf = [m for m in settings.MIDDLEWARE if "csrf" not in m]
+    env = {"HARDENING_ENVIRONMENT": environment}
+    with production(INSTALLED_APPS=with_cors, CORS_ALLOW_ALL_ORIGINS=True, **env):
+        assert check_error_codes().get("hardening.E015") == level
+    with production(MIDDLEWARE=without_csrf, **env):
+        assert check_error_codes().get("hardening.E018") == level
 
 
 def test_cors_allow_all_is_an_error_when_cors_headers_is_installed() -> None:

@@ -104,3 +104,36 @@ def test_gunicorn_serves_when_secrets_are_set(tmp_path: pytest.TempPathFactory) 
     # Production forces HTTPS: plain HTTP is redirected before anything else runs.
     assert reply.status == 301
     assert reply.headers["location"].startswith("https://")
+
+
+@pytest.mark.server
+def test_example_signs_own_tokens_with_an_rs256_key_pair_from_files(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    """DESIGN.md's JWT_PRIVATE_KEY(_FILE) / JWT_PUBLIC_KEY(_FILE) switch the example's own
+    tokens to RS256; production checks pass without JWT_SIGNING_KEY."""
+    from tests.jwt.helpers import private_pem, public_pem, rsa_key
+
+    key = rsa_key("example-rs256")
+    private, public = tmp_path / "jwt_private.pem", tmp_path / "jwt_public.pem"  # type: ignore[operator]
+    private.write_text(private_pem(key))
+    public.write_text(public_pem(key))
+    env = {
+        **PRODUCTION_SECRETS,
+        "JWT_PRIVATE_KEY_FILE": str(private),
+        "JWT_PUBLIC_KEY_FILE": str(public),
+    }
+    env.pop("JWT_SIGNING_KEY")
+    result = run_until_exit([sys.executable, *MANAGE], env=env)
+    assert result.returncode == 0, result.stderr
+    probe = (
+        "from rest_framework_simplejwt.settings import api_settings as a; "
+        "print(a.ALGORITHM, a.SIGNING_KEY.startswith('-----BEGIN PRIVATE KEY-----'), "
+        "a.VERIFYING_KEY.startswith('-----BEGIN PUBLIC KEY-----'))"
+    )
+    shell = run_until_exit(
+        [sys.executable, "example_project/manage.py", "shell", "-c", probe], env=env
+    )
+    assert shell.stdout.strip().splitlines()[-1].split() == ["RS256", "True", "True"], (
+        shell.stdout + shell.stderr
+    )
