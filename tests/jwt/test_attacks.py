@@ -126,6 +126,7 @@ CASES: list[tuple[str, Builder, str]] = [
     ("clerk-api-key", lambda u: "ak_" + "x" * 40, "machine_token"),
     ("clerk-m2m", lambda u: "m2m_" + "x" * 40, "machine_token"),
     ("clerk-oauth", lambda u: "oat_" + "x" * 40, "machine_token"),
+    ("clerk-machine", lambda u: "mt_" + "x" * 40, "machine_token"),
     ("crit-unknown", lambda u: sign(good(), headers={"crit": ["urn:x"], "urn:x": 1}), "crit"),
     ("b64-false", lambda u: with_header(kid="k1", b64=False), "crit"),
     ("zip", lambda u: sign(good(), headers={"zip": "DEF"}), "header"),
@@ -270,3 +271,30 @@ def test_slow_jwks_endpoint_fails_fast(client: Client, oidc: JWKSServer, setting
     assert response.status_code == 401
     assert "(jwks_unavailable)" in response.json()["detail"]
     assert time.monotonic() - started < 2
+
+
+def test_aud_is_rejected_when_the_issuer_expects_none() -> None:
+    """An issuer configured without an audience (Clerk's default) still refuses a token
+    that names one: it was minted for another API."""
+    import jwt as pyjwt
+
+    from hardening.jwt.config import Issuer
+    from hardening.jwt.parsing import TokenRejected, parse
+    from hardening.jwt.verifier import verify_external
+    from tests.jwt.helpers import public_pem
+
+    key = rsa_key("no-audience")
+    issuer = Issuer.from_dict(
+        {"label": "plain", "issuer": "https://plain.example.com", "public_key": public_pem(key)}
+    )
+    assert issuer.audience == ()
+
+    def verify(**changes: Any) -> Any:
+        token = pyjwt.encode(claims("https://plain.example.com", **changes), key, "RS256")
+        return verify_external(parse(token, max_bytes=8192), issuer)
+
+    assert verify()["sub"]  # accepted without aud
+    for aud in ("another-api", ["another-api"], ["another-api", "x"]):
+        with pytest.raises(TokenRejected) as rejected:
+            verify(aud=aud)
+        assert rejected.value.reason == "audience", aud

@@ -160,3 +160,51 @@ def test_expired_clerk_token_reports_expired(client: Client, clerk: JWKSServer) 
     now = int(time.time())
     response = me(client, clerk_token(exp=now - 100, iat=now - 160))
     assert "(expired)" in response.json()["detail"]
+
+
+def test_per_kind_authentication_classes_accept_their_kind_only(
+    clerk: JWKSServer, oidc: JWKSServer
+) -> None:
+    """OwnTokenAuthentication, ClerkAuthentication and OIDCAuthentication answer None for a
+    valid token of another kind (so the next class in DEFAULT_AUTHENTICATION_CLASSES can
+    try), and still refuse a bad token with 401."""
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+    from rest_framework.exceptions import AuthenticationFailed
+    from rest_framework.request import Request
+
+    from hardening.jwt.authentication import (
+        BearerTokenAuthentication,
+        ClerkAuthentication,
+        OIDCAuthentication,
+        OwnTokenAuthentication,
+    )
+    from hardening.jwt.tokens import issue_token_pair
+
+    owner = get_user_model().objects.create_user("kinds-owner", password="x-123456789")
+    tokens = {
+        "jwt": issue_token_pair(owner, amr=["pwd"], auth_time=int(time.time()))["access"],
+        "clerk": clerk_token(sub="user_kinds"),
+        "oidc": sign(claims(OIDC_ISSUER, aud=AUDIENCE, sub="oidc-kinds")),
+    }
+    classes = {
+        "jwt": OwnTokenAuthentication,
+        "clerk": ClerkAuthentication,
+        "oidc": OIDCAuthentication,
+    }
+
+    def run(cls: type[BearerTokenAuthentication], token: str) -> Any:
+        request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}")
+        return cls().authenticate(Request(request))
+
+    for kind, cls in classes.items():
+        for token_kind, token in tokens.items():
+            result = run(cls, token)
+            if token_kind == kind:
+                assert result is not None and result[1]["iss" if kind != "jwt" else "jti"], kind
+            else:
+                assert result is None, (kind, token_kind)
+        with pytest.raises(AuthenticationFailed):
+            run(cls, tokens["oidc"][:-4] + "AAAA")  # a bearer token that does not verify
+    for token in tokens.values():
+        assert run(BearerTokenAuthentication, token) is not None
