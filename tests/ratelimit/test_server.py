@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -46,13 +47,18 @@ def _session(env: dict[str, str]) -> str:
 
 
 def _burst(server: Server, n: int, headers: dict[str, str]) -> Counter[int]:
+    """``n`` requests in flight at once: one thread each, released together by a barrier
+    (the server's listen backlog queues what its workers cannot take yet)."""
+    start = threading.Barrier(n, timeout=60)
+
     def one(_: int) -> int:
+        start.wait()
         try:
-            return server.get("/api/me", headers=headers, timeout=20).status
+            return server.get("/api/me", headers=headers, timeout=30).status
         except OSError:
             return -1
 
-    with ThreadPoolExecutor(max_workers=50) as pool:
+    with ThreadPoolExecutor(max_workers=n) as pool:
         return Counter(pool.map(one, range(n)))
 
 

@@ -14,12 +14,10 @@ from tests.ratelimit.helpers import FakeClock, User, make, request, unique_ip
 
 
 @pytest.mark.django_db
-def test_example_auth_routes_allow_10_per_minute_per_ip() -> None:
+@pytest.mark.parametrize("path", ["/api/auth/token", "/api/auth/mfa", "/admin/login/"])
+def test_example_auth_routes_allow_10_per_minute_per_ip(path: str) -> None:
     client = Client(REMOTE_ADDR=unique_ip())
-    codes = [
-        client.post("/api/auth/token", {}, content_type="application/json").status_code
-        for _ in range(11)
-    ]
+    codes = [client.post(path, {}, content_type="application/json").status_code for _ in range(11)]
     assert 429 not in codes[:10]
     assert codes[10] == 429
     # Other routes are not affected by the auth policy.
