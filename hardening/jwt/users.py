@@ -79,8 +79,9 @@ def external_user(claims: dict[str, Any], issuer: Issuer) -> Any:
     username = f"{issuer.label}:{claims['sub']}"[: getattr(model, "USERNAME_MAX", 150)]
     cache_key = "hardening:jwt:user:" + hashlib.sha256(username.encode()).hexdigest()
     pk = cache.get(cache_key)
-    if pk is not None:
-        user = model._default_manager.filter(pk=pk).first()
+    if pk is not None:  # the username is checked too: a stale entry never names another user
+        found = {"pk": pk, model.USERNAME_FIELD: username}
+        user = model._default_manager.filter(**found).first()
         if user is not None and user.is_active:
             return user
     user, _ = model._default_manager.get_or_create(

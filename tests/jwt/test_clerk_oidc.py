@@ -148,6 +148,44 @@ def test_create_user_mode(
     assert not user.has_usable_password()
 
 
+def test_create_user_mode_caches_the_user_and_honours_deactivation(
+    oidc: JWKSServer, settings: Any, django_user_model: Any
+) -> None:
+    """After the first request the user is found by the primary key cached for it (one
+    query, no insert); a stale cache entry never yields another user; a deactivated user is
+    refused even from the cache."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hardening.jwt.config import issuer_for
+    from hardening.jwt.parsing import TokenRejected
+    from hardening.jwt.users import external_user
+
+    settings.HARDENING_JWT_USER_MODE = "create"
+    issuer = issuer_for(OIDC_ISSUER)
+    assert issuer is not None
+    verified = claims(OIDC_ISSUER, aud=AUDIENCE, sub="ext-cached")
+    with CaptureQueriesContext(connection) as first:
+        user = external_user(verified, issuer)
+    assert any("INSERT" in q["sql"] for q in first.captured_queries)
+    with CaptureQueriesContext(connection) as second:
+        assert external_user(verified, issuer).pk == user.pk
+    sql = [q["sql"] for q in second.captured_queries]
+    assert len(sql) == 1 and '"id" =' in sql[0] and "INSERT" not in sql[0], sql
+    # A stale entry (say, the cache outlived a database restore) pointing at someone else:
+    other = django_user_model.objects.create_user("someone-else")
+    import hashlib
+
+    from django.core.cache import cache
+
+    digest = hashlib.sha256(f"{issuer.label}:ext-cached".encode()).hexdigest()
+    cache.set("hardening:jwt:user:" + digest, other.pk)
+    assert external_user(verified, issuer).pk == user.pk
+    django_user_model.objects.filter(pk=user.pk).update(is_active=False)
+    with pytest.raises(TokenRejected):
+        external_user(verified, issuer)
+
+
 def test_jwks_down_then_stale_keys_keep_working(
     client: Client, oidc: JWKSServer, settings: Any
 ) -> None:
