@@ -21,7 +21,7 @@ from hardening.errors import error_response
 from hardening.jwt.authentication import BearerTokenAuthentication
 from hardening.jwt.tokens import issue_token_pair, revoke_access_token
 from hardening.observability.audit import audit
-from hardening.observability.auth_events import login_succeeded
+from hardening.observability.auth_events import login_failed, login_succeeded
 from hardening.observability.metrics import AUTH_FAILURES
 
 if TYPE_CHECKING:
@@ -37,19 +37,11 @@ def _string(data: Any, name: str) -> str | None:
     return value if isinstance(value, str) and value and len(value) <= 8192 else None
 
 
-def _failure(request: HttpRequest, reason: str, code: str, detail: str) -> HttpResponseBase:
-    AUTH_FAILURES.labels(reason=reason).inc()
-    audit("token.rejected", request=request, reason=reason)
-    return error_response(401, code, detail, headers=_BEARER)
-
-
 def _refresh_invalid(request: HttpRequest) -> HttpResponseBase:
-    return _failure(
-        request,
-        "refresh_invalid",
-        "invalid_token",
-        "The refresh token is invalid, expired or revoked.",
-    )
+    AUTH_FAILURES.labels(reason="refresh_invalid").inc()
+    audit("token.rejected", request=request, reason="refresh_invalid")
+    detail = "The refresh token is invalid, expired or revoked."
+    return error_response(401, "invalid_token", detail, headers=_BEARER)
 
 
 @api_view(["POST"])
@@ -65,8 +57,7 @@ def token(request: Request) -> HttpResponseBase:
         # authenticate() already sent user_login_failed (audited and counted by
         # hardening.observability.auth_events) unless a backend returned an inactive user.
         if user is not None:
-            AUTH_FAILURES.labels(reason="credentials").inc()
-            audit("auth.failed", request=request._request, reason="credentials")
+            login_failed(request._request)
         return error_response(
             401, "invalid_credentials", "The username or password is wrong.", headers=_BEARER
         )

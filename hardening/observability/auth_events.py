@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES
 
-__all__ = ["connect", "login_succeeded"]
+__all__ = ["connect", "login_failed", "login_succeeded"]
 
 
 def login_succeeded(request: HttpRequest | None, user: Any, *, amr: list[str]) -> None:
@@ -36,13 +36,14 @@ def _logged_in(sender: Any, request: Any = None, user: Any = None, **kw: Any) ->
         )
 
 
-def _login_failed(sender: Any, credentials: Any = None, request: Any = None, **kw: Any) -> None:
+def login_failed(request: HttpRequest | None) -> None:
+    """Record and count refused credentials (never the credentials themselves)."""
     AUTH_FAILURES.labels(reason="credentials").inc()
-    audit(
-        "auth.failed",
-        request=request if isinstance(request, HttpRequest) else None,
-        reason="credentials",
-    )
+    audit("auth.failed", request=request, reason="credentials")
+
+
+def _login_failed(sender: Any, credentials: Any = None, request: Any = None, **kw: Any) -> None:
+    login_failed(request if isinstance(request, HttpRequest) else None)
 
 
 def connect() -> None:
