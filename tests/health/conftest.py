@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
 
 import pytest
 
@@ -9,6 +10,7 @@ from hardening.health import runner
 from tests.health.services import PgCluster, RedisServer, pg_cluster, redis_server, wait_for
 
 PG_ALIAS = "health_pg"
+T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -18,17 +20,21 @@ def _fresh_runner() -> Iterator[None]:
     runner.reset()
 
 
+def _disposable(manager: AbstractContextManager[T], what: str, package: str) -> Iterator[T]:
+    """Yield the disposable service ``manager`` starts, or skip when it cannot run here."""
+    try:
+        service = manager.__enter__()
+    except FileNotFoundError as exc:
+        pytest.skip(f"disposable {what} unavailable: {exc} (install {package})")
+    try:
+        yield service
+    finally:
+        manager.__exit__(None, None, None)
+
+
 @pytest.fixture(scope="session")
 def _pg_session() -> Iterator[PgCluster]:
-    try:
-        cm = pg_cluster()
-        cluster = cm.__enter__()
-    except FileNotFoundError as exc:
-        pytest.skip(f"disposable PostgreSQL unavailable: {exc} (install postgresql)")
-    try:
-        yield cluster
-    finally:
-        cm.__exit__(None, None, None)
+    yield from _disposable(pg_cluster(), "PostgreSQL", "postgresql")
 
 
 @pytest.fixture
@@ -58,12 +64,4 @@ def pg_alias(pg: PgCluster, django_db_blocker: Any) -> Iterator[str]:
 
 @pytest.fixture
 def redis() -> Iterator[RedisServer]:
-    try:
-        cm = redis_server()
-        server = cm.__enter__()
-    except FileNotFoundError as exc:
-        pytest.skip(f"disposable Redis unavailable: {exc} (install redis-server)")
-    try:
-        yield server
-    finally:
-        cm.__exit__(None, None, None)
+    yield from _disposable(redis_server(), "Redis", "redis-server")

@@ -15,7 +15,6 @@ from django.test import Client, override_settings
 from hardening import crypto
 from hardening.mfa import recovery
 from hardening.mfa.models import RecoveryCode, TOTPDevice
-from hardening.observability.audit import security_event
 from tests.mfa.conftest import RFC_SECRET, make_device
 
 OLD = Fernet.generate_key().decode()
@@ -77,21 +76,12 @@ def test_reencrypt_command(user: Any) -> None:
 
 
 @pytest.mark.django_db
-def test_reset_mfa_command(user: Any) -> None:
+def test_reset_mfa_command(user: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
     make_device(user)
     recovery.generate(user)
-    seen: list[str] = []
-
-    def receiver(sender: Any, event: str, **kwargs: Any) -> None:
-        seen.append(event)
-
-    security_event.connect(receiver)
-    try:
-        out = io.StringIO()
-        call_command("reset_mfa", "alice", stdout=out)
-    finally:
-        security_event.disconnect(receiver)
-    assert "1 device(s) removed" in out.getvalue() and "mfa.reset" in seen
+    out = io.StringIO()
+    call_command("reset_mfa", "alice", stdout=out)
+    assert "1 device(s) removed" in out.getvalue() and "mfa.reset" in [e for e, _ in events]
     assert not TOTPDevice.objects.exists() and not RecoveryCode.objects.exists()
     with pytest.raises(CommandError):
         call_command("reset_mfa", "nobody")
