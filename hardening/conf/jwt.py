@@ -182,3 +182,12 @@ class JWTSettings(BaseSettings):
     @property
     def HARDENING_OIDC_ALGORITHMS(self) -> list[str]:
         return [str(item) for item in _get("HARDENING_OIDC_ALGORITHMS", ["RS256"]) or []]
+
+    @property
+    def HARDENING_JWT_BEARER_PATHS(self) -> list[str]:
+        """Path prefixes where the JWT middleware sets ``request.user`` from a bearer token.
+
+        Elsewhere (the admin, ``/account/mfa/``, any session view) a bearer token is only
+        recorded as ``request.bearer_user`` (rate limits, logs); DRF views still accept it
+        through ``BearerTokenAuthentication``."""
+        return [str(item) for item in _get("HARDENING_JWT_BEARER_PATHS", ["/api/"]) or []]

@@ -1,12 +1,16 @@
-"""Bearer-token authentication for every view (sync and async stacks).
+"""Bearer-token authentication for API paths (sync and async stacks).
 
-Place it after ``AuthenticationMiddleware`` and before the rate-limit middleware: a valid
-bearer token sets ``request.user`` (so limits can key on the user), ``request.auth_claims``
-and ``request.hardening_auth_kind``.  An invalid token sets ``request.user`` to
-``AnonymousUser`` and does not answer here: DRF views answer 401 through
-:class:`~hardening.jwt.authentication.BearerTokenAuthentication`, which reuses the
-outcome stored on the request instead of verifying again, and plain Django views see an
-anonymous user (``login_required`` etc. apply).
+Place it after ``AuthenticationMiddleware`` and before the rate-limit middleware.  A bearer
+token is verified at most once per request, on every path, and its user recorded as
+``request.bearer_user`` (rate limits and logs key on it).  Only on
+``HARDENING_JWT_BEARER_PATHS`` (default ``/api/``) does a valid token also become
+``request.user`` with ``request.auth_claims``: the admin and every other session view never
+accept a bearer token, they need a session login (docs/security.md, the authentication
+boundary).  DRF views anywhere still authenticate bearer tokens through
+:class:`~hardening.jwt.authentication.BearerTokenAuthentication`, which reuses the outcome
+stored on the request instead of verifying again.  An invalid token on an API path sets
+``request.user`` to ``AnonymousUser`` and does not answer here: DRF views answer 401 and
+plain Django views see an anonymous user (``login_required`` etc. apply).
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from hardening.jwt.auth import CLERK_COOKIE, authenticate
 from hardening.jwt.parsing import TokenRejected
 from hardening.middleware import HardeningMiddleware
 
-__all__ = ["JWTAuthenticationMiddleware"]
+__all__ = ["BEARER_USER_ATTR", "JWTAuthenticationMiddleware", "is_bearer_path"]
+
+#: The request attribute holding the verified bearer user on every path.
+BEARER_USER_ATTR = "bearer_user"
 
 
 def _may_have_token(request: HttpRequest) -> bool:
@@ -32,13 +39,23 @@ def _may_have_token(request: HttpRequest) -> bool:
     return conf.HARDENING_CLERK_SESSION_COOKIE and CLERK_COOKIE in request.COOKIES
 
 
+def is_bearer_path(path: str) -> bool:
+    """Does a bearer token authenticate ``request.user`` on ``path``?"""
+    return any(path.startswith(prefix) for prefix in conf.HARDENING_JWT_BEARER_PATHS)
+
+
 def process(request: HttpRequest) -> None:
+    api = is_bearer_path(request.path_info)
     try:
         result = authenticate(request)
     except TokenRejected:
-        request.user = AnonymousUser()
+        if api:
+            request.user = AnonymousUser()
         return
-    if result is not None:
+    if result is None:
+        return
+    setattr(request, BEARER_USER_ATTR, result.user)
+    if api:
         request.user = result.user
         request.auth_claims = result.claims  # type: ignore[attr-defined]
 

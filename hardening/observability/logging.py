@@ -61,6 +61,8 @@ def current_user_id() -> str | None:
         user = None if wrapped is empty else wrapped
     if user is None:
         user = request.__dict__.get("_cached_user")
+    if not getattr(user, "is_authenticated", False):
+        user = request.__dict__.get("bearer_user")  # a bearer token outside the API paths
     if user is not None and getattr(user, "is_authenticated", False):
         return str(user.pk)
     return None

@@ -1,7 +1,8 @@
 """``RateLimitMiddleware``: every policy, site-wide, in one cache round trip.
 
-Place it after AuthenticationMiddleware and the JWT middleware (it reads ``request.user``)
-and before the views.  It sets ``request.client_ip`` for the code that runs after it.
+Place it after AuthenticationMiddleware and the JWT middleware (it reads ``request.user``,
+or the verified ``request.bearer_user`` where a bearer token is not the request's user) and
+before the views.  It sets ``request.client_ip`` for the code that runs after it.
 """
 
 from __future__ import annotations
@@ -34,8 +35,17 @@ FAIL_CLOSED_RETRY_AFTER = 5
 Outcome = tuple[HttpResponseBase | None, dict[str, str]]
 
 
-def _checks(request: HttpRequest, policies: list[Policy]) -> tuple[list[Check], list[str]]:
+def limited_user(request: HttpRequest) -> Any:
+    """The user the per-user limits count: the authenticated ``request.user``, else the user
+    of a verified bearer token the JWT middleware recorded outside the API paths."""
     user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    return getattr(request, "bearer_user", None)
+
+
+def _checks(request: HttpRequest, policies: list[Policy]) -> tuple[list[Check], list[str]]:
+    user = limited_user(request)
     user_id = str(user.pk) if user is not None and user.is_authenticated else None
     ip = "ip:" + (masked_ip(getattr(request, "client_ip", "")) or "unknown")
     uid = f"u:{user_id}" if user_id else None

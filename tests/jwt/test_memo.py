@@ -76,7 +76,7 @@ def test_hit_sets_request_exactly_like_a_fresh_verification(oidc: JWKSServer, sp
     middleware = JWTAuthenticationMiddleware(lambda request: None)
     seen = []
     for _ in range(2):
-        request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}")
+        request = RequestFactory().get("/api/", HTTP_AUTHORIZATION=f"Bearer {token}")
         middleware(request)
         seen.append(request)
     assert spy.calls == 1
@@ -280,7 +280,7 @@ def test_anonymous_on_rejection_after_hit(oidc: JWKSServer, settings: Any) -> No
     token = oidc_token()
     verify_token(token)
     settings.HARDENING_OIDC_AUDIENCE = "another-api"  # setting change: memo dropped
-    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    request = RequestFactory().get("/api/", HTTP_AUTHORIZATION=f"Bearer {token}")
     JWTAuthenticationMiddleware(lambda request: None)(request)
     assert isinstance(request.user, AnonymousUser)
 

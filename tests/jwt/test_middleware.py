@@ -36,7 +36,7 @@ def token() -> str:
 
 def test_sync_sets_user(oidc: JWKSServer) -> None:
     middleware = JWTAuthenticationMiddleware(view)
-    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token()}")
+    request = RequestFactory().get("/api/", HTTP_AUTHORIZATION=f"Bearer {token()}")
     request.user = AnonymousUser()
     assert middleware(request).status_code == 200
     assert seen["user"].pk == "mw-user"
@@ -45,7 +45,7 @@ def test_sync_sets_user(oidc: JWKSServer) -> None:
 
 def test_invalid_token_leaves_anonymous_and_does_not_answer(oidc: JWKSServer) -> None:
     middleware = JWTAuthenticationMiddleware(view)
-    request = RequestFactory().get("/", HTTP_AUTHORIZATION="Bearer not.a.token")
+    request = RequestFactory().get("/api/", HTTP_AUTHORIZATION="Bearer not.a.token")
     request.user = mock.sentinel.session_user
     assert middleware(request).status_code == 200
     assert isinstance(seen["user"], AnonymousUser)
@@ -62,7 +62,7 @@ def test_no_token_is_untouched() -> None:
 async def test_async_sets_user(oidc: JWKSServer) -> None:
     middleware = JWTAuthenticationMiddleware(async_view)
     assert iscoroutinefunction(middleware)
-    request = AsyncRequestFactory().get("/", headers={"Authorization": f"Bearer {token()}"})
+    request = AsyncRequestFactory().get("/api/", headers={"Authorization": f"Bearer {token()}"})
     request.user = AnonymousUser()
     response = await middleware(request)
     assert response.status_code == 200
