@@ -101,12 +101,67 @@ def gate_checks(
     if everyone is not None:
         msg, hint = everyone
         messages += [warning(ids[1], msg.format(entry=entry), hint) for entry in open_entries]
-    if token and len(token) < MIN_TOKEN_LENGTH:
+    if token and len(token) < MIN_TOKEN_LENGTH:  # characters: never more than its bytes
         messages.append(
             problem(
                 ids[2],
                 f"HARDENING_{name}_TOKEN is shorter than {MIN_TOKEN_LENGTH} characters.",
-                "Generate one: python -c 'import secrets; print(secrets.token_urlsafe(32))'.",
+                _GENERATE,
+            )
+        )
+    return messages + _token_strength(name, token) if token else messages
+
+
+_GENERATE = "Generate one: python -c 'import secrets; print(secrets.token_urlsafe(32))'."  # noqa: S105 - a hint, not a secret
+
+
+def _other_secrets(name: str) -> dict[str, str]:
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    from hardening.conf import conf
+
+    try:
+        secret_key = str(settings.SECRET_KEY or "")
+    except ImproperlyConfigured:  # Django refuses access to an empty SECRET_KEY
+        secret_key = ""
+    others = {
+        "SECRET_KEY": secret_key,
+        "HARDENING_JWT_SIGNING_KEY": conf.HARDENING_JWT_SIGNING_KEY,
+        "HARDENING_CLERK_SECRET_KEY": conf.HARDENING_CLERK_SECRET_KEY,
+        "HARDENING_HEALTH_TOKEN": conf.HARDENING_HEALTH_TOKEN,
+        "HARDENING_METRICS_TOKEN": conf.HARDENING_METRICS_TOKEN,
+    }
+    for index, key in enumerate(getattr(settings, "SECRET_KEY_FALLBACKS", []) or []):
+        others[f"SECRET_KEY_FALLBACKS[{index}]"] = str(key)
+    for index, key in enumerate(conf.HARDENING_FIELD_ENCRYPTION_KEYS):
+        others[f"HARDENING_FIELD_ENCRYPTION_KEYS[{index}]"] = str(key)
+    others.pop(f"HARDENING_{name}_TOKEN")
+    return others
+
+
+def _token_strength(name: str, token: str) -> list[CheckMessage]:
+    """``E049``: the token is another secret; ``E050``: it is guessable."""
+    from hardening.checks import problem
+    from hardening.checks.strength import MIN_SECRET_BITS, estimated_bits, is_published
+
+    setting = f"HARDENING_{name}_TOKEN"
+    messages = [
+        problem(
+            "E049",
+            f"{setting} is the same as {other}.",
+            "Each secret must be dedicated: whoever reads the probe or scraper configuration "
+            "must not learn a signing key. " + _GENERATE,
+        )
+        for other, value in _other_secrets(name).items()
+        if value and hmac.compare_digest(value.encode(), token.encode())
+    ]
+    if is_published(token) or estimated_bits(token) < MIN_SECRET_BITS:
+        messages.append(
+            problem(
+                "E050",
+                f"{setting} is guessable (estimated entropy under {MIN_SECRET_BITS} bits).",
+                _GENERATE,
             )
         )
     return messages

@@ -10,7 +10,7 @@ class HardeningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from hardening.checks import deploy, secrets, services
+        from hardening.checks import deploy, hosts, secrets, services
         from hardening.health import checks as health
         from hardening.jwt import checks as jwt
         from hardening.mfa import checks as mfa
@@ -32,6 +32,8 @@ class HardeningConfig(AppConfig):
             secrets.check_jwt_signing_key,
             secrets.check_clerk_keys,
             secrets.check_field_encryption_keys,
+            hosts.check_allowed_host_suffixes,
+            hosts.check_csrf_trusted_origins,
             services.check_ratelimit_cache,
             services.check_database_connections,
             observability.check_observability_middleware,

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import SimpleTestCase, override_settings
@@ -11,7 +12,7 @@ from django.test import SimpleTestCase, override_settings
 from tests.checks_helpers import check_error_codes
 
 STRONG_KEY = "q8Zr!x2Lp#v6Tn@w4Kd$y0Hs%b9Jf^m3Gc&e7Ra*u1Qz(i5Wt)o-Ny_k2Mx+h8Vp"
-FERNET = "ZXhhbXBsZS1wcm9qZWN0LWRldmVsb3BtZW50LWtleSE="
+FERNET = Fernet.generate_key().decode()  # never a published key (hardening.E026)
 JWT_KEY = "a-dedicated-jwt-signing-key-of-well-over-32-bytes-0123456789"
 
 SAFE_PRODUCTION = {

@@ -8,14 +8,14 @@ from django.test import override_settings
 from hardening.exceptions import StartupCheckFailed
 from hardening.startup import run_startup_checks
 from tests.servers import BIN, run_until_exit, serve
-from tests.test_checks_core import SAFE_PRODUCTION, STRONG_KEY, production
+from tests.test_checks_core import FERNET, SAFE_PRODUCTION, STRONG_KEY, production
 
 PRODUCTION_SECRETS = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": STRONG_KEY,
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "JWT_SIGNING_KEY": "a-dedicated-jwt-signing-key-of-well-over-32-bytes-0123456789",
-    "FIELD_ENCRYPTION_KEYS": "ZXhhbXBsZS1wcm9qZWN0LWRldmVsb3BtZW50LWtleSE=",
+    "FIELD_ENCRYPTION_KEYS": FERNET,
     "CACHE_URL": "redis://127.0.0.1:6379/15",
 }
 

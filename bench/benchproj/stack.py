@@ -98,7 +98,7 @@ def example_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         "CACHE_URL": os.environ.get("PERF_REDIS_URL", "redis://127.0.0.1:6379/0"),
         "SECURE_PROXY_SSL_HEADER": "true",
         "FIELD_ENCRYPTION_KEYS": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-        "METRICS_TOKEN": "bench-metrics-token-0123456789abcdef",
+        "METRICS_TOKEN": "bench-metrics-Xq7Lw2Nz9Rk4Tp8Vm3Bj6Hs1Dc5Fg0Y",
         "RATE_LIMIT_USER": f"{HUGE}/m",
         "RATE_LIMIT_IP": f"{HUGE}/m",
         "RATE_LIMIT_GLOBAL": f"{HUGE}/m",

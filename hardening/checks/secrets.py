@@ -11,6 +11,8 @@ from django.core.checks import CheckMessage, Error
 from django.core.exceptions import ImproperlyConfigured
 
 from hardening.checks import problem
+from hardening.checks.keys import field_key_problems, jwt_key_problems, low_entropy
+from hardening.checks.strength import MIN_SECRET_BITS, is_published
 from hardening.conf import conf
 
 __all__ = [
@@ -76,13 +78,20 @@ def secret_weakness(value: str) -> str | None:
     lowered = value.strip().lower()
     if lowered in KNOWN_WEAK_SECRETS or value in conf.HARDENING_WEAK_SECRET_KEYS:
         return "is a well-known example value"
+    if is_published(value):
+        return "is a well-known example value"
     if value.startswith(INSECURE_PREFIX):
         return f"starts with {INSECURE_PREFIX!r}"
     if len(value) < MIN_SECRET_KEY_LENGTH:
         return f"shorter than {MIN_SECRET_KEY_LENGTH} characters"
     if len(set(value)) < MIN_SECRET_KEY_UNIQUE_CHARACTERS:
         return f"fewer than {MIN_SECRET_KEY_UNIQUE_CHARACTERS} unique characters"
+    if low_entropy(value):
+        return _LOW_ENTROPY
     return None
+
+
+_LOW_ENTROPY = f"is guessable (estimated entropy under {MIN_SECRET_BITS} bits)"
 
 
 _WEAKNESS_IDS = {
@@ -90,6 +99,7 @@ _WEAKNESS_IDS = {
     f"starts with {INSECURE_PREFIX!r}": "E004",
     f"shorter than {MIN_SECRET_KEY_LENGTH} characters": "E002",
     f"fewer than {MIN_SECRET_KEY_UNIQUE_CHARACTERS} unique characters": "E003",
+    _LOW_ENTROPY: "E023",
 }
 
 _GENERATE_HINT = (
@@ -158,21 +168,21 @@ def check_jwt_signing_key(**kwargs: Any) -> list[CheckMessage]:
             )
         )
         return messages
-    if algorithm.startswith("HS") and _jwt_key_bytes(signing_key) < MIN_HMAC_KEY_BYTES:
+    secret_keys = {_secret_key(), *map(str, getattr(settings, "SECRET_KEY_FALLBACKS", []) or [])}
+    found, skip_length = jwt_key_problems(
+        algorithm, signing_key, secret_keys, weak=KNOWN_WEAK_SECRETS
+    )
+    messages += found
+    if (
+        not skip_length
+        and algorithm.startswith("HS")
+        and _jwt_key_bytes(signing_key) < MIN_HMAC_KEY_BYTES
+    ):
         messages.append(
             problem(
                 "E041",
                 f"The {algorithm} JWT signing key is shorter than {MIN_HMAC_KEY_BYTES} bytes.",
                 "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'.",
-            )
-        )
-    secret_keys = {_secret_key(), *map(str, getattr(settings, "SECRET_KEY_FALLBACKS", []) or [])}
-    if signing_key in secret_keys:
-        messages.append(
-            problem(
-                "E042",
-                "The JWT signing key is the same as SECRET_KEY.",
-                "Use a dedicated key: a leak of one must not compromise the other.",
             )
         )
     if not algorithm.startswith("HS") and not conf.HARDENING_JWT_VERIFYING_KEY:
@@ -235,6 +245,8 @@ def check_field_encryption_keys(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     bad = [str(index) for index, key in enumerate(keys) if not _is_fernet_key(key)]
+    if not bad:
+        return field_key_problems(keys)
     if bad:
         return [
             problem(

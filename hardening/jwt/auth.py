@@ -7,10 +7,12 @@ it never verify twice, and a rejection is counted and audited exactly once.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
+from jwt.exceptions import InvalidKeyError
 
 from hardening.conf import conf
 from hardening.jwt.config import CLERK_MACHINE_PREFIXES, issuer_for
@@ -24,6 +26,8 @@ from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES
 
 __all__ = ["AuthResult", "authenticate", "bearer_token", "verify_token"]
+
+logger = logging.getLogger("hardening.jwt")
 
 RESULT_ATTR = "_hardening_jwt_result"
 KIND_ATTR = "hardening_auth_kind"
@@ -118,6 +122,10 @@ def authenticate(request: HttpRequest) -> AuthResult | None:
             raw, from_cookie = found
             try:
                 claims, user, kind = verify_token(raw, clerk_only=from_cookie)
+            except InvalidKeyError:
+                # HS* configured with a PEM key (hardening.E027): a server problem, never a 500.
+                logger.error("The JWT signing key cannot be used with its algorithm (E027).")
+                raise TokenRejected("signature", "jwt") from None
             except (ValueError, TypeError, OverflowError, KeyError):
                 # Exotic claim values (an integer too large for a float): bad input, not a 500.
                 raise TokenRejected("claim_type") from None

@@ -1,0 +1,143 @@
+"""Issue 12 item 3: weak and published secrets are production Errors (development
+Warnings), judged by estimated entropy and known-value lists, not length alone."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from example_project import settings as example
+from hardening.jwt.tokens import issue_token_pair
+from tests.checks_helpers import check_error_codes
+from tests.jwt.helpers import private_pem, rsa_key
+from tests.test_checks_core import JWT_KEY, STRONG_KEY, production
+
+SECRET_PATTERN = "abcdefghijk" * 6  # 66 characters, 11 distinct: passed E002/E003
+TOKEN = "Tq3vX9pLr2mZ8sK4wN7bY1cF6hJ0dG5e"  # 32 random characters
+
+CASES = [
+    # HS256 JWT keys of no entropy
+    ({"HARDENING_JWT_SIGNING_KEY": "a" * 48}, "hardening.E024"),
+    ({"HARDENING_JWT_SIGNING_KEY": "changeme" * 6}, "hardening.E024"),
+    # near-copies of SECRET_KEY
+    ({"HARDENING_JWT_SIGNING_KEY": STRONG_KEY + "x"}, "hardening.E042"),
+    ({"HARDENING_JWT_SIGNING_KEY": STRONG_KEY.upper()}, "hardening.E042"),
+    ({"HARDENING_JWT_SIGNING_KEY": STRONG_KEY[:40]}, "hardening.E042"),
+    ({"HARDENING_JWT_SIGNING_KEY": "z" + STRONG_KEY[1:]}, "hardening.E042"),
+    # a SECRET_KEY made of a short repeated pattern
+    ({"SECRET_KEY": SECRET_PATTERN}, "hardening.E023"),
+    ({"SECRET_KEY_FALLBACKS": [SECRET_PATTERN]}, "hardening.E006"),
+    # development values published in this repository
+    ({"SECRET_KEY": example.DEV_JWT_SIGNING_KEY}, "hardening.E005"),
+    ({"HARDENING_JWT_SIGNING_KEY": example.DEV_JWT_SIGNING_KEY}, "hardening.E025"),
+    ({"HARDENING_JWT_SIGNING_KEY": example.DEV_SECRET_KEY}, "hardening.E025"),
+    ({"HARDENING_FIELD_ENCRYPTION_KEYS": [example.DEV_FIELD_ENCRYPTION_KEY]}, "hardening.E026"),
+    # HS256 with a PEM key
+    ({"HARDENING_JWT_SIGNING_KEY": private_pem(rsa_key())}, "hardening.E027"),
+    # hosts and origins over a public suffix
+    ({"ALLOWED_HOSTS": [".com"]}, "hardening.E028"),
+    ({"ALLOWED_HOSTS": ["api.example.com", ".co.uk"]}, "hardening.E028"),
+    ({"ALLOWED_HOSTS": [".github.io"]}, "hardening.E028"),
+    ({"CSRF_TRUSTED_ORIGINS": ["http://app.example.com"]}, "hardening.E029"),
+    ({"CSRF_TRUSTED_ORIGINS": ["https://*.com"]}, "hardening.E029"),
+    ({"CSRF_TRUSTED_ORIGINS": ["https://*.herokuapp.com"]}, "hardening.E029"),
+    # operator tokens
+    ({"HARDENING_HEALTH_TOKEN": "é" * 15 + "ab"}, "hardening.E504"),  # 17 characters, 32 bytes
+    ({"HARDENING_METRICS_TOKEN": "ab" * 20}, "hardening.E050"),
+    ({"HARDENING_HEALTH_TOKEN": "a" * 32}, "hardening.E050"),
+    ({"HARDENING_HEALTH_TOKEN": JWT_KEY}, "hardening.E049"),
+    ({"HARDENING_METRICS_TOKEN": STRONG_KEY}, "hardening.E049"),
+    ({"HARDENING_HEALTH_TOKEN": TOKEN, "HARDENING_METRICS_TOKEN": TOKEN}, "hardening.E049"),
+]
+
+
+@pytest.mark.parametrize(("changes", "code"), CASES)
+def test_each_weak_secret_is_a_production_error(changes: dict[str, object], code: str) -> None:
+    with production(**changes):
+        codes = check_error_codes()
+    assert codes.get(code) == "ERROR", codes
+
+
+@pytest.mark.parametrize(("changes", "code"), CASES)
+def test_each_weak_secret_is_a_development_warning(changes: dict[str, object], code: str) -> None:
+    with production(HARDENING_ENVIRONMENT="development", **changes):
+        codes = check_error_codes()
+    assert codes.get(code) == "WARNING", codes
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"ALLOWED_HOSTS": [".example.com", "api.example.co.uk", "localhost", "127.0.0.1"]},
+        {"CSRF_TRUSTED_ORIGINS": ["https://app.example.com", "https://*.example.com"]},
+        {"HARDENING_HEALTH_TOKEN": TOKEN, "HARDENING_METRICS_TOKEN": TOKEN[::-1]},
+    ],
+)
+def test_good_values_pass(changes: dict[str, object]) -> None:
+    with production(**changes):
+        codes = check_error_codes()
+    assert [c for c, level in codes.items() if level == "ERROR"] == []
+
+
+def test_entropy_estimate_sees_patterns_not_length() -> None:
+    import secrets
+
+    from django.core.management.utils import get_random_secret_key
+
+    from hardening.checks.strength import estimated_bits
+
+    assert estimated_bits("a" * 48) < 32
+    assert estimated_bits("changeme" * 6) < 40
+    assert estimated_bits(SECRET_PATTERN) < 64
+    assert estimated_bits("0123456789" * 5) < 64
+    assert estimated_bits(get_random_secret_key()) > 200
+    assert estimated_bits(secrets.token_urlsafe(32)) > 160
+    assert estimated_bits(secrets.token_hex(16)) >= 128
+
+
+def test_every_published_development_value_is_known() -> None:
+    from hardening.checks.strength import is_published
+
+    for name in dir(example):
+        if name.startswith("DEV_"):
+            assert is_published(getattr(example, name)), name
+
+
+@pytest.mark.django_db
+def test_hs256_with_a_pem_key_answers_401_not_500(client: Client, settings: object) -> None:
+    settings.HARDENING_RATELIMIT_ENABLED = False  # type: ignore[attr-defined]
+    user = get_user_model().objects.create_user("pem-user", password="unused")
+    access = issue_token_pair(user, amr=["pwd"])["access"]
+    settings.HARDENING_JWT_SIGNING_KEY = private_pem(rsa_key())  # type: ignore[attr-defined]
+    client.raise_request_exception = False
+    response = client.get("/api/me", headers={"Authorization": f"Bearer {access}"})
+    assert response.status_code == 401, response.content
+    assert "request_id" in response.json()
+
+
+DOC_SECRET = re.compile(
+    r"(?:SECRET_KEY|SIGNING_KEY|ENCRYPTION_KEYS?|_TOKEN)\b\W{0,4}[=:]\s*\[?[\"']([^\"'<>.]{16,})[\"']"
+)
+
+
+def test_secrets_written_in_the_docs_are_known_published_values() -> None:
+    from hardening.checks.strength import is_published
+
+    root = Path(__file__).resolve().parents[2]
+    pages = [*(root / "docs").glob("*.md"), root / "README.md"]
+    found = [m.group(1) for page in pages for m in DOC_SECRET.finditer(page.read_text())]
+    assert [value for value in found if not is_published(value)] == []
+
+
+def test_public_suffix_fallback_without_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hardening.checks import hosts
+
+    assert hosts.is_public_suffix("com") and hosts.is_public_suffix("github.io")
+    monkeypatch.setattr(hosts, "_psl", lambda: None)
+    assert hosts.is_public_suffix("com") and hosts.is_public_suffix(".co.uk")
+    assert not hosts.is_public_suffix("example.com")
+    assert not hosts.is_public_suffix("localhost") and not hosts.is_public_suffix("[::1]")
