@@ -88,8 +88,17 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def command(kind: str, port: int, *, wsgi: str, asgi: str, workers: int, timeout: int) -> list[str]:
-    bind = f"127.0.0.1:{port}"
+def command(
+    kind: str,
+    port: int,
+    *,
+    wsgi: str,
+    asgi: str,
+    workers: int,
+    timeout: int,
+    host: str = "127.0.0.1",
+) -> list[str]:
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     if kind in ("gunicorn", "gthread"):
         cmd = [
             str(BIN / "gunicorn"),
@@ -111,7 +120,7 @@ def command(kind: str, port: int, *, wsgi: str, asgi: str, workers: int, timeout
             str(BIN / "uvicorn"),
             asgi,
             "--host",
-            "127.0.0.1",
+            host,
             "--port",
             str(port),
             "--workers",
@@ -148,14 +157,18 @@ def serve(
     ready_path: str = "/api/me",
     startup_timeout: float = 30,
     tmp_path: Path | None = None,
+    host: str = "127.0.0.1",
 ) -> Iterator[Server]:
-    """Run a server until the block ends; raise if it does not answer within the bound."""
+    """Run a server until the block ends; raise if it does not answer within the bound.
+
+    ``host="::"`` binds dual-stack (IPv4 clients then arrive as ``::ffff:a.b.c.d``); the
+    server is still reached over 127.0.0.1."""
     port = free_port()
     log_dir = tmp_path or Path(os.environ.get("TMPDIR", "/tmp"))
     log = log_dir / f"server-{kind}-{port}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            command(kind, port, wsgi=wsgi, asgi=asgi, workers=workers, timeout=timeout),
+            command(kind, port, wsgi=wsgi, asgi=asgi, workers=workers, timeout=timeout, host=host),
             cwd=ROOT,
             env=base_env(env),
             stdout=sink,

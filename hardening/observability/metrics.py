@@ -14,6 +14,7 @@ __all__ = [
     "AUTH_FAILURES",
     "BAD_REQUESTS",
     "BANS",
+    "CLIENT_IP_UNPARSED",
     "HEALTH_FAILURES",
     "JWKS_FETCHES",
     "MFA_FAILURES",
@@ -45,6 +46,11 @@ JWKS_FETCHES = Counter(
 )
 HEALTH_FAILURES = Counter(
     "hardening_health_failures_total", "Failed readiness checks, by check.", ["check"]
+)
+CLIENT_IP_UNPARSED = Counter(
+    "hardening_client_ip_unparsed_total",
+    "Forwarded client-address entries that could not be used (REMOTE_ADDR was), by reason.",
+    ["reason"],
 )
 BAD_REQUESTS = Counter(
     "hardening_bad_requests_total", "Requests rejected as malformed, by error code.", ["code"]

@@ -2,15 +2,25 @@
 
 ``REMOTE_ADDR`` unless ``HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT`` says how many reverse
 proxies you run: then the address is taken from ``HARDENING_RATELIMIT_CLIENT_IP_HEADER``
-(default ``X-Forwarded-For``), counting that many entries from the right, because each
-proxy appends the address it received the request from and only those entries are
-trustworthy.  With ``HARDENING_RATELIMIT_TRUSTED_PROXIES`` the header is only read when
-``REMOTE_ADDR`` is one of those networks.  Anything unusable falls back to ``REMOTE_ADDR``.
+(default ``X-Forwarded-For``; ``Forwarded`` parses RFC 7239 ``for=``), counting that many
+entries from the right, because each proxy appends the address it received the request from
+and only those entries are trustworthy.  With ``HARDENING_RATELIMIT_TRUSTED_PROXIES`` the
+header is only read when ``REMOTE_ADDR`` is one of those networks.
+
+Every address is normalised before it is masked: an IPv4-mapped IPv6 address
+(``::ffff:192.0.2.1``, what a dual-stack ``[::]`` bind reports) becomes its IPv4 address, so
+IPv4 clients are never masked together into the ``::/64``; ports (``192.0.2.1:4431``,
+``[2001:db8::1]:443``), brackets, quotes and zone ids are dropped.  A forwarded entry that is
+not an address (garbage, RFC 7239 ``unknown`` or an obfuscated ``_name``) falls back to
+``REMOTE_ADDR``, and is logged (WARNING, with the request id) and counted
+(``hardening_client_ip_unparsed_total{reason}``): distinct clients never silently share the
+proxy's bucket.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 from functools import lru_cache
 
 from django.core.signals import setting_changed
@@ -18,8 +28,19 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from hardening.conf import conf
+from hardening.context import current_request_id
+from hardening.observability.metrics import CLIENT_IP_UNPARSED
 
-__all__ = ["client_ip", "header_meta_key", "masked_ip", "trusted_networks"]
+__all__ = [
+    "client_ip",
+    "forwarded_for",
+    "header_meta_key",
+    "masked_ip",
+    "normalise",
+    "trusted_networks",
+]
+
+logger = logging.getLogger("hardening.ratelimit")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -51,16 +72,67 @@ def _clear(*, setting: str, **kwargs: object) -> None:
 
 
 @lru_cache(maxsize=1024)  # pure; bounded, so spoofed headers cannot grow it
-def _valid(ip: str) -> str | None:
+def normalise(entry: str) -> str | None:
+    """The address in ``entry`` (``1.2.3.4``, ``1.2.3.4:80``, ``[v6]:443``, ``"[v6]"``,
+    ``::ffff:1.2.3.4``) as a canonical string, IPv4 for mapped addresses; None if none."""
+    text = entry.strip().strip('"').strip()
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0 or (text[end + 1 :] and not _is_port(text[end + 1 :])):
+            return None
+        text = text[1:end]
+    elif text.count(":") == 1:  # IPv4 (or a name) with a port; bare IPv6 has 2+ colons
+        text, _, port = text.partition(":")
+        if not port.isdigit():
+            return None
+    text = text.split("%", 1)[0]  # zone id (fe80::1%eth0): not part of the client
     try:
-        return str(ipaddress.ip_address(ip.strip().strip("[]")))
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def _is_port(rest: str) -> bool:
+    return rest.startswith(":") and rest[1:].isascii() and rest[1:].isdigit()
+
+
+def forwarded_for(value: str) -> list[str]:
+    """The ``for=`` value of each element of an RFC 7239 ``Forwarded`` header (``""`` for
+    an element without one), left to right."""
+    found: list[str] = []
+    for element in value.split(","):
+        node = ""
+        for pair in element.split(";"):
+            name, sep, raw = pair.partition("=")
+            if sep and name.strip().lower() == "for":
+                node = raw.strip()
+        found.append(node)
+    return found
+
+
+def _unusable(request: HttpRequest, entry: str, header: str) -> None:
+    bare = entry.strip().strip('"')
+    if bare.lower() == "unknown":
+        reason = "unknown"
+    elif bare.startswith("_"):
+        reason = "obfuscated"
+    else:
+        reason = "invalid"
+    CLIENT_IP_UNPARSED.labels(reason=reason).inc()
+    logger.warning(
+        "The %s entry is not a client address (%s): rate limits use REMOTE_ADDR.",
+        header,
+        reason,
+        extra={"request_id": current_request_id(), "reason": reason},
+    )
 
 
 def client_ip(request: HttpRequest) -> str:
     """The client address (not masked); ``""`` when even REMOTE_ADDR is unusable."""
-    remote = _valid(str(request.META.get("REMOTE_ADDR") or "")) or ""
+    remote = normalise(str(request.META.get("REMOTE_ADDR") or "")) or ""
     count = conf.HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT
     if count <= 0 or not remote:
         return remote
@@ -69,18 +141,28 @@ def client_ip(request: HttpRequest) -> str:
         address = ipaddress.ip_address(remote)
         if not any(address in network for network in networks):
             return remote
-    raw = str(request.META.get(header_meta_key(conf.HARDENING_RATELIMIT_CLIENT_IP_HEADER), ""))
-    hops = [hop.strip() for hop in raw.split(",") if hop.strip()]
+    header = conf.HARDENING_RATELIMIT_CLIENT_IP_HEADER
+    raw = str(request.META.get(header_meta_key(header), ""))
+    if header_meta_key(header) == "HTTP_FORWARDED":
+        hops = forwarded_for(raw) if raw.strip() else []
+    else:
+        hops = [hop.strip() for hop in raw.split(",") if hop.strip()]
     if len(hops) < count:
         return remote
-    return _valid(hops[-count]) or remote
+    ip = normalise(hops[-count])
+    if ip is None:
+        _unusable(request, hops[-count], header)
+        return remote
+    return ip
 
 
 def masked_ip(ip: str) -> str:
     """The network address the limits count by: IPv6 /64 and IPv4 /32 by default, as in
-    django-ratelimit (``RATELIMIT_IPV4_MASK`` / ``RATELIMIT_IPV6_MASK``)."""
+    django-ratelimit (``RATELIMIT_IPV4_MASK`` / ``RATELIMIT_IPV6_MASK``).  An IPv4-mapped
+    address is masked as the IPv4 address it is."""
     if not ip:
         return ""
+    ip = normalise(ip) or ip
     mask = conf.HARDENING_RATELIMIT_IPV6_MASK if ":" in ip else conf.HARDENING_RATELIMIT_IPV4_MASK
     return _network(ip, mask)
 
