@@ -178,6 +178,9 @@ HARDENING_RATELIMIT_TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Seconds per request (0 disables); keep it below the server's and the proxy's timeouts.
 HARDENING_REQUEST_TIMEOUT = env.float("REQUEST_TIMEOUT", default=30.0)
+# /api/slow and /api/slow-db (docs/example.md): "off" in production, staff-only when enabled.
+if env.has("DEMO_ENDPOINTS"):
+    DEMO_ENDPOINTS = env.str("DEMO_ENDPOINTS")  # "off", "staff" or "open"
 
 # -- health probes (docs/health.md): /health/live, /health/ready ---------------------------
 

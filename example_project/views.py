@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
@@ -13,6 +17,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hardening.conf import conf
 from hardening.errors import error_response
 from hardening.mfa.policy import is_mfa_verified
 from hardening.observability.audit import audit
@@ -53,6 +58,54 @@ def me(request: Request) -> Response:
 SLOW_MAX_MS = 60_000
 
 
+def demo_mode() -> str:
+    """``DEMO_ENDPOINTS``: ``off`` (default in production), ``staff`` or ``open`` (default
+    elsewhere).  Production never serves them to anyone but staff: ``open`` means ``staff``."""
+    mode = str(getattr(settings, "DEMO_ENDPOINTS", "") or "").strip().lower()
+    if mode not in ("off", "staff", "open"):
+        mode = "off" if conf.is_production else "open"
+    if mode == "open" and conf.is_production:
+        return "staff"
+    return mode
+
+
+def _demo_refusal(request: HttpRequest) -> HttpResponse | None:
+    """A 404 when the demos are off, 401/403 when they are staff-only and the caller is not."""
+    mode = demo_mode()
+    if mode == "off":
+        return error_response(404, "not_found", "The demo endpoints are turned off.")
+    if mode == "open":
+        return None
+    user = request.user  # the session user, or the bearer user on API paths
+    if not user.is_authenticated:
+        return error_response(401, "not_authenticated", "The demo endpoints are for staff.")
+    if not user.is_staff:
+        return error_response(403, "staff_only", "The demo endpoints are for staff.")
+    return None
+
+
+def demo_endpoint(
+    view: Callable[[HttpRequest], Awaitable[HttpResponse]],
+) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
+    """Gate an async demo: each request can hold a worker for up to 60 s (issue 12)."""
+
+    @functools.wraps(view)
+    async def gated(request: HttpRequest) -> HttpResponse:
+        refusal = await sync_to_async(_demo_refusal)(request)  # may load the session user
+        return refusal if refusal is not None else await view(request)
+
+    return gated
+
+
+def sync_demo_endpoint(view: Callable[[HttpRequest], HttpResponse]) -> Callable[..., HttpResponse]:
+    @functools.wraps(view)
+    def gated(request: HttpRequest) -> HttpResponse:
+        refusal = _demo_refusal(request)
+        return refusal if refusal is not None else view(request)
+
+    return gated
+
+
 def _demo_ms(request: HttpRequest) -> int | HttpResponse:
     """The ``ms`` query parameter (0..SLOW_MAX_MS), or a 400 JSON error."""
     raw = request.GET.get("ms", "0")
@@ -64,6 +117,7 @@ def _demo_ms(request: HttpRequest) -> int | HttpResponse:
 
 
 @require_GET
+@demo_endpoint
 async def slow(request: HttpRequest) -> HttpResponse:
     """``GET /api/slow?ms=N``: sleep N ms.  Under ASGI the middleware cancels it at the
     deadline; under WSGI its ``check_deadline()`` calls stop it (cooperative)."""
@@ -78,6 +132,7 @@ async def slow(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@sync_demo_endpoint
 def slow_db(request: HttpRequest) -> HttpResponse:
     """``GET /api/slow-db?ms=N``: ``SELECT pg_sleep(N / 1000)``, bounded by the
     statement timeout the middleware sets (PostgreSQL only: 501 elsewhere)."""

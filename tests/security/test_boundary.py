@@ -86,3 +86,46 @@ def test_rate_limit_identity_of_a_bearer_request_outside_the_api() -> None:
     checks, identities = _checks(request, [policy])
     assert [c.bucket for c in checks] == [f"u:{user.pk}"]
     assert identities[0] == f"u:{user.pk}"
+
+
+# -- item 8: the timeout demos are not a denial of service in production ---------------
+
+DEMOS = ("/api/slow", "/api/slow-db")
+
+
+@pytest.mark.parametrize("path", DEMOS)
+def test_demos_are_off_in_production_by_default(client: Client, settings: Any, path: str) -> None:
+    settings.HARDENING_ENVIRONMENT = "production"
+    settings.HARDENING_MFA_REQUIRED = "off"
+    response = client.get(path, {"ms": "1"})
+    assert response.status_code == 404, response.status_code
+    client.force_login(staff())
+    assert client.get(path, {"ms": "1"}).status_code == 404  # off means off, even for staff
+
+
+@pytest.mark.parametrize("mode", ["staff", "open"])
+@pytest.mark.parametrize("path", DEMOS)
+def test_demos_enabled_in_production_are_staff_only(
+    client: Client, settings: Any, path: str, mode: str
+) -> None:
+    settings.HARDENING_ENVIRONMENT = "production"
+    settings.HARDENING_MFA_REQUIRED = "off"
+    settings.DEMO_ENDPOINTS = mode  # "open" is not honoured in production
+    assert client.get(path, {"ms": "1"}).status_code == 401
+    plain = get_user_model().objects.create_user("plain", password="unused-pw")
+    client.force_login(plain)
+    assert client.get(path, {"ms": "1"}).status_code == 403
+    client.force_login(staff())
+    assert client.get(path, {"ms": "1"}).status_code in (200, 501)  # 501: not PostgreSQL
+    assert client.get(path, {"ms": "1"}, headers=bearer(staff("bearer-staff"))).status_code in (
+        200,
+        501,
+    )
+
+
+@pytest.mark.parametrize("path", DEMOS)
+def test_demos_stay_open_in_development(client: Client, settings: Any, path: str) -> None:
+    settings.HARDENING_ENVIRONMENT = "development"
+    assert client.get(path, {"ms": "1"}).status_code in (200, 501)
+    settings.DEMO_ENDPOINTS = "off"
+    assert client.get(path, {"ms": "1"}).status_code == 404
