@@ -228,6 +228,8 @@ REST_FRAMEWORK = {
 LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
 HARDENING_METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 SECURE_CSP = dict(DEFAULT_CSP)
+# A CSRF failure answers JSON on API paths and a CSP-clean page in browsers.
+CSRF_FAILURE_VIEW = "hardening.errors.csrf_failure"
 init_sentry(
     env.str("SENTRY_DSN", default=""),
     environment=HARDENING_ENVIRONMENT,

@@ -19,6 +19,7 @@ from rest_framework.views import exception_handler as drf_default_handler
 from hardening.context import current_request_id
 
 __all__ = [
+    "csrf_failure",
     "drf_exception_handler",
     "error_body",
     "error_response",
@@ -101,3 +102,26 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 def handler500(request: HttpRequest) -> HttpResponse:
     return error_response(500, "server_error", "Internal server error.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a 403 JSON error on API paths and for non-browser clients, a
+    static HTML page (no inline script or style: CSP-clean) for browsers.  Django's own page
+    has an inline ``<style>`` that a strict CSP blocks, and it is HTML even for APIs."""
+    from django.template.loader import render_to_string
+
+    from hardening.conf import conf
+    from hardening.observability.audit import audit
+
+    _count(403, "csrf_failed")
+    audit("request.rejected", request=request, reason="csrf")
+    api = any(request.path.startswith(p) for p in conf.HARDENING_API_PATH_PREFIXES)
+    if api or "text/html" not in request.headers.get("Accept", ""):
+        detail = "CSRF check failed: send the CSRF token (cookie and X-CSRFToken header)."
+        return error_response(403, "csrf_failed", detail)
+    page = render_to_string(
+        "hardening/csrf_failure.html", {"request_id": current_request_id()}, request=request
+    )
+    response = HttpResponse(page, status=403, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response

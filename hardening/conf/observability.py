@@ -70,3 +70,9 @@ class ObservabilitySettings(BaseSettings):
     def HARDENING_CROSS_ORIGIN_EMBEDDER_POLICY(self) -> str:
         """Sent on HTML responses only; ``""`` turns it off (needed for cross-origin embeds)."""
         return str(_get("HARDENING_CROSS_ORIGIN_EMBEDDER_POLICY", "require-corp") or "")
+
+    @property
+    def HARDENING_CLEAR_SITE_DATA(self) -> str:
+        """``Clear-Site-Data`` sent when a session logs out; ``""`` turns it off."""
+        default = '"cache", "cookies", "storage"'
+        return str(_get("HARDENING_CLEAR_SITE_DATA", default) or "")

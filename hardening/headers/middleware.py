@@ -12,7 +12,12 @@ that does not already carry the header it adds:
 * ``Cross-Origin-Resource-Policy: same-origin``;
 * ``Cross-Origin-Embedder-Policy: require-corp`` on HTML responses (documents only);
 * ``Cache-Control: no-store`` on API and authentication paths, on responses that set
-  cookies and on answers to credentialed requests, unless the view chose its own caching.
+  cookies and on answers to credentialed requests, unless the view chose its own caching;
+* ``X-Permitted-Cross-Domain-Policies: none`` (no Flash/PDF cross-domain policy files);
+* ``Clear-Site-Data`` (:attr:`conf.HARDENING_CLEAR_SITE_DATA`) on the response of a request
+  in which ``django.contrib.auth.logout()`` ran (the admin's and Django's ``LogoutView``, any
+  view calling ``logout``): the ``user_logged_out`` signal marks the request, and this
+  middleware sets the header, since a signal cannot.
 
 ``Cross-Origin-Opener-Policy``, HSTS, ``X-Content-Type-Options`` and ``Referrer-Policy``
 come from Django's ``SecurityMiddleware`` (see :func:`hardening.env.security_settings`).
@@ -25,6 +30,7 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_out
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -117,7 +123,21 @@ class SecurityHeadersMiddleware(HardeningMiddleware):
             response["Cross-Origin-Embedder-Policy"] = coep
         if "Cache-Control" not in response and (api or _is_private(request, response)):
             response["Cache-Control"] = "no-store"
+        if "X-Permitted-Cross-Domain-Policies" not in response:
+            response["X-Permitted-Cross-Domain-Policies"] = "none"
+        clear = conf.HARDENING_CLEAR_SITE_DATA
+        if clear and request.__dict__.get(LOGGED_OUT_ATTR) and "Clear-Site-Data" not in response:
+            response["Clear-Site-Data"] = clear
         return response
+
+
+LOGGED_OUT_ATTR = "_hardening_logged_out"
+
+
+@receiver(user_logged_out)
+def _mark_logout(*, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    if request is not None:
+        setattr(request, LOGGED_OUT_ATTR, True)
 
 
 def _content_type(response: HttpResponseBase) -> str:
