@@ -141,3 +141,26 @@ def test_public_suffix_fallback_without_the_package(monkeypatch: pytest.MonkeyPa
     assert hosts.is_public_suffix("com") and hosts.is_public_suffix(".co.uk")
     assert not hosts.is_public_suffix("example.com")
     assert not hosts.is_public_suffix("localhost") and not hosts.is_public_suffix("[::1]")
+
+
+@pytest.mark.server
+def test_manage_py_check_refuses_the_issue_values_in_production() -> None:
+    """The attack as reported: ``DJANGO_ENV=production manage.py check`` with weak values."""
+    import sys
+
+    from tests.servers import run_until_exit
+    from tests.test_startup import MANAGE, PRODUCTION_SECRETS
+
+    cases = {
+        "JWT_SIGNING_KEY": ("changeme" * 6, "E024"),
+        "ALLOWED_HOSTS": (".com", "E028"),
+        "CSRF_TRUSTED_ORIGINS": ("http://app.example.com", "E029"),
+        "FIELD_ENCRYPTION_KEYS": (example.DEV_FIELD_ENCRYPTION_KEY, "E026"),
+        "METRICS_TOKEN": (STRONG_KEY, "E049"),
+    }
+    env = {**PRODUCTION_SECRETS, **{name: value for name, (value, _) in cases.items()}}
+    result = run_until_exit([sys.executable, *MANAGE], env=env)
+    assert result.returncode != 0
+    for _, code in cases.values():
+        assert f"hardening.{code}" in result.stderr, (code, result.stderr[-3000:])
+    assert STRONG_KEY not in result.stderr and "changeme" not in result.stderr  # no secrets
