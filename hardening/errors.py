@@ -72,7 +72,7 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """``REST_FRAMEWORK["EXCEPTION_HANDLER"]``: DRF's handler, reshaped to the JSON error."""
     response = drf_default_handler(exc, context)
     if response is None:
-        return None
+        return _misconfigured(exc)
     if isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else "invalid"
@@ -83,6 +83,21 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         response.data = body
         _count(response.status_code, code)
     return response
+
+
+def _misconfigured(exc: Exception) -> Response | None:
+    """A JWT key PyJWT refuses (HS* with a PEM key, hardening.E027): 503, not a 500."""
+    from jwt.exceptions import InvalidKeyError
+
+    if not isinstance(exc, InvalidKeyError):
+        return None
+    import logging
+
+    logging.getLogger("hardening.jwt").error(
+        "The JWT signing key cannot be used with its algorithm (hardening.E027)."
+    )
+    detail = "The server's token configuration is invalid; try again later."
+    return Response(error_body("server_misconfigured", detail), status=503)
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

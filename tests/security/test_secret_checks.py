@@ -164,3 +164,21 @@ def test_manage_py_check_refuses_the_issue_values_in_production() -> None:
     for _, code in cases.values():
         assert f"hardening.{code}" in result.stderr, (code, result.stderr[-3000:])
     assert STRONG_KEY not in result.stderr and "changeme" not in result.stderr  # no secrets
+
+
+@pytest.mark.django_db
+def test_hs256_with_a_pem_key_never_answers_500_when_issuing(
+    client: Client, settings: object
+) -> None:
+    settings.HARDENING_RATELIMIT_ENABLED = False  # type: ignore[attr-defined]
+    settings.HARDENING_MFA_REQUIRED = "off"  # type: ignore[attr-defined]
+    get_user_model().objects.create_user("pem-login", password="pem-login-password-1")
+    settings.HARDENING_JWT_SIGNING_KEY = private_pem(rsa_key())  # type: ignore[attr-defined]
+    client.raise_request_exception = False
+    response = client.post(
+        "/api/auth/token",
+        {"username": "pem-login", "password": "pem-login-password-1"},
+        content_type="application/json",
+    )
+    assert response.status_code == 503, response.content
+    assert response.json()["error"] == "server_misconfigured"
