@@ -74,12 +74,20 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # 429 + Retry-After for a login refused by the per-account lock (docs/mfa.md).
+    "hardening.lockout.LockoutMiddleware",
     "hardening.jwt.middleware.JWTAuthenticationMiddleware",
     "hardening.ratelimit.middleware.RateLimitMiddleware",
     "hardening.mfa.middleware.MFAPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+# First: refuses a locked account (per-account login throttling, docs/mfa.md).
+AUTHENTICATION_BACKENDS = [
+    "hardening.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "example_project.urls"

@@ -10,6 +10,7 @@ class HardeningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from hardening import lockout
         from hardening.checks import deploy, secrets, services
         from hardening.health import checks as health
         from hardening.jwt import checks as jwt
@@ -52,7 +53,9 @@ class HardeningConfig(AppConfig):
             mfa.check_mfa_wiring,
             jwt.check_issuers,
             jwt.check_jwt_settings,
+            lockout.check_lockout_wiring,
         ):
             register(Tags.security)(check)
         timeout_db.install()
         auth_events.connect()
+        lockout.connect()

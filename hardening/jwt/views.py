@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import TokenError
 
+from hardening import lockout
 from hardening.conf import conf
 from hardening.errors import error_response
 from hardening.jwt.authentication import BearerTokenAuthentication
@@ -52,7 +53,13 @@ def token(request: Request) -> HttpResponseBase:
     username, password = _string(request.data, "username"), _string(request.data, "password")
     if username is None or password is None:
         return error_response(400, "invalid", "username and password are required.")
+    wait = lockout.blocked_for(username)  # before the password is even hashed
+    if wait:
+        return lockout.locked_response(wait)
     user = authenticate_password(request._request, username=username, password=password)
+    wait = getattr(request._request, lockout.REQUEST_ATTRIBUTE, 0)
+    if wait:  # LockoutBackend refused it (a concurrent request locked the account)
+        return lockout.locked_response(wait)
     if user is None or not user.is_active:
         # authenticate() already sent user_login_failed (audited and counted by
         # hardening.observability.auth_events) unless a backend returned an inactive user.

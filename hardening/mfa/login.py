@@ -26,11 +26,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from hardening import crypto
+from hardening import crypto, lockout
 from hardening.conf import conf
 from hardening.errors import error_response
 from hardening.mfa import clock, events, recovery, throttle
-from hardening.mfa.devices import throttle_wait, verify_totp
+from hardening.mfa.devices import reset_backoff, throttle_wait, verify_totp
 from hardening.mfa.models import MFAChallenge, TOTPDevice
 from hardening.observability.audit import audit
 from hardening.observability.auth_events import login_succeeded
@@ -75,17 +75,20 @@ def verify_code(request: HttpRequest, user: Any, code: str) -> tuple[str, str, i
     ``invalid``, ``replay`` or ``throttled``.  Emits the audit events and metrics.
     """
     ip = throttle.client_ip(request)
-    wait = throttle.blocked_for(user.pk, ip)
+    username = user.get_username()
+    wait = max(throttle.blocked_for(user.pk, ip), lockout.blocked_for(username))
     if wait:
         events.failure("throttled", request, user_id=str(user.pk), scope="user_or_ip")
         return "throttled", "", wait
     if recovery.looks_like_recovery_code(code):
         if recovery.use(user, code):
             throttle.reset_user(user.pk)
+            reset_backoff(user)  # the per-device back-off ends with a recovery code
             left = recovery.remaining(user)
             audit("mfa.recovery_code_used", request=request, user_id=str(user.pk), remaining=left)
             return "ok", "mfa", 0
         throttle.record_failure(user.pk, ip)
+        lockout.record_failure(username, request)
         events.failure("invalid_recovery_code", request, user_id=str(user.pk))
         return "invalid", "", 0
     outcome = verify_totp(TOTPDevice.objects.filter(user=user, confirmed=True), code)
@@ -98,6 +101,7 @@ def verify_code(request: HttpRequest, user: Any, code: str) -> tuple[str, str, i
         events.failure("throttled", request, scope="device", **fields)
         return "throttled", "", outcome.retry_after
     throttle.record_failure(user.pk, ip)
+    lockout.record_failure(username, request)
     events.failure(outcome.reason, request, **fields)
     return outcome.reason, "", 0
 
@@ -150,6 +154,9 @@ def mfa_login(request: HttpRequest) -> HttpResponse:
     user = get_user_model().objects.filter(pk=challenge.user_id, is_active=True).first()
     if user is None:
         return _invalid_token()
+    locked = lockout.blocked_for(user.get_username())
+    if locked:  # refused before spending an attempt of the mfa_token
+        return lockout.locked_response(locked)
     if not recovery.looks_like_recovery_code(code):
         wait = throttle_wait(TOTPDevice.objects.filter(user=user, confirmed=True), now)
         if wait:  # refused before spending an attempt of the mfa_token

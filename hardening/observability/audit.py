@@ -32,6 +32,7 @@ security_event = Signal()
 EVENTS: dict[str, bool] = {
     "auth.succeeded": False,
     "auth.failed": True,
+    "auth.locked": True,
     "token.rejected": True,
     "token.issued": False,
     "token.revoked": False,
