@@ -14,6 +14,7 @@ class HardeningConfig(AppConfig):
         from hardening.checks import deploy, secrets, services
         from hardening.health import checks as health
         from hardening.jwt import checks as jwt
+        from hardening.jwt import lifecycle
         from hardening.mfa import checks as mfa
         from hardening.observability import auth_events
         from hardening.observability import checks as observability
@@ -59,3 +60,4 @@ class HardeningConfig(AppConfig):
         timeout_db.install()
         auth_events.connect()
         lockout.connect()
+        lifecycle.connect()

@@ -19,6 +19,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from hardening import lockout
 from hardening.conf import conf
 from hardening.errors import error_response
+from hardening.jwt import lifecycle
 from hardening.jwt.authentication import BearerTokenAuthentication
 from hardening.jwt.tokens import issue_token_pair, revoke_access_token
 from hardening.observability.audit import audit
@@ -79,13 +80,16 @@ def token(request: Request) -> HttpResponseBase:
 
 
 def _refresh_token(request: Request) -> HardeningRefreshToken | None:
-    from hardening.jwt.simplejwt import HardeningRefreshToken
+    from hardening.jwt.simplejwt import HardeningRefreshToken, TokenReused
 
     raw = _string(request.data, "refresh")
     if raw is None:
         return None
     try:
         return HardeningRefreshToken(raw)  # type: ignore[arg-type]
+    except TokenReused as reused:  # a rotated token again: a thief or a victim holds it
+        lifecycle.reuse_detected(request._request, reused.payload)
+        return None
     except TokenError:
         return None
 
@@ -110,10 +114,21 @@ def refresh(request: Request) -> HttpResponseBase:
         return _refresh_invalid(request._request)
     model = get_user_model()
     user = model._default_manager.filter(pk=old.get("user_id")).first()
-    if user is None or not user.is_active or not _blacklist(old, user):
+    family = str(old.get("fam") or old.get("jti"))
+    if (
+        user is None
+        or not user.is_active
+        or not lifecycle.password_unchanged(old.payload, user)
+        or lifecycle.family_revoked(family)
+    ):
+        return _refresh_invalid(request._request)
+    if not _blacklist(old, user):  # a concurrent request rotated it first: reuse
+        lifecycle.reuse_detected(request._request, old.payload)
         return _refresh_invalid(request._request)
     amr = old.get("amr") if isinstance(old.get("amr"), list) else ["pwd"]
-    pair = issue_token_pair(user, amr=[str(m) for m in amr], auth_time=old.get("auth_time"))
+    pair = issue_token_pair(
+        user, amr=[str(m) for m in amr], auth_time=old.get("auth_time"), family=family
+    )
     audit("token.issued", request=request._request, user_id=str(user.pk), via="refresh")
     return Response(pair)
 

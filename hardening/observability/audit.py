@@ -36,6 +36,7 @@ EVENTS: dict[str, bool] = {
     "token.rejected": True,
     "token.issued": False,
     "token.revoked": False,
+    "token.reuse_detected": True,
     "mfa.enrolled": False,
     "mfa.verified": False,
     "mfa.failed": True,
