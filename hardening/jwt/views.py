@@ -10,7 +10,12 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.module_loading import import_string
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    parser_classes,
+    permission_classes,
+)
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +30,7 @@ from hardening.jwt.tokens import issue_token_pair, revoke_access_token
 from hardening.observability.audit import audit
 from hardening.observability.auth_events import login_failed, login_succeeded
 from hardening.observability.metrics import AUTH_FAILURES
+from hardening.parsers import JSONParser, clean_string
 
 if TYPE_CHECKING:
     from hardening.jwt.simplejwt import HardeningRefreshToken
@@ -36,7 +42,9 @@ _BEARER = {"WWW-Authenticate": 'Bearer realm="api"'}
 
 def _string(data: Any, name: str) -> str | None:
     value = data.get(name) if isinstance(data, dict) else None
-    return value if isinstance(value, str) and value and len(value) <= 8192 else None
+    if not clean_string(value) or not 0 < len(value) <= 8192:  # NUL, surrogates: never 500
+        return None
+    return str(value)
 
 
 def _refresh_invalid(request: HttpRequest) -> HttpResponseBase:
@@ -49,6 +57,7 @@ def _refresh_invalid(request: HttpRequest) -> HttpResponseBase:
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
+@parser_classes([JSONParser])
 def token(request: Request) -> HttpResponseBase:
     """Username and password → token pair, or the first login challenge (MFA)."""
     username, password = _string(request.data, "username"), _string(request.data, "password")
@@ -107,6 +116,7 @@ def _blacklist(refresh_token: HardeningRefreshToken, user: Any = None) -> bool:
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
+@parser_classes([JSONParser])
 def refresh(request: Request) -> HttpResponseBase:
     """Rotate: the presented refresh token is blacklisted and a new pair is issued."""
     old = _refresh_token(request)
@@ -136,6 +146,7 @@ def refresh(request: Request) -> HttpResponseBase:
 @api_view(["POST"])
 @authentication_classes([BearerTokenAuthentication])
 @permission_classes([AllowAny])
+@parser_classes([JSONParser])
 def logout(request: Request) -> HttpResponseBase:
     """Blacklist the refresh token (and, if configured, the access token used)."""
     old = _refresh_token(request)

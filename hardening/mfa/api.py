@@ -31,6 +31,7 @@ from hardening.mfa.login import verify_code
 from hardening.mfa.models import RecoveryCode, TOTPDevice
 from hardening.mfa.policy import is_mfa_verified, mark_session_verified
 from hardening.observability.audit import audit
+from hardening.parsers import JSONParser, clean_string
 
 __all__ = ["RecoveryCodesView", "TOTPConfirmView", "TOTPView"]
 
@@ -38,7 +39,7 @@ __all__ = ["RecoveryCodesView", "TOTPConfirmView", "TOTPView"]
 def _field(request: Request, name: str, *, max_length: int = 64) -> str | None:
     data = request.data if isinstance(request.data, dict) else {}
     value = data.get(name)
-    if isinstance(value, str) and 0 < len(value.strip()) <= max_length:
+    if clean_string(value) and 0 < len(value.strip()) <= max_length:
         return value.strip()
     return None
 
@@ -85,6 +86,7 @@ def _mark_session(request: Request, method: str) -> None:
 
 class _Base(APIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
     mfa_exempt = True  # reachable before enrollment under HARDENING_MFA_REQUIRED
 
 

@@ -15,7 +15,6 @@ seconds (<= 300), for ``HARDENING_MFA_TOKEN_MAX_ATTEMPTS`` attempts, and once.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from typing import Any
 
@@ -34,6 +33,7 @@ from hardening.mfa.devices import reset_backoff, throttle_wait, verify_totp
 from hardening.mfa.models import MFAChallenge, TOTPDevice
 from hardening.observability.audit import audit
 from hardening.observability.auth_events import login_succeeded
+from hardening.parsers import JSONError, clean_string, loads
 
 __all__ = ["mfa_challenge", "mfa_login", "verify_code"]
 
@@ -124,13 +124,13 @@ def _throttled(retry_after: int) -> HttpResponse:
 
 def _parse(request: HttpRequest) -> tuple[str, str] | None:
     try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+        data = loads(request.body or b"null")
+    except JSONError:
         return None
     if not isinstance(data, dict):
         return None
     token, code = data.get("mfa_token"), data.get("code")
-    if not isinstance(token, str) or not isinstance(code, str):
+    if not clean_string(token) or not clean_string(code):
         return None
     if not (0 < len(token) <= 128 and 0 < len(code) <= 64):
         return None
