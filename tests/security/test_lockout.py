@@ -10,6 +10,7 @@ from django.core.cache import caches
 from django.test import Client, override_settings
 
 from hardening import lockout
+from hardening.conf import conf
 from hardening.mfa import devices
 from hardening.mfa.models import TOTPDevice
 from tests.mfa.conftest import PASSWORD, Clock, code_now, make_device
@@ -130,3 +131,47 @@ def test_wiring_checks(settings: Any) -> None:
     assert ids == {"hardening.E113", "hardening.E114"}
     settings.HARDENING_LOCKOUT_ENABLED = False
     assert lockout.check_lockout_wiring() == []
+
+
+@pytest.mark.redis
+def test_counters_are_shared_through_redis(alice: Any, client: Client, fake_clock: Clock) -> None:
+    with override_settings(HARDENING_RATELIMIT_CACHE="redis"):
+        answers = [token_login(client, "alice", "x", ip).status_code for ip in addresses(6)]
+        assert answers == [401] * 5 + [429]
+        assert lockout.blocked_for("  Alice") > 0  # the same account, normalised
+        caches["redis"].delete_many(list(lockout._keys("alice")))
+
+
+def test_unreachable_cache_refuses_logins() -> None:
+    broken = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+    }
+    local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    with override_settings(
+        CACHES={"default": local, "broken": broken}, HARDENING_RATELIMIT_CACHE="broken"
+    ):
+        assert lockout.blocked_for("alice") == conf.HARDENING_LOCKOUT_DURATION > 0
+        lockout.record_failure("alice")  # logged, never raised
+
+
+def test_middleware_answers_429_sync_and_async() -> None:
+    import asyncio
+
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    def view(request: Any) -> HttpResponse:
+        setattr(request, lockout.REQUEST_ATTRIBUTE, 42)
+        return HttpResponse("form with an error")
+
+    async def async_view(request: Any) -> HttpResponse:
+        return view(request)
+
+    sync = lockout.LockoutMiddleware(view)(RequestFactory().post("/admin/login/"))
+    assert sync.status_code == 429 and sync["Retry-After"] == "42"
+    middleware = lockout.LockoutMiddleware(async_view)
+    response = asyncio.run(middleware(RequestFactory().post("/admin/login/")))
+    assert response.status_code == 429 and response["Retry-After"] == "42"
+    untouched = lockout.LockoutMiddleware(lambda r: HttpResponse("ok"))(RequestFactory().get("/"))
+    assert untouched.status_code == 200

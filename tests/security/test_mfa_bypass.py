@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from hardening.mfa import devices
@@ -59,6 +59,9 @@ def test_password_only_session_cannot_confirm_a_pending_device_on_the_page(
     pending.refresh_from_db()
     assert not pending.confirmed
     assert client.get("/api/me").json()["mfa"] is False
+    with override_settings(HARDENING_MFA_REQUIRED="staff"):
+        admin = client.get("/admin/")
+    assert admin.status_code in (302, 403)  # the admin does not open
 
 
 def test_password_only_session_cannot_confirm_a_pending_device_through_the_api(
