@@ -101,7 +101,8 @@ def verify_code(request: HttpRequest, user: Any, code: str) -> tuple[str, str, i
         events.failure("throttled", request, scope="device", **fields)
         return "throttled", "", outcome.retry_after
     throttle.record_failure(user.pk, ip)
-    lockout.record_failure(username, request)
+    if outcome.reason == "invalid":  # a replay is a right code sent twice: no lock for it
+        lockout.record_failure(username, request)
     events.failure(outcome.reason, request, **fields)
     return outcome.reason, "", 0
 
