@@ -74,12 +74,20 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # 429 + Retry-After for a login refused by the per-account lock (docs/mfa.md).
+    "hardening.lockout.LockoutMiddleware",
     "hardening.jwt.middleware.JWTAuthenticationMiddleware",
     "hardening.ratelimit.middleware.RateLimitMiddleware",
     "hardening.mfa.middleware.MFAPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+# First: refuses a locked account (per-account login throttling, docs/mfa.md).
+AUTHENTICATION_BACKENDS = [
+    "hardening.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "example_project.urls"
@@ -166,7 +174,13 @@ HARDENING_RATELIMIT_POLICIES = [
         "name": "auth",
         "key": "ip",
         "rates": [env.str("RATE_LIMIT_AUTH", default="10/m")],
-        "paths": ["/api/auth/token", "/api/auth/mfa", "/api/auth/password", "/admin/login/"],
+        "paths": [
+            "/api/auth/token",  # also /api/auth/token/refresh
+            "/api/auth/logout",
+            "/api/auth/mfa",
+            "/api/auth/password",
+            "/admin/login/",
+        ],
         "fail_open": False,
     },
 ]
@@ -218,7 +232,8 @@ REST_FRAMEWORK = {
         "hardening.mfa.permissions.MFAPolicy",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Depth-, surrogate- and NUL-safe JSON: hostile bodies are 400, never 500 (docs/security.md).
+    "DEFAULT_PARSER_CLASSES": ["hardening.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "hardening.errors.drf_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -10,9 +10,11 @@ class HardeningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from hardening import lockout
         from hardening.checks import deploy, hosts, secrets, services
         from hardening.health import checks as health
         from hardening.jwt import checks as jwt
+        from hardening.jwt import lifecycle
         from hardening.mfa import checks as mfa
         from hardening.observability import auth_events
         from hardening.observability import checks as observability
@@ -54,7 +56,10 @@ class HardeningConfig(AppConfig):
             mfa.check_mfa_wiring,
             jwt.check_issuers,
             jwt.check_jwt_settings,
+            lockout.check_lockout_wiring,
         ):
             register(Tags.security)(check)
         timeout_db.install()
         auth_events.connect()
+        lockout.connect()
+        lifecycle.connect()

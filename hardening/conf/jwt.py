@@ -75,8 +75,9 @@ class JWTSettings(BaseSettings):
 
     @property
     def HARDENING_JWT_REVOKE_ACCESS_TOKENS(self) -> bool:
-        """Logout also revokes the presented access token at once (one cache read per request)."""
-        return bool(_get("HARDENING_JWT_REVOKE_ACCESS_TOKENS", False))
+        """Logout (and a replayed refresh token) also revoke access tokens at once: one cache
+        read per request. Default: on in production."""
+        return bool(_get("HARDENING_JWT_REVOKE_ACCESS_TOKENS", self.is_production))
 
     @property
     def HARDENING_JWT_LEEWAY(self) -> int:

@@ -88,3 +88,25 @@ class MFASettings(RateLimitSettings):
         """Path prefixes the MFA policy middleware never blocks (enrollment, login, logout)."""
         default = ["/account/mfa/", "/api/mfa/", "/api/auth/", "/admin/logout/", "/static/"]
         return list(_get("HARDENING_MFA_EXEMPT_PATHS", default))
+
+    # -- per-account login throttling (hardening.lockout) --------------------------------
+
+    @property
+    def HARDENING_LOCKOUT_ENABLED(self) -> bool:
+        """Lock an account's logins after repeated failures, whatever the source address."""
+        return bool(_get("HARDENING_LOCKOUT_ENABLED", True))
+
+    @property
+    def HARDENING_LOCKOUT_MAX_FAILURES(self) -> int:
+        """Failed logins (password or MFA code) per account per window before the lock."""
+        return max(1, int(_get("HARDENING_LOCKOUT_MAX_FAILURES", 5)))
+
+    @property
+    def HARDENING_LOCKOUT_WINDOW(self) -> int:
+        """Seconds over which an account's failures are counted."""
+        return max(1, int(_get("HARDENING_LOCKOUT_WINDOW", 300)))
+
+    @property
+    def HARDENING_LOCKOUT_DURATION(self) -> int:
+        """Seconds an account stays locked (capped at 900: no lock-out for days)."""
+        return max(1, min(900, int(_get("HARDENING_LOCKOUT_DURATION", 300))))

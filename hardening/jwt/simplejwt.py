@@ -27,7 +27,13 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from hardening.conf import conf
 
-__all__ = ["HardeningAccessToken", "HardeningRefreshToken", "blacklist_installed", "token_backend"]
+__all__ = [
+    "HardeningAccessToken",
+    "HardeningRefreshToken",
+    "TokenReused",
+    "blacklist_installed",
+    "token_backend",
+]
 
 BLACKLIST_APP = "rest_framework_simplejwt.token_blacklist"
 
@@ -49,6 +55,14 @@ def token_backend() -> TokenBackend:
     signing = conf.HARDENING_JWT_SIGNING_KEY
     verifying = signing if algorithm.startswith("HS") else conf.HARDENING_JWT_VERIFYING_KEY
     return _backend(algorithm, signing, verifying, conf.HARDENING_JWT_ISSUER)
+
+
+class TokenReused(TokenError):
+    """A validly signed refresh token that was already rotated or logged out."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__("Token is blacklisted")
+        self.payload = payload
 
 
 class HardeningAccessToken(AccessToken):
@@ -81,7 +95,7 @@ class HardeningRefreshToken(Token):
                 token__jti=self.payload[api_settings.JTI_CLAIM]
             ).exists()
         ):
-            raise TokenError("Token is blacklisted")
+            raise TokenReused(dict(self.payload))
         super().verify(*args, **kwargs)
 
     def _outstanding(self, user: Any) -> Any:

@@ -17,6 +17,7 @@ from django.core.cache import cache
 
 from hardening.conf import conf
 from hardening.jwt.claims import check_lifetime, validate_claims, verify_signature
+from hardening.jwt.lifecycle import FAMILY_PREFIX, password_fingerprint
 from hardening.jwt.parsing import Parsed, TokenRejected
 
 __all__ = ["check_not_revoked", "issue_token_pair", "revoke_access_token", "verify_own"]
@@ -25,8 +26,13 @@ OWN_REQUIRED_CLAIMS = ["exp", "iat", "jti", "token_type", "user_id", "iss"]
 _REVOKED_PREFIX = "hardening:jwt:revoked:"
 
 
-def issue_token_pair(user: Any, *, amr: list[str], auth_time: int | None = None) -> dict[str, str]:
+def issue_token_pair(
+    user: Any, *, amr: list[str], auth_time: int | None = None, family: str | None = None
+) -> dict[str, str]:
     """A new ``{"access", "refresh"}`` pair for ``user``.
+
+    ``family`` (``fam``) is the first refresh token's ``jti`` of this login, carried across
+    rotations; ``pwv`` ties both tokens to the current password (``hardening.jwt.lifecycle``).
 
     Both carry ``amr`` (how the user authenticated, e.g. ``["pwd", "otp"]``) and
     ``auth_time``; refreshing keeps them, so a step-up check sees the original login.
@@ -39,6 +45,10 @@ def issue_token_pair(user: Any, *, amr: list[str], auth_time: int | None = None)
     refresh["user_id"] = str(user.pk)
     refresh["amr"] = list(amr)
     refresh["auth_time"] = int(time.time()) if auth_time is None else int(auth_time)
+    refresh["fam"] = family or str(refresh["jti"])
+    fingerprint = password_fingerprint(user)
+    if fingerprint is not None:
+        refresh["pwv"] = fingerprint
     refresh.record_outstanding(user)
     return {"access": str(refresh.access_token()), "refresh": str(refresh)}
 
@@ -76,8 +86,15 @@ def verify_own(parsed: Parsed) -> dict[str, Any]:
 
 def check_not_revoked(claims: dict[str, Any]) -> None:
     """Refuse a revoked access token (``HARDENING_JWT_REVOKE_ACCESS_TOKENS``); run on every
-    request, also when the token's signature and claims come from the verified-token memo."""
-    if conf.HARDENING_JWT_REVOKE_ACCESS_TOKENS and cache.get(_REVOKED_PREFIX + str(claims["jti"])):
+    request, also when the token's signature and claims come from the verified-token memo.
+
+    One cache round trip (``get_many``) covers the token's ``jti`` and its refresh family."""
+    if not conf.HARDENING_JWT_REVOKE_ACCESS_TOKENS:
+        return
+    keys = [_REVOKED_PREFIX + str(claims["jti"])]
+    if claims.get("fam"):
+        keys.append(FAMILY_PREFIX + str(claims["fam"]))
+    if cache.get_many(keys):
         raise TokenRejected("revoked", "jwt")
 
 

@@ -17,6 +17,7 @@ from django.core.cache import cache
 
 from hardening.conf import conf
 from hardening.jwt.config import Issuer
+from hardening.jwt.lifecycle import password_unchanged
 from hardening.jwt.parsing import TokenRejected
 
 __all__ = ["ClaimsUser", "external_user", "own_user"]
@@ -69,6 +70,8 @@ def own_user(claims: dict[str, Any]) -> Any:
         raise TokenRejected("user", "jwt") from None
     if not getattr(user, "is_active", True):
         raise TokenRejected("user", "jwt")
+    if not password_unchanged(claims, user):  # the password changed after the token's issue
+        raise TokenRejected("revoked", "jwt")
     return user
 
 

@@ -10,19 +10,27 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.module_loading import import_string
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    parser_classes,
+    permission_classes,
+)
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import TokenError
 
+from hardening import lockout
 from hardening.conf import conf
 from hardening.errors import error_response
+from hardening.jwt import lifecycle
 from hardening.jwt.authentication import BearerTokenAuthentication
 from hardening.jwt.tokens import issue_token_pair, revoke_access_token
 from hardening.observability.audit import audit
 from hardening.observability.auth_events import login_failed, login_succeeded
 from hardening.observability.metrics import AUTH_FAILURES
+from hardening.parsers import JSONParser, clean_string
 
 if TYPE_CHECKING:
     from hardening.jwt.simplejwt import HardeningRefreshToken
@@ -34,7 +42,9 @@ _BEARER = {"WWW-Authenticate": 'Bearer realm="api"'}
 
 def _string(data: Any, name: str) -> str | None:
     value = data.get(name) if isinstance(data, dict) else None
-    return value if isinstance(value, str) and value and len(value) <= 8192 else None
+    if not clean_string(value) or not 0 < len(value) <= 8192:  # NUL, surrogates: never 500
+        return None
+    return str(value)
 
 
 def _refresh_invalid(request: HttpRequest) -> HttpResponseBase:
@@ -47,12 +57,19 @@ def _refresh_invalid(request: HttpRequest) -> HttpResponseBase:
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
+@parser_classes([JSONParser])
 def token(request: Request) -> HttpResponseBase:
     """Username and password → token pair, or the first login challenge (MFA)."""
     username, password = _string(request.data, "username"), _string(request.data, "password")
     if username is None or password is None:
         return error_response(400, "invalid", "username and password are required.")
+    wait = lockout.blocked_for(username)  # before the password is even hashed
+    if wait:
+        return lockout.locked_response(wait)
     user = authenticate_password(request._request, username=username, password=password)
+    wait = getattr(request._request, lockout.REQUEST_ATTRIBUTE, 0)
+    if wait:  # LockoutBackend refused it (a concurrent request locked the account)
+        return lockout.locked_response(wait)
     if user is None or not user.is_active:
         # authenticate() already sent user_login_failed (audited and counted by
         # hardening.observability.auth_events) unless a backend returned an inactive user.
@@ -72,13 +89,16 @@ def token(request: Request) -> HttpResponseBase:
 
 
 def _refresh_token(request: Request) -> HardeningRefreshToken | None:
-    from hardening.jwt.simplejwt import HardeningRefreshToken
+    from hardening.jwt.simplejwt import HardeningRefreshToken, TokenReused
 
     raw = _string(request.data, "refresh")
     if raw is None:
         return None
     try:
         return HardeningRefreshToken(raw)  # type: ignore[arg-type]
+    except TokenReused as reused:  # a rotated token again: a thief or a victim holds it
+        lifecycle.reuse_detected(request._request, reused.payload)
+        return None
     except TokenError:
         return None
 
@@ -96,6 +116,7 @@ def _blacklist(refresh_token: HardeningRefreshToken, user: Any = None) -> bool:
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
+@parser_classes([JSONParser])
 def refresh(request: Request) -> HttpResponseBase:
     """Rotate: the presented refresh token is blacklisted and a new pair is issued."""
     old = _refresh_token(request)
@@ -103,10 +124,21 @@ def refresh(request: Request) -> HttpResponseBase:
         return _refresh_invalid(request._request)
     model = get_user_model()
     user = model._default_manager.filter(pk=old.get("user_id")).first()
-    if user is None or not user.is_active or not _blacklist(old, user):
+    family = str(old.get("fam") or old.get("jti"))
+    if (
+        user is None
+        or not user.is_active
+        or not lifecycle.password_unchanged(old.payload, user)
+        or lifecycle.family_revoked(family)
+    ):
+        return _refresh_invalid(request._request)
+    if not _blacklist(old, user):  # a concurrent request rotated it first: reuse
+        lifecycle.reuse_detected(request._request, old.payload)
         return _refresh_invalid(request._request)
     amr = old.get("amr") if isinstance(old.get("amr"), list) else ["pwd"]
-    pair = issue_token_pair(user, amr=[str(m) for m in amr], auth_time=old.get("auth_time"))
+    pair = issue_token_pair(
+        user, amr=[str(m) for m in amr], auth_time=old.get("auth_time"), family=family
+    )
     audit("token.issued", request=request._request, user_id=str(user.pk), via="refresh")
     return Response(pair)
 
@@ -114,6 +146,7 @@ def refresh(request: Request) -> HttpResponseBase:
 @api_view(["POST"])
 @authentication_classes([BearerTokenAuthentication])
 @permission_classes([AllowAny])
+@parser_classes([JSONParser])
 def logout(request: Request) -> HttpResponseBase:
     """Blacklist the refresh token (and, if configured, the access token used)."""
     old = _refresh_token(request)

@@ -7,8 +7,11 @@
 * ``GET /api/mfa/recovery-codes`` -> ``{"remaining": n}``
 * ``POST /api/mfa/recovery-codes`` ``{"code"}`` -> ``{"recovery_codes": [...]}`` (fresh TOTP)
 
-Adding a device while one is confirmed needs an MFA-verified request, so a stolen
-password alone cannot add an attacker's authenticator.
+For a user who already has a confirmed device, adding, confirming or removing a device
+needs an MFA-verified request (a session verified on ``/account/mfa/`` or a token whose
+``amr`` proves a second factor), so a stolen password alone can neither add an attacker's
+authenticator nor finish a pending one; confirming never upgrades such a request.
+Unconfirmed devices expire after ``devices.PENDING_DEVICE_TTL`` seconds.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from hardening.mfa.login import verify_code
 from hardening.mfa.models import RecoveryCode, TOTPDevice
 from hardening.mfa.policy import is_mfa_verified, mark_session_verified
 from hardening.observability.audit import audit
+from hardening.parsers import JSONParser, clean_string
 
 __all__ = ["RecoveryCodesView", "TOTPConfirmView", "TOTPView"]
 
@@ -35,7 +39,7 @@ __all__ = ["RecoveryCodesView", "TOTPConfirmView", "TOTPView"]
 def _field(request: Request, name: str, *, max_length: int = 64) -> str | None:
     data = request.data if isinstance(request.data, dict) else {}
     value = data.get(name)
-    if isinstance(value, str) and 0 < len(value.strip()) <= max_length:
+    if clean_string(value) and 0 < len(value.strip()) <= max_length:
         return value.strip()
     return None
 
@@ -62,6 +66,17 @@ def _missing_code() -> HttpResponse:
     return error_response(400, "invalid_request", 'Send JSON {"code": "123456"}.')
 
 
+def _needs_mfa(request: Request) -> HttpResponse | None:
+    """403 when the user has a confirmed device and this request has not passed MFA."""
+    has_mfa = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
+    if has_mfa and not is_mfa_verified(request):
+        events.failure("mfa_required", request._request)
+        return error_response(
+            403, "mfa_required", "Verify with your current device before changing devices."
+        )
+    return None
+
+
 def _mark_session(request: Request, method: str) -> None:
     if getattr(request, "successful_authenticator", None).__class__.__name__ == (
         "SessionAuthentication"
@@ -71,6 +86,7 @@ def _mark_session(request: Request, method: str) -> None:
 
 class _Base(APIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
     mfa_exempt = True  # reachable before enrollment under HARDENING_MFA_REQUIRED
 
 
@@ -96,12 +112,10 @@ class TOTPView(_Base):
     def post(self, request: Request) -> HttpResponse:
         user = request.user
         name = _field(request, "name") or "default"
-        confirmed = TOTPDevice.objects.filter(user=user, confirmed=True)
-        if confirmed.exists() and not is_mfa_verified(request):
-            return error_response(
-                403, "mfa_required", "Verify with your current device before adding another."
-            )
-        if confirmed.filter(name=name).exists():
+        refused = _needs_mfa(request)
+        if refused is not None:
+            return refused
+        if TOTPDevice.objects.filter(user=user, confirmed=True, name=name).exists():
             return error_response(409, "device_exists", f"A device named {name!r} exists.")
         device, secret = devices.create_device(user, name)
         uri = devices.device_uri(device, secret)
@@ -120,6 +134,9 @@ class TOTPView(_Base):
         code = _field(request, "code")
         if code is None:
             return _missing_code()
+        refused = _needs_mfa(request)
+        if refused is not None:
+            return refused
         reason, _method, retry = verify_code(request._request, request.user, code)
         if reason != "ok":
             return _code_refused(reason, retry)
@@ -141,7 +158,11 @@ class TOTPConfirmView(_Base):
         if code is None:
             return _missing_code()
         user = request.user
-        pending = TOTPDevice.objects.filter(user=user, confirmed=False)
+        refused = _needs_mfa(request)
+        if refused is not None:
+            return refused
+        had_mfa = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        pending = devices.pending_devices(user)
         device_id = _device_id(request)
         if device_id is not None:
             pending = pending.filter(pk=device_id)
@@ -162,7 +183,8 @@ class TOTPConfirmView(_Base):
         if recovery.remaining(user) == 0:
             codes = recovery.generate(user)
         audit("mfa.enrolled", request=request._request, device_id=outcome.device_id)
-        _mark_session(request, "otp")
+        if not had_mfa:  # enrollment itself proves the new factor; a 2nd device never does
+            _mark_session(request, "otp")
         body: dict[str, Any] = {
             "recovery_codes": codes,
             "recovery_codes_remaining": recovery.remaining(user),

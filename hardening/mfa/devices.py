@@ -5,7 +5,12 @@ key order) for the duration of the check, and spends a code with a conditional
 ``UPDATE ... WHERE last_t < step``: of any number of concurrent requests carrying the
 same code, exactly one succeeds and the others see a replay.  Failures set an
 exponential back-off on each device that was tried (``factor * 2**(n-1)`` seconds after
-n consecutive failures, like django-otp); a success resets it.
+n consecutive failures, like django-otp), capped at :data:`MAX_BACKOFF_SECONDS`; a
+success (or a recovery code, :func:`reset_backoff`) resets it.
+
+A device that is not confirmed within :data:`PENDING_DEVICE_TTL` seconds expires: it is
+never shown, confirmed or counted again, and is deleted the next time the user's devices
+are listed (:func:`pending_devices`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -23,9 +29,23 @@ from hardening.conf import conf
 from hardening.mfa import clock, totp
 from hardening.mfa.models import TOTPDevice
 
-__all__ = ["Outcome", "create_device", "device_uri", "throttle_wait", "verify_totp"]
+__all__ = [
+    "MAX_BACKOFF_SECONDS",
+    "PENDING_DEVICE_TTL",
+    "Outcome",
+    "create_device",
+    "device_uri",
+    "pending_devices",
+    "reset_backoff",
+    "throttle_wait",
+    "verify_totp",
+]
 
-MAX_BACKOFF_EXPONENT = 30  # 2**30 s is 34 years: far beyond any window that matters
+MAX_BACKOFF_EXPONENT = 30
+#: The per-device back-off never exceeds the account lock bound (hardening.lockout).
+MAX_BACKOFF_SECONDS = 900.0
+#: Seconds an unconfirmed device stays usable for its first code (then it expires).
+PENDING_DEVICE_TTL = 900
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,7 @@ def create_device(user: Any, name: str = "default") -> tuple[TOTPDevice, str]:
     caller reports the conflict).
     """
     secret = totp.new_secret()
+    pending_devices(user)  # drops the expired ones
     TOTPDevice.objects.filter(user=user, name=name, confirmed=False).delete()
     device = TOTPDevice(
         user=user,
@@ -56,6 +77,20 @@ def create_device(user: Any, name: str = "default") -> tuple[TOTPDevice, str]:
     device.secret = secret
     device.save()
     return device, secret
+
+
+def pending_devices(user: Any) -> QuerySet[TOTPDevice]:
+    """The user's unconfirmed devices that have not expired (expired ones are deleted)."""
+    cutoff = timezone.now() - timedelta(seconds=PENDING_DEVICE_TTL)
+    mine: QuerySet[TOTPDevice] = TOTPDevice.objects.filter(user=user, confirmed=False)
+    mine.filter(created_at__lte=cutoff).delete()
+    fresh: QuerySet[TOTPDevice] = mine.filter(created_at__gt=cutoff)
+    return fresh
+
+
+def reset_backoff(user: Any) -> None:
+    """Lift the per-device back-off of the user's devices (after a recovery code)."""
+    TOTPDevice.objects.filter(user=user).update(failure_count=0, throttled_until=None)
 
 
 def device_uri(device: TOTPDevice, secret: str) -> str:
@@ -74,7 +109,7 @@ def _backoff(failures: int) -> float:
     factor = conf.HARDENING_MFA_THROTTLE_FACTOR
     if factor <= 0:
         return 0.0
-    return float(factor * 2 ** min(failures - 1, MAX_BACKOFF_EXPONENT))
+    return min(MAX_BACKOFF_SECONDS, float(factor * 2 ** min(failures - 1, MAX_BACKOFF_EXPONENT)))
 
 
 def throttle_wait(devices: Iterable[TOTPDevice], now: float | None = None) -> int:

@@ -15,7 +15,6 @@ seconds (<= 300), for ``HARDENING_MFA_TOKEN_MAX_ATTEMPTS`` attempts, and once.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from typing import Any
 
@@ -26,14 +25,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from hardening import crypto
+from hardening import crypto, lockout
 from hardening.conf import conf
 from hardening.errors import error_response
 from hardening.mfa import clock, events, recovery, throttle
-from hardening.mfa.devices import throttle_wait, verify_totp
+from hardening.mfa.devices import reset_backoff, throttle_wait, verify_totp
 from hardening.mfa.models import MFAChallenge, TOTPDevice
 from hardening.observability.audit import audit
 from hardening.observability.auth_events import login_succeeded
+from hardening.parsers import JSONError, clean_string, loads
 
 __all__ = ["mfa_challenge", "mfa_login", "verify_code"]
 
@@ -75,17 +75,20 @@ def verify_code(request: HttpRequest, user: Any, code: str) -> tuple[str, str, i
     ``invalid``, ``replay`` or ``throttled``.  Emits the audit events and metrics.
     """
     ip = throttle.client_ip(request)
-    wait = throttle.blocked_for(user.pk, ip)
+    username = user.get_username()
+    wait = max(throttle.blocked_for(user.pk, ip), lockout.blocked_for(username))
     if wait:
         events.failure("throttled", request, user_id=str(user.pk), scope="user_or_ip")
         return "throttled", "", wait
     if recovery.looks_like_recovery_code(code):
         if recovery.use(user, code):
             throttle.reset_user(user.pk)
+            reset_backoff(user)  # the per-device back-off ends with a recovery code
             left = recovery.remaining(user)
             audit("mfa.recovery_code_used", request=request, user_id=str(user.pk), remaining=left)
             return "ok", "mfa", 0
         throttle.record_failure(user.pk, ip)
+        lockout.record_failure(username, request)
         events.failure("invalid_recovery_code", request, user_id=str(user.pk))
         return "invalid", "", 0
     outcome = verify_totp(TOTPDevice.objects.filter(user=user, confirmed=True), code)
@@ -98,6 +101,8 @@ def verify_code(request: HttpRequest, user: Any, code: str) -> tuple[str, str, i
         events.failure("throttled", request, scope="device", **fields)
         return "throttled", "", outcome.retry_after
     throttle.record_failure(user.pk, ip)
+    if outcome.reason == "invalid":  # a replay is a right code sent twice: no lock for it
+        lockout.record_failure(username, request)
     events.failure(outcome.reason, request, **fields)
     return outcome.reason, "", 0
 
@@ -120,13 +125,13 @@ def _throttled(retry_after: int) -> HttpResponse:
 
 def _parse(request: HttpRequest) -> tuple[str, str] | None:
     try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+        data = loads(request.body or b"null")
+    except JSONError:
         return None
     if not isinstance(data, dict):
         return None
     token, code = data.get("mfa_token"), data.get("code")
-    if not isinstance(token, str) or not isinstance(code, str):
+    if not clean_string(token) or not clean_string(code):
         return None
     if not (0 < len(token) <= 128 and 0 < len(code) <= 64):
         return None
@@ -150,6 +155,9 @@ def mfa_login(request: HttpRequest) -> HttpResponse:
     user = get_user_model().objects.filter(pk=challenge.user_id, is_active=True).first()
     if user is None:
         return _invalid_token()
+    locked = lockout.blocked_for(user.get_username())
+    if locked:  # refused before spending an attempt of the mfa_token
+        return lockout.locked_response(locked)
     if not recovery.looks_like_recovery_code(code):
         wait = throttle_wait(TOTPDevice.objects.filter(user=user, confirmed=True), now)
         if wait:  # refused before spending an attempt of the mfa_token

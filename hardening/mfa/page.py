@@ -2,6 +2,10 @@
 
 No script and no inline style: the QR code is an inline ``<svg>`` element made by segno,
 so the page works under ``Content-Security-Policy: default-src 'self'``.
+
+For a user who already has a confirmed device, a session that has not passed MFA here
+sees no pending secret or QR code and cannot add, confirm or remove a device: a password
+alone never yields a second factor (issue 12).
 """
 
 from __future__ import annotations
@@ -42,12 +46,17 @@ def _safe_next(request: HttpRequest, value: str) -> str:
 
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     user = request.user
+    fresh = set(devices.pending_devices(user).values_list("pk", flat=True))
     rows = list(TOTPDevice.objects.filter(user=user).order_by("pk"))
-    pending = next((d for d in rows if not d.confirmed), None)
+    has_mfa = any(d.confirmed for d in rows)
+    verified = is_mfa_verified(request)
+    pending = None
+    if verified or not has_mfa:  # a password-only session never sees a pending secret
+        pending = next((d for d in rows if not d.confirmed and d.pk in fresh), None)
     context: dict[str, Any] = {
         "devices": rows,
-        "has_mfa": any(d.confirmed for d in rows),
-        "verified": is_mfa_verified(request),
+        "has_mfa": has_mfa,
+        "verified": verified,
         "pending": pending,
         "recovery_remaining": recovery.remaining(user),
         "next": _safe_next(request, request.POST.get("next") or request.GET.get("next", "")),
@@ -74,15 +83,17 @@ def _refused(request: HttpRequest, reason: str, retry_after: int) -> HttpRespons
     return response
 
 
-def _confirm(request: HttpRequest, code: str) -> HttpResponse:
+def _confirm(request: HttpRequest, code: str, *, has_mfa: bool) -> HttpResponse:
     user = request.user
+    if has_mfa and not is_mfa_verified(request):
+        events.failure("mfa_required", request)
+        return _page(request, 403, error="Verify with your current device first.")
     ip = throttle.client_ip(request)
     wait = throttle.blocked_for(user.pk, ip)
     if wait:
         events.failure("throttled", request, scope="user_or_ip")
         return _refused(request, "throttled", wait)
-    pending = TOTPDevice.objects.filter(user=user, confirmed=False)
-    outcome = devices.verify_totp(pending, code, confirm=True)
+    outcome = devices.verify_totp(devices.pending_devices(user), code, confirm=True)
     if not outcome.ok:
         if outcome.reason != "throttled":
             throttle.record_failure(user.pk, ip)
@@ -90,7 +101,8 @@ def _confirm(request: HttpRequest, code: str) -> HttpResponse:
         return _refused(request, outcome.reason, outcome.retry_after)
     codes = recovery.generate(user) if recovery.remaining(user) == 0 else []
     audit("mfa.enrolled", request=request, device_id=outcome.device_id)
-    mark_session_verified(request, "otp")
+    if not has_mfa:  # enrollment proves the new factor; a second device never does
+        mark_session_verified(request, "otp")
     return _page(request, message="Two-factor authentication is on.", recovery_codes=codes)
 
 
@@ -110,9 +122,11 @@ def _post(request: HttpRequest) -> HttpResponse:
     if not code:
         return _page(request, 400, error="Enter a code.")
     if action == "confirm":
-        return _confirm(request, code)
+        return _confirm(request, code, has_mfa=has_mfa)
     if action not in ("verify", "regenerate", "disable") or not has_mfa:
         return _page(request, 400, error="Unknown action.")
+    if action == "disable" and not is_mfa_verified(request):
+        return _page(request, 403, error="Verify with your current device first.")
     if action == "regenerate" and recovery.looks_like_recovery_code(code):
         return _page(request, 400, error="Use a code from your authenticator app.")
     reason, method, retry = verify_code(request, user, code)

@@ -32,9 +32,11 @@ security_event = Signal()
 EVENTS: dict[str, bool] = {
     "auth.succeeded": False,
     "auth.failed": True,
+    "auth.locked": True,
     "token.rejected": True,
     "token.issued": False,
     "token.revoked": False,
+    "token.reuse_detected": True,
     "mfa.enrolled": False,
     "mfa.verified": False,
     "mfa.failed": True,

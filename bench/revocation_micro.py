@@ -1,0 +1,70 @@
+"""What token revocation costs per request (median µs per call; issue 12 item 7).
+
+    HARDENING_TEST_REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/revocation_micro.py
+
+Measures, against a real Redis: ``check_not_revoked`` with access revocation off (no
+round trip) and on (one ``get_many`` round trip for the ``jti`` and the refresh family),
+the former single ``get`` it replaces, and the ``pwv`` password fingerprint that
+``own_user`` checks on every request (no round trip: the user row is loaded anyway).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+
+def median_us(fn: Callable[[], object], number: int = 2000, repeats: int = 7) -> float:
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        runs.append((time.perf_counter() - start) / number * 1e6)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    if not os.environ.get("HARDENING_TEST_REDIS_URL"):
+        sys.exit("set HARDENING_TEST_REDIS_URL=redis://127.0.0.1:6379/0")
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    from hardening.jwt import lifecycle, tokens
+
+    redis = caches["redis"]
+    tokens.cache = redis  # type: ignore[attr-defined] - the production cache is Redis
+    claims = {"jti": uuid.uuid4().hex, "fam": uuid.uuid4().hex}
+    user = User(username="bench", password="pbkdf2_sha256$1000000$salt$" + "x" * 44)
+    results = {}
+    with override_settings(HARDENING_JWT_REVOKE_ACCESS_TOKENS=False):
+        results["check_not_revoked, revocation off"] = median_us(
+            lambda: tokens.check_not_revoked(claims)
+        )
+    with override_settings(HARDENING_JWT_REVOKE_ACCESS_TOKENS=True):
+        results["check_not_revoked, on (get_many: jti + family)"] = median_us(
+            lambda: tokens.check_not_revoked(claims)
+        )
+    key = "hardening:jwt:revoked:" + claims["jti"]
+    results["previous check: one cache.get"] = median_us(lambda: redis.get(key))
+    results["pwv fingerprint (own_user, no I/O)"] = median_us(
+        lambda: lifecycle.password_unchanged({"pwv": "0" * 16}, user)
+    )
+    for name, value in results.items():
+        print(f"{name:55s} {value:8.1f} µs")
+
+
+if __name__ == "__main__":
+    main()

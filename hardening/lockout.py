@@ -1,0 +1,208 @@
+"""Per-account login throttling: failures counted per normalised username, not per address.
+
+Every failed login for an account (a refused password on ``POST /api/auth/token``, the
+admin login or any ``django.contrib.auth.authenticate()`` call, and a refused code on the
+MFA step) counts against ``username.strip().casefold()``.  After
+``HARDENING_LOCKOUT_MAX_FAILURES`` failures within ``HARDENING_LOCKOUT_WINDOW`` seconds the
+account is locked for ``HARDENING_LOCKOUT_DURATION`` seconds (at most 900): every further
+attempt answers 429 with ``Retry-After`` *before the password is checked*, whatever the
+source address, so the right password does not help either.  Unknown usernames are counted
+the same way (the answer never says whether an account exists).  More attempts while
+locked do not extend the lock, so an attacker cannot lock a user out for longer than the
+bound.
+
+Counters live in the rate-limit cache (``HARDENING_RATELIMIT_CACHE``, shared by every
+worker) under a SHA-256 of the username; a cache error fails closed (the attempt is
+refused, as the MFA throttle does).  The clock is :func:`hardening.mfa.clock.now`.
+
+Wiring: :class:`LockoutBackend` first in ``AUTHENTICATION_BACKENDS`` (refuses a locked
+account in ``authenticate()``, like django-axes), :class:`LockoutMiddleware` turns such a
+refusal into the 429; the token and MFA views check the lock themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.signals import user_login_failed
+from django.core.cache import caches
+from django.core.checks import CheckMessage
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from hardening.checks import problem
+from hardening.conf import conf
+from hardening.errors import error_response
+from hardening.mfa import clock
+from hardening.middleware import HardeningMiddleware
+from hardening.observability.audit import audit
+from hardening.observability.metrics import AUTH_FAILURES
+
+__all__ = [
+    "MAX_LOCK_SECONDS",
+    "LockoutBackend",
+    "LockoutMiddleware",
+    "blocked_for",
+    "check_lockout_wiring",
+    "connect",
+    "locked_response",
+    "normalise",
+    "record_failure",
+]
+
+logger = logging.getLogger("hardening.lockout")
+
+MAX_LOCK_SECONDS = 900
+REQUEST_ATTRIBUTE = "hardening_lockout_retry"
+BACKEND = "hardening.lockout.LockoutBackend"
+MIDDLEWARE = "hardening.lockout.LockoutMiddleware"
+
+
+def normalise(username: object) -> str:
+    return str(username).strip().casefold()
+
+
+def _keys(username: object) -> tuple[str, str, str]:
+    """(this window's counter, the previous window's counter, the lock)."""
+    digest = hashlib.sha256(normalise(username).encode("utf-8", "replace")).hexdigest()[:32]
+    bucket = int(clock.now() // conf.HARDENING_LOCKOUT_WINDOW)
+    prefix = f"hardening:lockout:{digest}"
+    return f"{prefix}:f:{bucket}", f"{prefix}:f:{bucket - 1}", f"{prefix}:lock"
+
+
+def _duration() -> int:
+    return min(MAX_LOCK_SECONDS, conf.HARDENING_LOCKOUT_DURATION)
+
+
+def blocked_for(username: object) -> int:
+    """Seconds until ``username`` may try again (0: now)."""
+    if not conf.HARDENING_LOCKOUT_ENABLED or username is None:
+        return 0
+    try:
+        until = caches[conf.HARDENING_RATELIMIT_CACHE].get(_keys(username)[2])
+    except Exception:  # fail closed: a broken cache must not lift the limit
+        logger.exception("account lockout counters unavailable")
+        return _duration()
+    left = (float(until) - clock.now()) if isinstance(until, int | float) else 0.0
+    return min(_duration(), math.ceil(left)) if left > 0 else 0
+
+
+def record_failure(username: object, request: HttpRequest | None = None) -> None:
+    """Count one failure for ``username``; the one reaching the limit starts the lock.
+
+    The count is this fixed window's plus the previous one's, so failures straddling a
+    window boundary still add up (N failures within at most two windows lock)."""
+    if not conf.HARDENING_LOCKOUT_ENABLED or username is None:
+        return
+    count_key, previous_key, lock_key = _keys(username)
+    try:
+        cache = caches[conf.HARDENING_RATELIMIT_CACHE]
+        timeout = 2 * conf.HARDENING_LOCKOUT_WINDOW + 5
+        count = 1
+        if not cache.add(count_key, 1, timeout):
+            try:
+                count = int(cache.incr(count_key))
+            except ValueError:  # expired between add() and incr()
+                cache.add(count_key, 1, timeout)
+        count += int(cache.get(previous_key) or 0)
+        if count >= conf.HARDENING_LOCKOUT_MAX_FAILURES and not blocked_for(username):
+            cache.set(lock_key, clock.now() + _duration(), _duration() + 5)
+            AUTH_FAILURES.labels(reason="account_locked").inc()
+            audit("auth.locked", request=request, seconds=_duration())
+    except Exception:
+        logger.exception("account lockout counters unavailable")
+
+
+def locked_response(retry_after: int) -> HttpResponse:
+    return error_response(
+        429,
+        "account_locked",
+        "Too many failed logins for this account; try again later.",
+        headers={"Retry-After": str(max(1, retry_after))},
+    )
+
+
+def _username(credentials: dict[str, Any], username: Any = None) -> Any:
+    if username is not None:
+        return username
+    return credentials.get(get_user_model().USERNAME_FIELD, credentials.get("username"))
+
+
+class LockoutBackend:
+    """First in ``AUTHENTICATION_BACKENDS``: refuses a locked account before any password
+    hash is computed (``authenticate()`` stops at ``PermissionDenied``)."""
+
+    def authenticate(
+        self, request: HttpRequest | None, username: Any = None, **credentials: Any
+    ) -> None:
+        wait = blocked_for(_username(credentials, username))
+        if wait:
+            if request is not None:
+                setattr(request, REQUEST_ATTRIBUTE, wait)
+            raise PermissionDenied("account locked")
+        return None
+
+    def get_user(self, user_id: Any) -> Any:
+        # Django's force_login() and login() without an explicit backend record the first
+        # backend in the session: resolve users like ModelBackend so those sessions work.
+        return ModelBackend().get_user(user_id)
+
+
+class LockoutMiddleware(HardeningMiddleware):
+    """Answers 429 + ``Retry-After`` when :class:`LockoutBackend` refused a login."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        return self._finish(request, self.get_response(request))
+
+    async def __acall__(self, request: HttpRequest) -> Any:
+        return self._finish(request, await self.get_response(request))
+
+    @staticmethod
+    def _finish(request: HttpRequest, response: Any) -> Any:
+        wait = getattr(request, REQUEST_ATTRIBUTE, 0)
+        return locked_response(wait) if wait else response
+
+
+def _login_failed(sender: Any, credentials: Any = None, request: Any = None, **kw: Any) -> None:
+    if isinstance(credentials, dict):
+        http = request if isinstance(request, HttpRequest) else None
+        record_failure(_username(credentials), http)
+
+
+def connect() -> None:
+    """Count every ``user_login_failed`` (called by ``HardeningConfig.ready()``)."""
+    user_login_failed.connect(_login_failed, dispatch_uid="hardening.lockout.login_failed")
+
+
+def check_lockout_wiring(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if not conf.HARDENING_LOCKOUT_ENABLED:
+        return []
+    errors: list[CheckMessage] = []
+    backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", []))
+    if not backends or backends[0] != BACKEND:
+        errors.append(
+            problem(
+                "E113",
+                f"{BACKEND} is not the first entry of AUTHENTICATION_BACKENDS: session "
+                "logins (the admin) are not throttled per account.",
+                f"Put {BACKEND!r} first in AUTHENTICATION_BACKENDS (docs/mfa.md).",
+            )
+        )
+    if MIDDLEWARE not in list(getattr(settings, "MIDDLEWARE", [])):
+        errors.append(
+            problem(
+                "E114",
+                f"{MIDDLEWARE} is not in MIDDLEWARE: a locked session login answers 200 "
+                "with a form error instead of 429 with Retry-After.",
+                f"Add {MIDDLEWARE!r} after AuthenticationMiddleware (docs/mfa.md).",
+            )
+        )
+    return errors

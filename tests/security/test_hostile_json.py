@@ -1,0 +1,177 @@
+"""Issue 12 item 5: every endpoint this package ships answers 4xx JSON to any body.
+
+Hypothesis generates bodies (raw bytes, deep nesting, lone surrogates, NUL, odd numbers,
+valid-looking objects with hostile field values) and posts them to every JSON endpoint,
+anonymous, with a session and with a bearer token; the parser is fuzzed on its own too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rest_framework.exceptions import ParseError
+
+from hardening.parsers import JSONParser, loads  # noqa: I001
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery"
+
+ENDPOINTS = [
+    ("post", "/api/auth/token"),
+    ("post", "/api/auth/token/refresh"),
+    ("post", "/api/auth/logout"),
+    ("post", "/api/auth/mfa"),
+    ("post", "/api/mfa/totp"),
+    ("delete", "/api/mfa/totp"),
+    ("post", "/api/mfa/totp/confirm"),
+    ("post", "/api/mfa/recovery-codes"),
+]
+
+HOSTILE = [
+    b"[" * 50000,
+    b'{"a":' * 50000,
+    b'"\\ud800"',
+    b'{"username": "\\ud800", "password": "x"}',
+    b'{"username": "al\\u0000ice", "password": "x"}',
+    b'{"username": "alice", "password": "\\udfff"}',
+    b'{"refresh": "\\ud800"}',
+    b'{"refresh": "a\\u0000b"}',
+    b'{"mfa_token": "\\ud800", "code": "123456"}',
+    b'{"mfa_token": "abc", "code": "12\\u00003456"}',
+    b'{"code": "\\ud800"}',
+    b'{"code": "1\\u00002"}',
+    b'{"name": "\\ud800"}',
+    b'{"name": "a\\u0000"}',
+    b"\xff\xfe\x00",
+    b"NaN",
+    b'{"username": 1e999999, "password": "x"}',
+    b"1" * 5000,
+]
+
+texts = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=20)
+scalars = st.none() | st.booleans() | st.integers() | st.floats() | texts
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=12,
+)
+FIELDS = ["username", "password", "refresh", "mfa_token", "code", "name", "id"]
+objects = st.dictionaries(st.sampled_from(FIELDS), values | texts, max_size=4)
+
+
+def _encode(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=True, allow_nan=True).encode()
+
+
+bodies = (
+    st.binary(max_size=200)
+    | values.map(_encode)
+    | objects.map(_encode)
+    | st.integers(1, 3000).map(lambda n: b"[" * n)
+    | st.sampled_from(HOSTILE)
+)
+
+
+@pytest.fixture
+def clients(django_user_model: Any) -> dict[str, tuple[Client, dict[str, str]]]:
+    from hardening.jwt.tokens import issue_token_pair
+
+    user = django_user_model.objects.create_user("alice", password=PASSWORD)
+    session = Client(raise_request_exception=False)
+    session.force_login(user)
+    access = issue_token_pair(user, amr=["pwd"])["access"]
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {access}"}
+    return {
+        "anonymous": (Client(raise_request_exception=False), {}),
+        "session": (session, {}),
+        "bearer": (Client(raise_request_exception=False), bearer),
+    }
+
+
+def _check(response: Any, method: str, path: str, body: bytes) -> None:
+    status = response.status_code
+    assert status < 500, (method, path, body[:80], status)
+    if status >= 400:
+        assert response["Content-Type"].startswith("application/json"), (path, status)
+        assert "error" in response.json()
+
+
+@pytest.mark.parametrize("body", HOSTILE, ids=[repr(b[:24]) for b in HOSTILE])
+def test_known_hostile_bodies_are_400(clients: Any, body: bytes) -> None:
+    for client, extra in clients.values():
+        for method, path in ENDPOINTS:
+            response = getattr(client, method)(path, body, content_type="application/json", **extra)
+            _check(response, method, path, body)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=bodies)
+def test_any_body_to_any_endpoint_is_never_a_500(clients: Any, body: bytes) -> None:
+    for client, extra in clients.values():
+        for method, path in ENDPOINTS:
+            response = getattr(client, method)(path, body, content_type="application/json", **extra)
+            _check(response, method, path, body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=bodies)
+def test_the_parser_only_ever_raises_parse_error(body: bytes) -> None:
+    import io
+
+    try:
+        value = JSONParser().parse(io.BytesIO(body))
+    except ParseError:
+        return
+    _clean(value)
+
+
+def _clean(value: Any) -> None:
+    """What the parser returns has no lone surrogate, no NUL and bounded depth."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        assert depth <= 32
+        if isinstance(item, str):
+            item.encode("utf-8")
+            assert "\x00" not in item
+        elif isinstance(item, dict):
+            stack.extend((k, depth + 1) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+@pytest.mark.parametrize(
+    "body", [b"[" * 50000, b'"\\ud800"', b'"a\\u0000"', b"\xff", b"NaN", b'{"a":1,"a":2}']
+)
+def test_loads_refuses(body: bytes) -> None:
+    with pytest.raises(ValueError):
+        loads(body)
+
+
+def test_loads_accepts_ordinary_json() -> None:
+    assert loads(b'{"username": "al\\u00efce", "n": [1, 2.5, null, true]}') == {
+        "username": "al\u00efce",
+        "n": [1, 2.5, None, True],
+    }
+
+
+@pytest.mark.parametrize("path", ["/api/auth/logout", "/api/auth/token/refresh"])
+def test_logout_and_refresh_are_in_the_auth_rate_limit(path: str) -> None:
+    from django.conf import settings as django_settings
+
+    from hardening.ratelimit.policy import parse_policies
+
+    policies = parse_policies(django_settings.HARDENING_RATELIMIT_POLICIES)
+    (auth,) = [p for p in policies if p.name == "auth"]
+    assert auth.matches(path, "POST") and not auth.fail_open
