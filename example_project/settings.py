@@ -121,9 +121,10 @@ CACHES = {
     )
 }
 if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
-    # A hung Redis must not hang every request (hardening.W304): rate limits fail open/closed.
-    CACHES["default"].setdefault("OPTIONS", {}).setdefault("SOCKET_TIMEOUT", 1)
-    CACHES["default"]["OPTIONS"].setdefault("SOCKET_CONNECT_TIMEOUT", 1)
+    # A hung Redis must not hang every request (hardening.W304): rate limits fail open/closed
+    # after this timeout, then a circuit breaker skips Redis until it answers (docs/ratelimit.md).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("SOCKET_TIMEOUT", 0.25)
+    CACHES["default"]["OPTIONS"].setdefault("SOCKET_CONNECT_TIMEOUT", 0.25)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

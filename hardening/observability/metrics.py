@@ -8,12 +8,14 @@ them together with the HTTP metrics; gunicorn multiprocess mode works through
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 __all__ = [
     "AUTH_FAILURES",
     "BAD_REQUESTS",
     "BANS",
+    "BREAKER_OPEN",
+    "BREAKER_TRANSITIONS",
     "HEALTH_FAILURES",
     "JWKS_FETCHES",
     "MFA_FAILURES",
@@ -48,4 +50,15 @@ HEALTH_FAILURES = Counter(
 )
 BAD_REQUESTS = Counter(
     "hardening_bad_requests_total", "Requests rejected as malformed, by error code.", ["code"]
+)
+BREAKER_OPEN = Gauge(
+    "hardening_breaker_open",
+    "1 while a circuit breaker skips its dependency after an outage, else 0.",
+    ["breaker"],
+    multiprocess_mode="max",
+)
+BREAKER_TRANSITIONS = Counter(
+    "hardening_breaker_transitions_total",
+    "Circuit breaker transitions, by breaker and new state (open/closed).",
+    ["breaker", "state"],
 )
