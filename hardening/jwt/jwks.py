@@ -8,7 +8,9 @@ What PyJWT's ``PyJWKClient`` lacks and this adds (see docs/jwt.md):
   most one fetch per cooldown window, and a down endpoint is not hammered;
 * **negative cache** of ``kid``s the last fetch did not have;
 * **stale-if-error**: keys keep verifying for ``HARDENING_JWKS_STALE_TTL`` seconds past the
-  TTL while the endpoint is down, then fail closed;
+  TTL while the endpoint is down, then fail closed.  A document with no usable signing key
+  (``{"keys": []}``, only encryption keys, garbage) is an error too: the last good keys
+  stay, and the bad document is never written into the shared cache copy;
 * a total fetch deadline, a body size cap, http(s) only, no redirects, and only signing keys
   (``use`` absent or ``sig``, ``key_ops`` absent or containing ``verify``, never ``oct``,
   RSA >= 2048 bits, no duplicate ``kid``).
@@ -50,6 +52,7 @@ __all__ = [
     "fetch_jwks",
     "parse_jwks",
     "store_for",
+    "usable_keys",
 ]
 
 MAX_NEGATIVE_ENTRIES = 1024
@@ -144,7 +147,7 @@ class KeyStore:
         self.fetches += 1
         try:
             document = fetch_document(self.url, self.timeout)
-            keys = parse_jwks(document)
+            keys = usable_keys(document)
         except KeyLookupError as exc:
             self.last_error = exc.reason
             JWKS_FETCHES.labels(outcome="error").inc()
@@ -168,7 +171,7 @@ class KeyStore:
         if self.ok_at is not None and self.clock() - entry[1] <= self.ok_at:
             return False
         try:
-            keys = parse_jwks(entry[0])
+            keys = usable_keys(entry[0])
         except KeyLookupError:
             return False
         error = self.last_error if keep_error else None
@@ -243,19 +246,33 @@ class KeyStore:
             while len(self._negative) > MAX_NEGATIVE_ENTRIES:
                 self._negative.popitem(last=False)
 
+    def _healthy(self) -> bool:
+        return self.is_fresh() and self.last_error is None
+
     def health(self) -> str | None:
-        """None when keys are fresh or a fetch now succeeds; else a short error code.
-        Within the cooldown after a failed fetch it reports that failure without fetching,
-        so frequent readiness probes do not hammer a JWKS endpoint that is down."""
-        if self.is_fresh():
+        """None when keys are fresh and the last fetch worked, or a fetch now succeeds;
+        else a short error code (also while fresh keys are kept after a failed refresh,
+        e.g. an empty key set).  Within the cooldown after a failed fetch it reports that
+        failure without fetching, so frequent readiness probes do not hammer a JWKS
+        endpoint that is down."""
+        if self._healthy():
             return None
         if self._may_fetch(self.clock()) and self._lock.acquire(timeout=self.timeout + 1):
             try:
-                if not self.is_fresh():
+                if not self._healthy():
                     self._refresh_locked()
             finally:
                 self._lock.release()
-        return None if self.is_fresh() else (self.last_error or "jwks_unavailable")
+        return None if self._healthy() else (self.last_error or "jwks_unavailable")
+
+
+def usable_keys(document: Any) -> dict[str, SigningKey]:
+    """:func:`parse_jwks`, and a document without one usable signing key is an error: an
+    empty or shrunk-to-nothing key set must not replace the keys that work."""
+    keys = parse_jwks(document)
+    if not keys:
+        raise KeyLookupError("no_usable_keys")
+    return keys
 
 
 _stores: dict[Issuer, KeyStore | StaticKey] = {}
