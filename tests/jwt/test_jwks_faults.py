@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from typing import Any
 
 import pytest
 from django.core.cache import caches
 
-from hardening.jwt.jwks import KeyStore
+from hardening.jwt.jwks import KeyLookupError, KeyStore, fetch_jwks
 from tests.jwt.helpers import FakeClock, JWKSServer, jwk, rsa_key
 
 
@@ -73,3 +75,50 @@ def test_a_cold_store_with_an_empty_key_set_has_no_keys(jwks_server: JWKSServer)
     keys = store(jwks_server, FakeClock())
     assert keys.health() == "no_usable_keys"
     assert not keys.has_keys()
+
+
+def test_a_trickled_body_hits_the_total_deadline(jwks_server: JWKSServer) -> None:
+    jwks_server.trickle = 0.05  # one byte every 50 ms: each read is quick, the whole is not
+    started = time.monotonic()
+    with pytest.raises(KeyLookupError) as info:
+        fetch_jwks(jwks_server.url, 1.0)
+    elapsed = time.monotonic() - started
+    assert info.value.reason == "timeout"
+    assert elapsed < 1.5, elapsed
+
+
+def test_trickled_headers_hit_the_total_deadline() -> None:
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
+                if stop.wait(0.05):
+                    return
+                with contextlib.suppress(OSError):
+                    conn.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyLookupError) as info:
+            fetch_jwks(f"http://127.0.0.1:{port}/jwks.json", 1.0)
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+    assert info.value.reason == "timeout"
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_slow_but_complete_answer_within_the_deadline_is_fine(jwks_server: JWKSServer) -> None:
+    jwks_server.trickle = 0.0005  # ~500 bytes in ~0.3 s: many slow reads, within 3 s
+    assert "k1" in fetch_jwks(jwks_server.url, 3.0)
