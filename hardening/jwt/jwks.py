@@ -19,7 +19,6 @@ What PyJWT's ``PyJWKClient`` lacks and this adds (see docs/jwt.md):
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import threading
 import time
@@ -27,7 +26,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
@@ -41,6 +39,7 @@ from hardening.jwt.fetch import (
     fetch_jwks,
     parse_jwks,
 )
+from hardening.jwt.shared import SharedJWKS
 from hardening.observability.metrics import JWKS_FETCHES
 
 __all__ = [
@@ -57,35 +56,6 @@ __all__ = [
 
 MAX_NEGATIVE_ENTRIES = 1024
 logger = logging.getLogger("hardening.jwt")
-
-
-class SharedJWKS:
-    """A JWKS document shared between processes through a Django cache (optional).
-
-    Stores ``{"at": wall-clock fetch time, "jwks": document}``.  Cache failures are logged
-    and ignored: the network fetch still works."""
-
-    def __init__(self, alias: str, url: str) -> None:
-        self.alias = alias
-        self.key = "hardening:jwks:" + hashlib.sha256(url.encode()).hexdigest()
-
-    def get(self, max_age: float) -> tuple[Any, float] | None:
-        """``(document, age in seconds)`` when an entry younger than ``max_age`` exists."""
-        try:
-            entry = caches[self.alias].get(self.key)
-        except Exception:  # noqa: BLE001 - any cache failure means "no shared entry"
-            logger.warning("JWKS shared cache %r unavailable", self.alias)
-            return None
-        if not isinstance(entry, dict) or not isinstance(entry.get("at"), (int, float)):
-            return None
-        age = max(0.0, time.time() - float(entry["at"]))
-        return (entry.get("jwks"), age) if age < max_age else None
-
-    def put(self, document: Any, timeout: float) -> None:
-        try:
-            caches[self.alias].set(self.key, {"at": time.time(), "jwks": document}, timeout)
-        except Exception:  # noqa: BLE001 - sharing is an optimisation
-            logger.warning("JWKS shared cache %r unavailable", self.alias)
 
 
 class KeyStore:
@@ -129,6 +99,10 @@ class KeyStore:
 
     def _usable(self, now: float) -> bool:
         return self.ok_at is not None and now - self.ok_at < self.ttl + self.stale_ttl
+
+    def usable(self) -> bool:
+        """Cached keys still verify (fresh, or stale within the stale TTL)."""
+        return self._usable(self.clock())
 
     def _may_fetch(self, now: float) -> bool:
         return self.attempt_at is None or now - self.attempt_at >= self.cooldown

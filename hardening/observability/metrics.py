@@ -16,6 +16,7 @@ __all__ = [
     "BANS",
     "BREAKER_OPEN",
     "BREAKER_TRANSITIONS",
+    "HEALTH_DEGRADED",
     "HEALTH_FAILURES",
     "JWKS_FETCHES",
     "MFA_FAILURES",
@@ -61,4 +62,9 @@ BREAKER_TRANSITIONS = Counter(
     "hardening_breaker_transitions_total",
     "Circuit breaker transitions, by breaker and new state (open/closed).",
     ["breaker", "state"],
+)
+HEALTH_DEGRADED = Counter(
+    "hardening_health_degraded_total",
+    "Readiness checks of tolerated dependencies that failed (200 degraded), by check.",
+    ["check"],
 )
