@@ -16,6 +16,7 @@ __all__ = [
     "BANS",
     "BREAKER_OPEN",
     "BREAKER_TRANSITIONS",
+    "DATABASE_UNAVAILABLE",
     "HEALTH_DEGRADED",
     "HEALTH_FAILURES",
     "JWKS_FETCHES",
@@ -67,4 +68,8 @@ HEALTH_DEGRADED = Counter(
     "hardening_health_degraded_total",
     "Readiness checks of tolerated dependencies that failed (200 degraded), by check.",
     ["check"],
+)
+DATABASE_UNAVAILABLE = Counter(
+    "hardening_database_unavailable_total",
+    "Requests answered 503 because the database could not be reached.",
 )
