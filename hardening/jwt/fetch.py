@@ -27,9 +27,12 @@ __all__ = [
     "KeyLookupError",
     "SigningKey",
     "StaticKey",
+    "cache_lifetime",
     "fetch_document",
+    "fetch_document_lifetime",
     "fetch_jwks",
     "parse_jwks",
+    "usable_keys",
 ]
 
 MAX_JWKS_BYTES = 512 * 1024
@@ -84,6 +87,15 @@ def parse_jwks(document: Any) -> dict[str, SigningKey]:
     for kid in duplicates:  # ambiguous: trust neither
         del found[kid]
     return found
+
+
+def usable_keys(document: Any) -> dict[str, SigningKey]:
+    """:func:`parse_jwks`, and a document without one usable signing key is an error: an
+    empty or shrunk-to-nothing key set must not replace the keys that work."""
+    keys = parse_jwks(document)
+    if not keys:
+        raise KeyLookupError("no_usable_keys")
+    return keys
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -175,8 +187,38 @@ def fetch_jwks(url: str, timeout: float) -> dict[str, SigningKey]:
     return parse_jwks(fetch_document(url, timeout))
 
 
+#: Bounds (seconds) on a JWKS response's ``Cache-Control: max-age``: at least a minute (a
+#: ``no-cache`` or ``max-age=0`` endpoint is not fetched per request), at most a day.
+MIN_MAX_AGE, MAX_MAX_AGE = 60.0, 86400.0
+
+
+def cache_lifetime(cache_control: str | None, age: str | None) -> float | None:
+    """Seconds a response may be cached, from ``Cache-Control`` (and ``Age``), clamped to
+    [MIN_MAX_AGE, MAX_MAX_AGE]; None when the response says nothing (the configured TTL
+    applies)."""
+    directives = [d.strip().lower() for d in (cache_control or "").split(",")]
+    if "no-store" in directives or "no-cache" in directives:
+        return MIN_MAX_AGE
+    for directive in directives:
+        name, _, value = directive.partition("=")
+        if name.strip() != "max-age":
+            continue
+        try:
+            seconds = float(int(value.strip().strip('"')))
+            seconds -= float(int(age or 0))
+        except ValueError:
+            return None
+        return min(max(seconds, MIN_MAX_AGE), MAX_MAX_AGE)
+    return None
+
+
 def fetch_document(url: str, timeout: float) -> Any:
     """The decoded JSON document at ``url`` (same rules as :func:`fetch_jwks`)."""
+    return fetch_document_lifetime(url, timeout)[0]
+
+
+def fetch_document_lifetime(url: str, timeout: float) -> tuple[Any, float | None]:
+    """``(document, cache lifetime)``: see :func:`fetch_document` and :func:`cache_lifetime`."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise KeyLookupError("bad_url")
     deadline = time.monotonic() + timeout
@@ -188,6 +230,9 @@ def fetch_document(url: str, timeout: float) -> Any:
         with opener.open(request, timeout=timeout) as response:
             if response.status != 200:
                 raise KeyLookupError("http_status")
+            lifetime = cache_lifetime(
+                response.headers.get("Cache-Control"), response.headers.get("Age")
+            )
             chunks: list[bytes] = []
             size = 0
             while True:
@@ -213,7 +258,7 @@ def fetch_document(url: str, timeout: float) -> Any:
         document = json.loads(b"".join(chunks))
     except (ValueError, RecursionError):
         raise KeyLookupError("invalid_json") from None
-    return document
+    return document, lifetime
 
 
 class StaticKey:

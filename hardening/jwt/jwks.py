@@ -8,12 +8,8 @@ What PyJWT's ``PyJWKClient`` lacks and this adds (see docs/jwt.md):
   most one fetch per cooldown window, and a down endpoint is not hammered;
 * **negative cache** of ``kid``s the last fetch did not have;
 * **stale-if-error**: keys keep verifying for ``HARDENING_JWKS_STALE_TTL`` seconds past the
-  TTL while the endpoint is down, then fail closed.  A document with no usable signing key
-  (``{"keys": []}``, only encryption keys, garbage) is an error too: the last good keys
-  stay, and the bad document is never written into the shared cache copy;
-* a total fetch deadline, a body size cap, http(s) only, no redirects, and only signing keys
-  (``use`` absent or ``sig``, ``key_ops`` absent or containing ``verify``, never ``oct``,
-  RSA >= 2048 bits, no duplicate ``kid``).
+  TTL while the endpoint is down (or serves no usable key), then fail closed;
+* the TTL honours ``Cache-Control: max-age`` within bounds; fetch rules are in ``fetch.py``.
 """
 
 from __future__ import annotations
@@ -35,9 +31,10 @@ from hardening.jwt.fetch import (
     KeyLookupError,
     SigningKey,
     StaticKey,
-    fetch_document,
+    fetch_document_lifetime,
     fetch_jwks,
     parse_jwks,
+    usable_keys,
 )
 from hardening.jwt.shared import SharedJWKS
 from hardening.observability.metrics import JWKS_FETCHES
@@ -55,6 +52,8 @@ __all__ = [
 ]
 
 MAX_NEGATIVE_ENTRIES = 1024
+#: Seconds between looks at the shared cache copy (picks up ``manage.py refresh_jwks``).
+SHARED_CHECK_SECONDS = 5.0
 logger = logging.getLogger("hardening.jwt")
 
 
@@ -79,6 +78,8 @@ class KeyStore:
         self.negative_ttl = negative_ttl
         self.clock = clock
         self.keys: dict[str, SigningKey] = {}
+        self.doc_ttl = ttl  # the TTL of the installed keys (max-age or the setting)
+        self._shared_at = clock()  # last look at the shared copy
         self.ok_at: float | None = None  # last successful fetch
         self.attempt_at: float | None = None  # last fetch attempt (success or not)
         self.last_error: str | None = None
@@ -95,10 +96,10 @@ class KeyStore:
 
     def is_fresh(self, now: float | None = None) -> bool:
         now = self.clock() if now is None else now
-        return self.ok_at is not None and now - self.ok_at < self.ttl
+        return self.ok_at is not None and now - self.ok_at < self.doc_ttl
 
     def _usable(self, now: float) -> bool:
-        return self.ok_at is not None and now - self.ok_at < self.ttl + self.stale_ttl
+        return self.ok_at is not None and now - self.ok_at < self.doc_ttl + self.stale_ttl
 
     def usable(self) -> bool:
         """Cached keys still verify (fresh, or stale within the stale TTL)."""
@@ -109,52 +110,69 @@ class KeyStore:
 
     # -- fetching ---------------------------------------------------------------------
 
-    def refresh(self) -> None:
+    def refresh(self, *, network: bool = False) -> None:
         """Fetch now (caller holds the lock); record the outcome, never raise.
 
-        With a shared cache, a document another process fetched within the TTL is used
-        instead of the network; after a network error, one within TTL + stale TTL."""
+        With a shared cache, a document another process fetched within its TTL is used
+        instead of the network (unless ``network``); after a network error, one within
+        TTL + stale TTL.  The TTL is the response's ``Cache-Control: max-age`` within
+        [60 s, 24 h], else ``HARDENING_JWKS_CACHE_TTL``."""
         self.attempt_at = self.clock()
-        if self._from_shared(self.ttl):
+        if not network and self._from_shared(stale=False):
             JWKS_FETCHES.labels(outcome="cache").inc()
             return
         self.fetches += 1
         try:
-            document = fetch_document(self.url, self.timeout)
+            document, lifetime = fetch_document_lifetime(self.url, self.timeout)
             keys = usable_keys(document)
         except KeyLookupError as exc:
             self.last_error = exc.reason
             JWKS_FETCHES.labels(outcome="error").inc()
-            self._from_shared(self.ttl + self.stale_ttl, keep_error=True)
+            self._from_shared(stale=True, keep_error=True)
             return
+        ttl = self.ttl if lifetime is None else lifetime
         if self.shared:
-            self.shared.put(document, self.ttl + self.stale_ttl)
-        self._install(keys, 0.0)
+            self.shared.put(document, ttl, ttl + self.stale_ttl)
+        self._install(keys, 0.0, ttl)
         JWKS_FETCHES.labels(outcome="ok").inc()
 
     @functools.cached_property
     def shared(self) -> SharedJWKS | None:
         return SharedJWKS(self.shared_cache, self.url) if self.shared_cache else None
 
-    def _from_shared(self, max_age: float, *, keep_error: bool = False) -> bool:
-        """Install another process's document if it is younger than ``max_age`` and newer
-        than what this process has."""
-        entry = self.shared.get(max_age) if self.shared else None
+    def _from_shared(self, *, stale: bool, keep_error: bool = False) -> bool:
+        """Install another process's document if it is within its TTL (+ the stale TTL
+        when ``stale``) and newer than what this process has."""
+        entry = self.shared.get() if self.shared else None
         if entry is None:
             return False
-        if self.ok_at is not None and self.clock() - entry[1] <= self.ok_at:
+        document, age, ttl = entry
+        ttl = self.ttl if ttl is None else ttl
+        if age >= ttl + (self.stale_ttl if stale else 0.0):
+            return False
+        if self.ok_at is not None and self.clock() - age <= self.ok_at:
             return False
         try:
-            keys = usable_keys(entry[0])
+            keys = usable_keys(document)
         except KeyLookupError:
             return False
         error = self.last_error if keep_error else None
-        self._install(keys, entry[1])
+        self._install(keys, age, ttl)
         self.last_error = error
         return True
 
-    def _install(self, keys: dict[str, SigningKey], age: float) -> None:
-        self.keys = keys
+    def _check_shared(self, now: float) -> None:
+        """Every few seconds, take a newer shared copy (``manage.py refresh_jwks``)."""
+        if now - self._shared_at < SHARED_CHECK_SECONDS or not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._shared_at = now
+            self._from_shared(stale=False)
+        finally:
+            self._lock.release()
+
+    def _install(self, keys: dict[str, SigningKey], age: float, ttl: float) -> None:
+        self.keys, self.doc_ttl = keys, ttl
         self.ok_at, self.last_error = self.clock() - age, None
         with self._negative_lock:
             self._negative.clear()
@@ -186,6 +204,8 @@ class KeyStore:
             if not self.has_keys():
                 raise KeyLookupError("jwks_unavailable")
             return self._lookup(kid, self.clock(), self._generation)
+        if self.shared is not None:
+            self._check_shared(now)
         if not self.is_fresh(now) and self._may_fetch(now) and self._lock.acquire(blocking=False):
             # Expired: this thread refreshes; concurrent readers fall through to the cache.
             try:
@@ -240,22 +260,12 @@ class KeyStore:
         return None if self._healthy() else (self.last_error or "jwks_unavailable")
 
 
-def usable_keys(document: Any) -> dict[str, SigningKey]:
-    """:func:`parse_jwks`, and a document without one usable signing key is an error: an
-    empty or shrunk-to-nothing key set must not replace the keys that work."""
-    keys = parse_jwks(document)
-    if not keys:
-        raise KeyLookupError("no_usable_keys")
-    return keys
-
-
 _stores: dict[Issuer, KeyStore | StaticKey] = {}
 _stores_lock = threading.Lock()
 
 
 def store_for(issuer: Issuer) -> KeyStore | StaticKey:
-    """The key source of ``issuer``: created once per process and configuration (the
-    stores are dropped when a JWKS, Clerk or OIDC setting changes)."""
+    """The key source of ``issuer``, once per process and configuration."""
     store = _stores.get(issuer)
     if store is not None:
         return store

@@ -17,15 +17,16 @@ logger = logging.getLogger("hardening.jwt")
 class SharedJWKS:
     """A JWKS document shared between processes through a Django cache (optional).
 
-    Stores ``{"at": wall-clock fetch time, "jwks": document}``.  Cache failures are logged
-    and ignored: the network fetch still works."""
+    Stores ``{"at": wall-clock fetch time, "jwks": document, "ttl": seconds fresh}``.
+    Cache failures are logged and ignored (and go through the cache's circuit breaker):
+    the network fetch still works."""
 
     def __init__(self, alias: str, url: str) -> None:
         self.alias = alias
         self.key = "hardening:jwks:" + hashlib.sha256(url.encode()).hexdigest()
 
-    def get(self, max_age: float) -> tuple[Any, float] | None:
-        """``(document, age in seconds)`` when an entry younger than ``max_age`` exists."""
+    def get(self) -> tuple[Any, float, float | None] | None:
+        """``(document, age in seconds, ttl or None)`` of the shared entry, if any."""
         try:
             entry = GuardedCache(self.alias).get(self.key)
         except Exception:  # noqa: BLE001 - any cache failure means "no shared entry"
@@ -34,10 +35,12 @@ class SharedJWKS:
         if not isinstance(entry, dict) or not isinstance(entry.get("at"), (int, float)):
             return None
         age = max(0.0, time.time() - float(entry["at"]))
-        return (entry.get("jwks"), age) if age < max_age else None
+        ttl = entry.get("ttl")
+        return entry.get("jwks"), age, float(ttl) if isinstance(ttl, (int, float)) else None
 
-    def put(self, document: Any, timeout: float) -> None:
+    def put(self, document: Any, ttl: float, timeout: float) -> None:
+        entry = {"at": time.time(), "jwks": document, "ttl": ttl}
         try:
-            GuardedCache(self.alias).set(self.key, {"at": time.time(), "jwks": document}, timeout)
+            GuardedCache(self.alias).set(self.key, entry, timeout)
         except Exception:  # noqa: BLE001 - sharing is an optimisation
             logger.warning("JWKS shared cache %r unavailable", self.alias)
