@@ -17,6 +17,7 @@ from hardening.headers.csp import DEFAULT_CSP
 from hardening.jwt import simplejwt_settings
 from hardening.observability.logging import logging_config
 from hardening.observability.sentry import init_sentry
+from hardening.servers import asgi_server_running
 
 BASE_DIR = Path(__file__).resolve().parent
 env = Env()
@@ -109,7 +110,22 @@ DATABASES = {
         default={"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"},
     )
 }
-if not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and env.bool(
+    "DB_POOL", default=asgi_server_running()
+):
+    # Under ASGI (uvicorn) persistent connections leak, one per executor thread
+    # (hardening.E070): Django's psycopg pool bounds them (docs/deployment.md).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool replaces persistent connections
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)  # the pool checks on checkout
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "pool",
+        {
+            "min_size": 1,
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=2.0),  # wait for a connection
+        },
+    )
+elif not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Persistent connections, verified before reuse (hardening.E062 otherwise).
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)

@@ -34,6 +34,7 @@ class HardeningConfig(AppConfig):
             secrets.check_field_encryption_keys,
             services.check_ratelimit_cache,
             services.check_database_connections,
+            services.check_asgi_database_pool,
             observability.check_observability_middleware,
             observability.check_metrics_endpoint,
             observability.check_security_headers_middleware,

@@ -85,6 +85,9 @@ def test_database_stopped_answers_503_json_with_retry_after(
         assert data["error"] == "database_unavailable", (name, data)
         assert set(data) == {"error", "detail", "request_id"}
         assert b"Traceback" not in body and str(pg.port).encode() not in body
-    assert elapsed < 3, elapsed  # refused connections fail fast
+    # Refused connections fail fast; under uvicorn the example's pool first waits for a
+    # connection for DB_POOL_TIMEOUT (2 s) per request.
+    assert elapsed < (3 if kind == "gunicorn" else 3 * 2.5), elapsed
+    print(f"{kind}: 3 requests with the database stopped took {elapsed:.2f} s")
     assert live == 200
     assert "hardening_database_unavailable_total" in metrics
