@@ -51,7 +51,14 @@ MAXIMUM = 5.0
 
 T = TypeVar("T")
 
-_OUTAGE_NAMES = {"ConnectionError", "TimeoutError", "BusyLoadingError", "ConnectionInterrupted"}
+# InvalidResponse: something that is not Redis answers on the port.
+_OUTAGE_NAMES = {
+    "ConnectionError",
+    "TimeoutError",
+    "BusyLoadingError",
+    "ConnectionInterrupted",
+    "InvalidResponse",
+}
 
 
 class BreakerOpen(Exception):  # noqa: N818 - the name says what happened

@@ -12,7 +12,7 @@ import pytest
 from django.db import InterfaceError, OperationalError
 
 from hardening.errors import database_unavailable
-from tests.health.services import PgCluster
+from tests.health.services import PgCluster, garbage_server
 from tests.servers import Server, run_until_exit, serve
 
 
@@ -73,10 +73,11 @@ def test_database_stopped_answers_503_json_with_retry_after(
         live = server.get("/health/live").status
         metrics = server.get("/metrics").body.decode()
         pg.start()
-        deadline = time.monotonic() + 20
+        restarted = time.monotonic()
         while server.get("/api/slow-db?ms=1").status != 200:  # recovers by itself
-            assert time.monotonic() < deadline, "no recovery"
+            assert time.monotonic() < restarted + 20, "no recovery"
             time.sleep(0.05)
+        recovery = time.monotonic() - restarted
         log = server.output()
     for name, (status, headers, body) in down.items():
         assert status == 503, (name, status, body[:300], log[-3000:])
@@ -88,6 +89,22 @@ def test_database_stopped_answers_503_json_with_retry_after(
     # Refused connections fail fast; under uvicorn the example's pool first waits for a
     # connection for DB_POOL_TIMEOUT (2 s) per request.
     assert elapsed < (3 if kind == "gunicorn" else 3 * 2.5), elapsed
-    print(f"{kind}: 3 requests with the database stopped took {elapsed:.2f} s")
+    print(f"{kind}: 3 requests, database stopped: {elapsed:.2f} s; recovery {recovery:.2f} s")
     assert live == 200
     assert "hardening_database_unavailable_total" in metrics
+
+
+@pytest.mark.server
+def test_a_database_port_answering_garbage_is_503(tmp_path: Path) -> None:
+    with garbage_server() as port:
+        env = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/postgres"}
+        with serve("gunicorn", env=env, tmp_path=tmp_path, ready_path="/health/live") as server:
+            started = time.monotonic()
+            reply = server.get("/api/slow-db?ms=1")
+            elapsed = time.monotonic() - started
+            ready = server.get("/health/ready")
+    assert reply.status == 503, reply.body[:300]
+    assert json.loads(reply.body)["error"] == "database_unavailable"
+    assert ready.status == 503
+    assert elapsed < 2, elapsed
+    print(f"garbage database: 503 in {elapsed * 1000:.0f} ms")

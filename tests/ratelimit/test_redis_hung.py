@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.health.conftest import _disposable as disposable
-from tests.health.services import RedisServer, redis_server
+from tests.health.services import RedisServer, garbage_server, redis_server
 from tests.servers import Server, serve
 
 pytestmark = [pytest.mark.server]
@@ -78,3 +78,23 @@ def test_hung_redis_costs_one_timeout_then_requests_are_answered_at_once(
     assert log.count("recovered after") == 1, log[-3000:]
     median, worst = statistics.median(elapsed) * 1000, max(elapsed) * 1000
     print(f"{kind}: median {median:.1f} ms, max {worst:.0f} ms, recovery {recovery:.2f} s")
+
+
+def test_a_redis_port_answering_garbage_fails_open_and_closed_at_once(tmp_path: Path) -> None:
+    with garbage_server() as port:
+        env = {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "CACHE_URL": f"redis://127.0.0.1:{port}/0",
+        }
+        with serve("gunicorn", env=env, tmp_path=tmp_path, ready_path="/health/live") as server:
+            general = [timed(server) for _ in range(10)]
+            auth = [timed(server, "/api/auth/token", **AUTH) for _ in range(3)]
+            ready = server.get("/health/ready")
+            log = server.output()
+    assert {s for s, _, _ in general} <= {401, 403}, log[-3000:]  # fail open
+    assert [s for s, _, _ in auth] == [503] * 3  # fail closed
+    assert max(e for _, e, _ in general) < 1.0
+    cache = ready.json()["checks"]["cache"]  # type: ignore[index]  # (sqlite is unmigrated here)
+    assert cache["status"] == "degraded", cache
+    assert log.count('"event": "ratelimit.cache_error"') == 1, log[-3000:]
+    print(f"garbage redis: median {statistics.median(e for _, e, _ in general) * 1000:.1f} ms")
