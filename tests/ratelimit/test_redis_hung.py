@@ -6,9 +6,11 @@ timeout; with it only the first request per worker (and one probe per interval) 
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -48,8 +50,12 @@ def test_hung_redis_costs_one_timeout_then_requests_are_answered_at_once(
     with serve(kind, env=env, tmp_path=tmp_path, ready_path="/health/live") as server:
         status, _, counted = timed(server)
         assert status in (401, 403) and counted  # Redis answers: RateLimit headers
+        threads_before = len(os.listdir(f"/proc/{server.process.pid}/task"))
         redis.pause()
         during = [timed(server) for _ in range(30)]
+        with ThreadPoolExecutor(max_workers=32) as pool:  # 64 requests, 32 in flight
+            concurrent = list(pool.map(lambda _: timed(server), range(64)))
+        threads = len(os.listdir(f"/proc/{server.process.pid}/task"))
         auth = [timed(server, "/api/auth/token", **AUTH) for _ in range(5)]
         redis.resume()
         resumed = time.monotonic()
@@ -69,6 +75,9 @@ def test_hung_redis_costs_one_timeout_then_requests_are_answered_at_once(
     assert len(slow) <= 4, elapsed
     assert statistics.median(elapsed) < SOCKET_TIMEOUT / 2, elapsed
     assert max(elapsed) < SOCKET_TIMEOUT * 2 + 1, elapsed
+    assert {s for s, _, _ in concurrent} == {status}
+    assert max(e for _, e, _ in concurrent) < 2.0, concurrent  # no queueing behind timeouts
+    assert threads < threads_before + 40, (threads_before, threads)  # was 3 -> 222 (uvicorn)
     assert [s for s, _, _ in auth] == [503] * 5  # fail closed
     assert statistics.median([e for _, e, _ in auth]) < SOCKET_TIMEOUT / 2
     assert recovery < 3.0, recovery
@@ -77,7 +86,8 @@ def test_hung_redis_costs_one_timeout_then_requests_are_answered_at_once(
     assert log.count("skipping it, probing again") == 1, log[-3000:]
     assert log.count("recovered after") == 1, log[-3000:]
     median, worst = statistics.median(elapsed) * 1000, max(elapsed) * 1000
-    print(f"{kind}: median {median:.1f} ms, max {worst:.0f} ms, recovery {recovery:.2f} s")
+    print(f"{kind}: median {median:.1f} ms, max {worst:.0f} ms, recovery {recovery:.2f} s, "
+          f"threads {threads_before} -> {threads}")  # fmt: skip
 
 
 def test_a_redis_port_answering_garbage_fails_open_and_closed_at_once(tmp_path: Path) -> None:
