@@ -17,6 +17,7 @@ from hardening.headers.csp import DEFAULT_CSP
 from hardening.jwt import simplejwt_settings
 from hardening.observability.logging import logging_config
 from hardening.observability.sentry import init_sentry
+from hardening.servers import asgi_server_running
 
 BASE_DIR = Path(__file__).resolve().parent
 env = Env()
@@ -117,7 +118,22 @@ DATABASES = {
         default={"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"},
     )
 }
-if not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and env.bool(
+    "DB_POOL", default=asgi_server_running()
+):
+    # Under ASGI (uvicorn) persistent connections leak, one per executor thread
+    # (hardening.E070): Django's psycopg pool bounds them (docs/deployment.md).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool replaces persistent connections
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)  # the pool checks on checkout
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "pool",
+        {
+            "min_size": 1,
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=2.0),  # wait for a connection
+        },
+    )
+elif not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Persistent connections, verified before reuse (hardening.E062 otherwise).
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
@@ -129,9 +145,10 @@ CACHES = {
     )
 }
 if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
-    # A hung Redis must not hang every request (hardening.W304): rate limits fail open/closed.
-    CACHES["default"].setdefault("OPTIONS", {}).setdefault("SOCKET_TIMEOUT", 1)
-    CACHES["default"]["OPTIONS"].setdefault("SOCKET_CONNECT_TIMEOUT", 1)
+    # A hung Redis must not hang every request (hardening.W304): rate limits fail open/closed
+    # after this timeout, then a circuit breaker skips Redis until it answers (docs/ratelimit.md).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("SOCKET_TIMEOUT", 0.25)
+    CACHES["default"]["OPTIONS"].setdefault("SOCKET_CONNECT_TIMEOUT", 0.25)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -201,6 +218,9 @@ if env.has("DEMO_ENDPOINTS"):
 HARDENING_HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 HARDENING_HEALTH_TIMEOUT = env.float("HEALTH_TIMEOUT", default=2.0)
 HARDENING_HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=1.0)
+# Readiness means "this instance can serve": Redis down (rate limits fail open/closed) and
+# stale JWKS keys are "degraded" (200); the database is 503. Name checks that must be 503.
+HARDENING_HEALTH_CRITICAL = env.list("HEALTH_CRITICAL", default=[])
 
 # -- token verification (docs/jwt.md) ----------------------------------------------------
 

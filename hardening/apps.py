@@ -38,6 +38,7 @@ class HardeningConfig(AppConfig):
             hosts.check_csrf_trusted_origins,
             services.check_ratelimit_cache,
             services.check_database_connections,
+            services.check_asgi_database_pool,
             observability.check_observability_middleware,
             observability.check_metrics_endpoint,
             observability.check_security_headers_middleware,

@@ -5,10 +5,15 @@ secret.  Client errors are counted in ``hardening_bad_requests_total{code}``; Dj
 each 4xx/5xx on ``django.request`` with the request ID.  :func:`drf_exception_handler`
 gives DRF's errors the same shape and the ``handler*`` views do it for Django's
 400/403/404/500 pages.
+
+A database that cannot be reached (connection refused, lost, too many clients) is not a
+bug: ``handler500`` and the DRF handler answer it with 503 ``database_unavailable`` and
+``Retry-After`` (counted in ``hardening_database_unavailable_total``).
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -20,6 +25,8 @@ from hardening.context import current_request_id
 
 __all__ = [
     "csrf_failure",
+    "DATABASE_RETRY_AFTER",
+    "database_unavailable",
     "drf_exception_handler",
     "error_body",
     "error_response",
@@ -68,8 +75,48 @@ def _flatten(detail: Any) -> str:
     return str(detail)
 
 
+#: Retry-After (seconds) of the 503 answered while the database cannot be reached.
+DATABASE_RETRY_AFTER = 5
+
+# SQLSTATE classes/codes meaning "no usable connection": 08 connection exception,
+# 53300 too many connections, 57P01-57P03 admin/crash shutdown, cannot connect now.
+_UNAVAILABLE_SQLSTATES = ("08", "53300", "57P01", "57P02", "57P03")
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """``exc`` says the database cannot be reached (not a query's own error).
+
+    ``InterfaceError`` (connection closed) always; ``OperationalError`` when the driver
+    error carries no SQLSTATE (a client-side connection failure) or a connection one.
+    A statement timeout, deadlock or serialization failure is not an outage."""
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    if cause is None or not hasattr(cause, "sqlstate"):  # not psycopg: unknown, leave it
+        return cause is not None and type(cause).__module__.startswith("psycopg2")
+    sqlstate = getattr(cause, "sqlstate", None)
+    return sqlstate is None or str(sqlstate).startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def _database_unavailable() -> tuple[dict[str, Any], dict[str, str]]:
+    """The 503's body and headers (counted once per answer)."""
+    from hardening.observability.metrics import DATABASE_UNAVAILABLE
+
+    DATABASE_UNAVAILABLE.inc()
+    detail = "The service is temporarily unavailable; try again shortly."
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER), "Cache-Control": "no-store"}
+    return error_body("database_unavailable", detail), headers
+
+
 def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """``REST_FRAMEWORK["EXCEPTION_HANDLER"]``: DRF's handler, reshaped to the JSON error."""
+    if database_unavailable(exc):
+        body, headers = _database_unavailable()
+        return Response(body, status=503, headers=headers)
     response = drf_default_handler(exc, context)
     if response is None:
         return _misconfigured(exc)
@@ -116,6 +163,14 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its ``except`` block (asgiref re-raises the exception in
+    # the thread under ASGI), so sys.exc_info() is the error being handled.
+    if database_unavailable(sys.exc_info()[1]):
+        body, headers = _database_unavailable()
+        response = JsonResponse(body, status=503)
+        for name, value in headers.items():
+            response[name] = value
+        return response
     return error_response(500, "server_error", "Internal server error.")
 
 

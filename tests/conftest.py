@@ -61,3 +61,13 @@ def events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     security_event.connect(receiver)
     yield seen
     security_event.disconnect(receiver)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_breakers() -> Iterator[None]:
+    """Every test starts with closed circuit breakers (hardening.breaker is per process)."""
+    from hardening.breaker import reset_all
+
+    reset_all()
+    yield
+    reset_all()

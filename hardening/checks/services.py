@@ -10,7 +10,12 @@ from django.core.checks import CheckMessage
 from hardening.checks import problem, warning
 from hardening.conf import conf
 
-__all__ = ["NON_SHARED_CACHE_BACKENDS", "check_database_connections", "check_ratelimit_cache"]
+__all__ = [
+    "NON_SHARED_CACHE_BACKENDS",
+    "check_asgi_database_pool",
+    "check_database_connections",
+    "check_ratelimit_cache",
+]
 
 NON_SHARED_CACHE_BACKENDS = frozenset(
     {
@@ -73,6 +78,36 @@ def check_database_connections(**kwargs: Any) -> list[CheckMessage]:
                     f"Database {alias!r} opens a new connection for every request.",
                     "Set CONN_MAX_AGE (e.g. 60) with CONN_HEALTH_CHECKS = True, or "
                     "OPTIONS={'pool': True} on Django 5.1+ with psycopg 3.",
+                )
+            )
+    return messages
+
+
+def _served_by_asgi() -> bool:
+    from hardening.servers import asgi_server_running
+
+    asgi_only = bool(getattr(settings, "ASGI_APPLICATION", None)) and not getattr(
+        settings, "WSGI_APPLICATION", None
+    )
+    return asgi_only or asgi_server_running()
+
+
+def check_asgi_database_pool(**kwargs: Any) -> list[CheckMessage]:
+    """Under ASGI, persistent connections are thread-local to executor threads and
+    outlive CONN_MAX_AGE (one idle backend per past concurrent request): use a pool."""
+    if not _served_by_asgi():
+        return []
+    messages: list[CheckMessage] = []
+    for alias, database in (getattr(settings, "DATABASES", {}) or {}).items():
+        if not str(database.get("ENGINE", "")).endswith("postgresql") or _pooled(database):
+            continue
+        if database.get("CONN_MAX_AGE", 0) != 0:
+            messages.append(
+                problem(
+                    "E070",
+                    f"Database {alias!r} keeps persistent connections under ASGI without a pool.",
+                    "Each executor thread keeps its own connection past CONN_MAX_AGE; use "
+                    "CONN_MAX_AGE = 0 with OPTIONS={'pool': {...}} (psycopg 3, Django 5.1+).",
                 )
             )
     return messages

@@ -74,6 +74,12 @@ class HealthSettings(BaseSettings):
         return [str(name) for name in _get("HARDENING_HEALTH_NONCRITICAL", [])]
 
     @property
+    def HARDENING_HEALTH_CRITICAL(self) -> list[str]:
+        """Check names whose ``degraded`` result is an error (503), e.g. ``["cache"]``
+        when views cannot work without that cache."""
+        return [str(name) for name in _get("HARDENING_HEALTH_CRITICAL", [])]
+
+    @property
     def HARDENING_HEALTH_FAIL_ON_WARNING(self) -> bool:
         """Answer 503 on warnings too (default: warnings stay 200)."""
         return bool(_get("HARDENING_HEALTH_FAIL_ON_WARNING", False))

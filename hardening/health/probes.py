@@ -32,6 +32,7 @@ from hardening.conf import conf
 __all__ = [
     "Cache",
     "Database",
+    "Degraded",
     "Disk",
     "Jwks",
     "Migrations",
@@ -45,6 +46,11 @@ _SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 class Skipped(Exception):
     """Raised by a check that has nothing to check here; it is left out of the report."""
+
+
+class Degraded(ServiceWarning):  # type: ignore[misc]  # untyped base
+    """A dependency this instance tolerates is failing (a fail-open cache, stale JWKS
+    keys): readiness answers 200 with status ``degraded``, not 503."""
 
 
 def check_name(check: HealthCheck) -> str:
@@ -121,11 +127,19 @@ class Migrations(HealthCheck):  # type: ignore[misc]  # untyped base
 
 @dataclasses.dataclass
 class Cache(HealthCheck):  # type: ignore[misc]  # untyped base
-    """A write / read / delete round trip of a random key."""
+    """A write / read / delete round trip of a random key.
+
+    A failure is ``degraded`` unless ``critical``: rate limits fail open/closed on their
+    own, and taking every instance out of rotation for a shared Redis outage would turn a
+    partial outage into a total one."""
 
     alias: str = "default"
     label: str = dataclasses.field(default="", repr=False)
+    critical: bool = False
     public_messages: ClassVar[bool] = True
+
+    def _fail(self, message: str) -> Exception:
+        return ServiceUnavailable(message) if self.critical else Degraded(message)
 
     def health_name(self) -> str:
         if self.label:
@@ -144,10 +158,10 @@ class Cache(HealthCheck):  # type: ignore[misc]  # untyped base
             found = cache.get(key)
             cache.delete(key)
         except Exception as exc:  # redis, memcached and socket errors share no base class
-            raise ServiceUnavailable("cache is unreachable") from exc
+            raise self._fail("cache is unreachable") from exc
         if found != value:
             # DummyCache, or django-redis with IGNORE_EXCEPTIONS hiding an outage.
-            raise ServiceUnavailable("cache did not return the value written")
+            raise self._fail("cache did not return the value written")
 
 
 @dataclasses.dataclass
@@ -177,20 +191,23 @@ class Disk(HealthCheck):  # type: ignore[misc]  # untyped base
             raise ServiceWarning(f"disk {worst:.0f}% used (warning at {self.warn_percent:g}%)")
 
 
-def _jwks_health() -> Callable[[], dict[str, str | None]] | None:
+def _jwks_status(name: str) -> Callable[[], Any] | None:
     try:
         module = importlib.import_module("hardening.jwt.status")
     except ModuleNotFoundError as exc:
         if exc.name in ("hardening.jwt", "hardening.jwt.status"):
             return None  # the JWT package is not installed in this build
         raise
-    function = getattr(module, "jwks_health", None)
+    function = getattr(module, name, None)
     return function if callable(function) else None
 
 
 @dataclasses.dataclass
 class Jwks(HealthCheck):  # type: ignore[misc]  # untyped base
-    """Signing keys of every configured issuer are fresh in cache or fetchable now."""
+    """Signing keys of every configured issuer are fresh in cache or fetchable now.
+
+    An issuer whose fetch fails while its cached keys still verify (stale-if-error) is
+    ``degraded``; one without usable keys is an error."""
 
     public_messages: ClassVar[bool] = True
 
@@ -198,17 +215,22 @@ class Jwks(HealthCheck):  # type: ignore[misc]  # untyped base
         return "jwks"
 
     def run(self) -> None:
-        function = _jwks_health()
+        function = _jwks_status("jwks_health")
         if function is None:
             raise Skipped
-        results = function()
+        results: dict[str, str | None] = function()
         if not results:
             raise Skipped  # no issuer with a JWKS URL is configured
-        failed = sorted(
-            f"{_safe(label)}={_safe(code)}" for label, code in results.items() if code is not None
-        )
-        if failed:
-            raise ServiceUnavailable("jwks unavailable: " + ", ".join(failed))
+        failed = {label: code for label, code in results.items() if code is not None}
+        if not failed:
+            return
+        usable_of = _jwks_status("jwks_usable")
+        usable: dict[str, bool] = usable_of() if usable_of is not None else {}
+        errors = sorted(f"{_safe(k)}={_safe(v)}" for k, v in failed.items() if not usable.get(k))
+        stale = sorted(f"{_safe(k)}={_safe(v)}" for k, v in failed.items() if usable.get(k))
+        if errors:
+            raise ServiceUnavailable("jwks unavailable: " + ", ".join(errors))
+        raise Degraded("jwks stale keys in use: " + ", ".join(stale))
 
 
 def _safe(value: object) -> str:
@@ -227,16 +249,27 @@ def _extra_check(entry: Any) -> HealthCheck:
     return check
 
 
+def _session_cache(alias: str) -> bool:
+    """Sessions live only in this cache: without it no logged-in user is served."""
+    from django.conf import settings
+
+    engine = getattr(settings, "SESSION_ENGINE", "")
+    return engine == "django.contrib.sessions.backends.cache" and alias == getattr(
+        settings, "SESSION_CACHE_ALIAS", "default"
+    )
+
+
 def readiness_checks() -> list[HealthCheck]:
     """The checks ``/health/ready`` runs, built from the settings on each call."""
     checks: list[HealthCheck] = [Database(alias=alias) for alias in conf.HARDENING_HEALTH_DATABASES]
     if conf.HARDENING_HEALTH_MIGRATIONS and DEFAULT_DB_ALIAS in conf.HARDENING_HEALTH_DATABASES:
         checks.append(Migrations())
     aliases = conf.HARDENING_HEALTH_CACHES
-    checks += [Cache(alias=alias) for alias in aliases]
+    checks += [Cache(alias=alias, critical=_session_cache(alias)) for alias in aliases]
     ratelimit_alias = conf.HARDENING_RATELIMIT_CACHE
     if conf.HARDENING_RATELIMIT_ENABLED and ratelimit_alias not in aliases:
-        checks.append(Cache(alias=ratelimit_alias, label="ratelimit_cache"))
+        critical = _session_cache(ratelimit_alias)
+        checks.append(Cache(alias=ratelimit_alias, label="ratelimit_cache", critical=critical))
     if conf.HARDENING_HEALTH_DISK_PATHS:
         warn = conf.HARDENING_HEALTH_DISK_WARN_PERCENT
         checks.append(

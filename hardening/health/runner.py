@@ -38,7 +38,7 @@ from health_check.base import HealthCheck
 from health_check.exceptions import HealthCheckException, ServiceWarning
 
 from hardening.context import current_request_id
-from hardening.health.probes import Skipped, check_name
+from hardening.health.probes import Degraded, Skipped, check_name
 
 __all__ = ["Outcome", "Report", "Runner", "get_runner", "reset"]
 
@@ -52,7 +52,7 @@ class Outcome:
     """One check's result; ``reason`` is safe to show (fixed text, no driver messages)."""
 
     name: str
-    status: str  # "ok" | "warning" | "error"
+    status: str  # "ok" | "warning" | "degraded" | "error"
     duration: float
     reason: str | None = None
 
@@ -65,7 +65,7 @@ class Report:
     @property
     def status(self) -> str:
         statuses = {outcome.status for outcome in self.outcomes}
-        for status in ("error", "warning"):
+        for status in ("error", "degraded", "warning"):
             if status in statuses:
                 return status
         return "ok"
@@ -97,6 +97,8 @@ def _execute(check: HealthCheck) -> _Result:
             check.run()
     except Skipped:
         return ("skipped", None, time.perf_counter() - start, None)
+    except Degraded as exc:
+        return ("degraded", _public_reason(check, exc), time.perf_counter() - start, exc)
     except ServiceWarning as exc:
         return ("warning", _public_reason(check, exc), time.perf_counter() - start, exc)
     except HealthCheckException as exc:
@@ -180,14 +182,16 @@ class Runner:
 
     def evaluate(self, checks: list[HealthCheck], timeout: float) -> Report:
         """Run ``checks`` concurrently; each gets ``timeout`` seconds from its start."""
-        pending = [(name, *self._start(name, check)) for name, check in _named(checks)]
+        pending = [(name, check, *self._start(name, check)) for name, check in _named(checks)]
         outcomes: list[Outcome] = []
-        for name, future, began in pending:
+        for name, check, future, began in pending:
             remaining = began + timeout - time.monotonic()
             try:
                 status, reason, duration, exc = future.result(timeout=max(remaining, 0))
             except FutureTimeout:
-                status, reason, duration = "error", f"timed out after {timeout:g}s", timeout
+                # A hung tolerated dependency (critical=False) degrades, like its failure.
+                status = "error" if getattr(check, "critical", True) else "degraded"
+                reason, duration = f"timed out after {timeout:g}s", timeout
                 exc = None
             if status == "skipped":
                 continue

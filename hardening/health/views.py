@@ -2,8 +2,11 @@
 
 * ``live``: 200 ``{"status": "ok"}`` whenever the process serves requests; it touches no
   dependency, so a database outage never makes an orchestrator restart healthy pods.
-* ``ready``: 200 when every readiness check passes (warnings too, unless
-  ``HARDENING_HEALTH_FAIL_ON_WARNING``), else **503**.  The body is
+* ``ready``: "can this instance serve?"  200 when every readiness check passes (warnings
+  too, unless ``HARDENING_HEALTH_FAIL_ON_WARNING``) and 200 with status ``degraded`` when
+  only a tolerated dependency fails (a fail-open cache, stale JWKS keys); **503** when
+  this instance cannot serve (the database, or a check named in
+  ``HARDENING_HEALTH_CRITICAL``).  The body is
   ``{"status", "request_id"}`` for everyone and adds ``checks`` (each check's status,
   duration and a fixed-text reason) for clients that present
   ``Authorization: Bearer <HARDENING_HEALTH_TOKEN>`` or whose ``REMOTE_ADDR`` is in
@@ -24,9 +27,9 @@ from hardening.conf import conf
 from hardening.context import current_request_id
 from hardening.errors import error_response
 from hardening.health.probes import readiness_checks
-from hardening.health.runner import Report, get_runner
+from hardening.health.runner import Outcome, Report, get_runner
 from hardening.observability.audit import audit
-from hardening.observability.metrics import BAD_REQUESTS, HEALTH_FAILURES
+from hardening.observability.metrics import BAD_REQUESTS, HEALTH_DEGRADED, HEALTH_FAILURES
 
 __all__ = ["detail_allowed", "live", "ready"]
 
@@ -74,6 +77,8 @@ def _record_failures(request: HttpRequest, report: Report) -> None:
         if outcome.status == "error":
             HEALTH_FAILURES.labels(check=outcome.name).inc()
             audit("health.failed", request=request, check=outcome.name, reason=outcome.reason)
+        elif outcome.status == "degraded":
+            HEALTH_DEGRADED.labels(check=outcome.name).inc()
 
 
 def _timeout() -> float:
@@ -91,16 +96,21 @@ def _ttl() -> float:
         return 0.0
 
 
-def _downgrade(report: Report) -> Report:
+def _reclassify(report: Report) -> Report:
+    """NONCRITICAL turns an error into a warning; CRITICAL turns degraded into an error."""
     noncritical = set(conf.HARDENING_HEALTH_NONCRITICAL)
-    if not noncritical:
+    critical = set(conf.HARDENING_HEALTH_CRITICAL)
+    if not noncritical and not critical:
         return report
-    outcomes = tuple(
-        o.__class__(o.name, "warning", o.duration, o.reason)
-        if o.status == "error" and o.name in noncritical
-        else o
-        for o in report.outcomes
-    )
+
+    def status(o: Outcome) -> str:
+        if o.status == "error" and o.name in noncritical:
+            return "warning"
+        if o.status == "degraded" and o.name in critical:
+            return "error"
+        return o.status
+
+    outcomes = tuple(Outcome(o.name, status(o), o.duration, o.reason) for o in report.outcomes)
     return Report(outcomes, report.created)
 
 
@@ -109,7 +119,7 @@ def ready(request: HttpRequest) -> HttpResponse:
     if request.method not in _ALLOWED_METHODS:
         return _method_not_allowed(request)
     report, fresh = get_runner().report(readiness_checks, _timeout(), _ttl())
-    report = _downgrade(report)
+    report = _reclassify(report)
     if fresh:
         _record_failures(request, report)
     failing = report.status == "error" or (

@@ -1,9 +1,17 @@
 """Fetching and parsing a JWKS document: only signing keys, http(s) only, no redirects,
-a total deadline and a size cap."""
+a total deadline and a size cap.
+
+The deadline covers connect, TLS, headers and body together.  urllib's ``timeout`` applies
+to each socket operation, so a server that sends one byte every 0.5 s would never trip it
+(measured: > 120 s for one fetch); here every receive waits at most for the time left
+(``_DeadlineSocket``).
+"""
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -19,9 +27,12 @@ __all__ = [
     "KeyLookupError",
     "SigningKey",
     "StaticKey",
+    "cache_lifetime",
     "fetch_document",
+    "fetch_document_lifetime",
     "fetch_jwks",
     "parse_jwks",
+    "usable_keys",
 ]
 
 MAX_JWKS_BYTES = 512 * 1024
@@ -78,9 +89,97 @@ def parse_jwks(document: Any) -> dict[str, SigningKey]:
     return found
 
 
+def usable_keys(document: Any) -> dict[str, SigningKey]:
+    """:func:`parse_jwks`, and a document without one usable signing key is an error: an
+    empty or shrunk-to-nothing key set must not replace the keys that work."""
+    keys = parse_jwks(document)
+    if not keys:
+        raise KeyLookupError("no_usable_keys")
+    return keys
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None  # urllib then raises HTTPError for the 3xx
+
+
+class _DeadlineSocket:
+    """A connected socket whose every receive waits at most until ``deadline``."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock, self._deadline = sock, deadline
+        self._io_refs, self._closed = 0, False
+
+    def _arm(self) -> None:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("JWKS fetch deadline")
+        self._sock.settimeout(remaining)
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        self._arm()
+        return self._sock.recv_into(buffer, nbytes, flags)
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        self._arm()
+        return self._sock.recv(bufsize, flags)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        self._arm()
+        self._sock.sendall(data, flags)
+
+    # urllib closes the connection's socket as soon as the response is open; like
+    # socket.socket, the real close waits until the response's file is closed too.
+    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        return socket.socket.makefile(self, mode, *args, **kwargs)  # type: ignore[call-overload]
+
+    def _decref_socketios(self) -> None:
+        self._io_refs -= 1
+        if self._closed and self._io_refs <= 0:
+            self._sock.close()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._io_refs <= 0:
+            self._sock.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class _DeadlineHTTP(http.client.HTTPConnection):
+    deadline = 0.0  # set by the handler, per fetch
+
+    def connect(self) -> None:
+        self.timeout = max(0.001, self.deadline - time.monotonic())
+        super().connect()  # TCP (and, for HTTPS, the TLS handshake) within the time left
+        self.sock = _DeadlineSocket(self.sock, self.deadline)
+
+
+class _DeadlineHTTPS(_DeadlineHTTP, http.client.HTTPSConnection):
+    pass
+
+
+class _DeadlineHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    def __init__(self, deadline: float) -> None:
+        urllib.request.HTTPHandler.__init__(self)
+        urllib.request.HTTPSHandler.__init__(self)
+        self.deadline = deadline
+
+    def _factory(self, cls: type[_DeadlineHTTP]) -> Any:
+        def connection(*args: Any, **kwargs: Any) -> _DeadlineHTTP:
+            conn = cls(*args, **kwargs)
+            conn.deadline = self.deadline
+            return conn
+
+        return connection
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self._factory(_DeadlineHTTP), req)
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        context = self._context  # type: ignore[attr-defined]
+        return self.do_open(self._factory(_DeadlineHTTPS), req, context=context)
 
 
 def fetch_jwks(url: str, timeout: float) -> dict[str, SigningKey]:
@@ -88,12 +187,42 @@ def fetch_jwks(url: str, timeout: float) -> dict[str, SigningKey]:
     return parse_jwks(fetch_document(url, timeout))
 
 
+#: Bounds (seconds) on a JWKS response's ``Cache-Control: max-age``: at least a minute (a
+#: ``no-cache`` or ``max-age=0`` endpoint is not fetched per request), at most a day.
+MIN_MAX_AGE, MAX_MAX_AGE = 60.0, 86400.0
+
+
+def cache_lifetime(cache_control: str | None, age: str | None) -> float | None:
+    """Seconds a response may be cached, from ``Cache-Control`` (and ``Age``), clamped to
+    [MIN_MAX_AGE, MAX_MAX_AGE]; None when the response says nothing (the configured TTL
+    applies)."""
+    directives = [d.strip().lower() for d in (cache_control or "").split(",")]
+    if "no-store" in directives or "no-cache" in directives:
+        return MIN_MAX_AGE
+    for directive in directives:
+        name, _, value = directive.partition("=")
+        if name.strip() != "max-age":
+            continue
+        try:
+            seconds = float(int(value.strip().strip('"')))
+            seconds -= float(int(age or 0))
+        except ValueError:
+            return None
+        return min(max(seconds, MIN_MAX_AGE), MAX_MAX_AGE)
+    return None
+
+
 def fetch_document(url: str, timeout: float) -> Any:
     """The decoded JSON document at ``url`` (same rules as :func:`fetch_jwks`)."""
+    return fetch_document_lifetime(url, timeout)[0]
+
+
+def fetch_document_lifetime(url: str, timeout: float) -> tuple[Any, float | None]:
+    """``(document, cache lifetime)``: see :func:`fetch_document` and :func:`cache_lifetime`."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise KeyLookupError("bad_url")
     deadline = time.monotonic() + timeout
-    opener = urllib.request.build_opener(_NoRedirect)
+    opener = urllib.request.build_opener(_NoRedirect, _DeadlineHandler(deadline))
     request = urllib.request.Request(  # noqa: S310 - scheme checked above
         url, headers={"Accept": "application/json", "User-Agent": USER_AGENT}
     )
@@ -101,12 +230,15 @@ def fetch_document(url: str, timeout: float) -> Any:
         with opener.open(request, timeout=timeout) as response:
             if response.status != 200:
                 raise KeyLookupError("http_status")
+            lifetime = cache_lifetime(
+                response.headers.get("Cache-Control"), response.headers.get("Age")
+            )
             chunks: list[bytes] = []
             size = 0
             while True:
                 if time.monotonic() > deadline:
                     raise KeyLookupError("timeout")
-                chunk = response.read(16384)
+                chunk = response.read1(16384)
                 if not chunk:
                     break
                 size += len(chunk)
@@ -126,7 +258,7 @@ def fetch_document(url: str, timeout: float) -> Any:
         document = json.loads(b"".join(chunks))
     except (ValueError, RecursionError):
         raise KeyLookupError("invalid_json") from None
-    return document
+    return document, lifetime
 
 
 class StaticKey:

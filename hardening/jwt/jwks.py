@@ -8,16 +8,13 @@ What PyJWT's ``PyJWKClient`` lacks and this adds (see docs/jwt.md):
   most one fetch per cooldown window, and a down endpoint is not hammered;
 * **negative cache** of ``kid``s the last fetch did not have;
 * **stale-if-error**: keys keep verifying for ``HARDENING_JWKS_STALE_TTL`` seconds past the
-  TTL while the endpoint is down, then fail closed;
-* a total fetch deadline, a body size cap, http(s) only, no redirects, and only signing keys
-  (``use`` absent or ``sig``, ``key_ops`` absent or containing ``verify``, never ``oct``,
-  RSA >= 2048 bits, no duplicate ``kid``).
+  TTL while the endpoint is down (or serves no usable key), then fail closed;
+* the TTL honours ``Cache-Control: max-age`` within bounds; fetch rules are in ``fetch.py``.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import threading
 import time
@@ -25,7 +22,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
@@ -35,10 +31,12 @@ from hardening.jwt.fetch import (
     KeyLookupError,
     SigningKey,
     StaticKey,
-    fetch_document,
+    fetch_document_lifetime,
     fetch_jwks,
     parse_jwks,
+    usable_keys,
 )
+from hardening.jwt.shared import SharedJWKS
 from hardening.observability.metrics import JWKS_FETCHES
 
 __all__ = [
@@ -50,39 +48,13 @@ __all__ = [
     "fetch_jwks",
     "parse_jwks",
     "store_for",
+    "usable_keys",
 ]
 
 MAX_NEGATIVE_ENTRIES = 1024
+#: Seconds between looks at the shared cache copy (picks up ``manage.py refresh_jwks``).
+SHARED_CHECK_SECONDS = 5.0
 logger = logging.getLogger("hardening.jwt")
-
-
-class SharedJWKS:
-    """A JWKS document shared between processes through a Django cache (optional).
-
-    Stores ``{"at": wall-clock fetch time, "jwks": document}``.  Cache failures are logged
-    and ignored: the network fetch still works."""
-
-    def __init__(self, alias: str, url: str) -> None:
-        self.alias = alias
-        self.key = "hardening:jwks:" + hashlib.sha256(url.encode()).hexdigest()
-
-    def get(self, max_age: float) -> tuple[Any, float] | None:
-        """``(document, age in seconds)`` when an entry younger than ``max_age`` exists."""
-        try:
-            entry = caches[self.alias].get(self.key)
-        except Exception:  # noqa: BLE001 - any cache failure means "no shared entry"
-            logger.warning("JWKS shared cache %r unavailable", self.alias)
-            return None
-        if not isinstance(entry, dict) or not isinstance(entry.get("at"), (int, float)):
-            return None
-        age = max(0.0, time.time() - float(entry["at"]))
-        return (entry.get("jwks"), age) if age < max_age else None
-
-    def put(self, document: Any, timeout: float) -> None:
-        try:
-            caches[self.alias].set(self.key, {"at": time.time(), "jwks": document}, timeout)
-        except Exception:  # noqa: BLE001 - sharing is an optimisation
-            logger.warning("JWKS shared cache %r unavailable", self.alias)
 
 
 class KeyStore:
@@ -106,6 +78,8 @@ class KeyStore:
         self.negative_ttl = negative_ttl
         self.clock = clock
         self.keys: dict[str, SigningKey] = {}
+        self.doc_ttl = ttl  # the TTL of the installed keys (max-age or the setting)
+        self._shared_at = clock()  # last look at the shared copy
         self.ok_at: float | None = None  # last successful fetch
         self.attempt_at: float | None = None  # last fetch attempt (success or not)
         self.last_error: str | None = None
@@ -122,62 +96,83 @@ class KeyStore:
 
     def is_fresh(self, now: float | None = None) -> bool:
         now = self.clock() if now is None else now
-        return self.ok_at is not None and now - self.ok_at < self.ttl
+        return self.ok_at is not None and now - self.ok_at < self.doc_ttl
 
     def _usable(self, now: float) -> bool:
-        return self.ok_at is not None and now - self.ok_at < self.ttl + self.stale_ttl
+        return self.ok_at is not None and now - self.ok_at < self.doc_ttl + self.stale_ttl
+
+    def usable(self) -> bool:
+        """Cached keys still verify (fresh, or stale within the stale TTL)."""
+        return self._usable(self.clock())
 
     def _may_fetch(self, now: float) -> bool:
         return self.attempt_at is None or now - self.attempt_at >= self.cooldown
 
     # -- fetching ---------------------------------------------------------------------
 
-    def refresh(self) -> None:
+    def refresh(self, *, network: bool = False) -> None:
         """Fetch now (caller holds the lock); record the outcome, never raise.
 
-        With a shared cache, a document another process fetched within the TTL is used
-        instead of the network; after a network error, one within TTL + stale TTL."""
+        With a shared cache, a document another process fetched within its TTL is used
+        instead of the network (unless ``network``); after a network error, one within
+        TTL + stale TTL.  The TTL is the response's ``Cache-Control: max-age`` within
+        [60 s, 24 h], else ``HARDENING_JWKS_CACHE_TTL``."""
         self.attempt_at = self.clock()
-        if self._from_shared(self.ttl):
+        if not network and self._from_shared(stale=False):
             JWKS_FETCHES.labels(outcome="cache").inc()
             return
         self.fetches += 1
         try:
-            document = fetch_document(self.url, self.timeout)
-            keys = parse_jwks(document)
+            document, lifetime = fetch_document_lifetime(self.url, self.timeout)
+            keys = usable_keys(document)
         except KeyLookupError as exc:
             self.last_error = exc.reason
             JWKS_FETCHES.labels(outcome="error").inc()
-            self._from_shared(self.ttl + self.stale_ttl, keep_error=True)
+            self._from_shared(stale=True, keep_error=True)
             return
+        ttl = self.ttl if lifetime is None else lifetime
         if self.shared:
-            self.shared.put(document, self.ttl + self.stale_ttl)
-        self._install(keys, 0.0)
+            self.shared.put(document, ttl, ttl + self.stale_ttl)
+        self._install(keys, 0.0, ttl)
         JWKS_FETCHES.labels(outcome="ok").inc()
 
     @functools.cached_property
     def shared(self) -> SharedJWKS | None:
         return SharedJWKS(self.shared_cache, self.url) if self.shared_cache else None
 
-    def _from_shared(self, max_age: float, *, keep_error: bool = False) -> bool:
-        """Install another process's document if it is younger than ``max_age`` and newer
-        than what this process has."""
-        entry = self.shared.get(max_age) if self.shared else None
+    def _from_shared(self, *, stale: bool, keep_error: bool = False) -> bool:
+        """Install another process's document if it is within its TTL (+ the stale TTL
+        when ``stale``) and newer than what this process has."""
+        entry = self.shared.get() if self.shared else None
         if entry is None:
             return False
-        if self.ok_at is not None and self.clock() - entry[1] <= self.ok_at:
+        document, age, ttl = entry
+        ttl = self.ttl if ttl is None else ttl
+        if age >= ttl + (self.stale_ttl if stale else 0.0):
+            return False
+        if self.ok_at is not None and self.clock() - age <= self.ok_at:
             return False
         try:
-            keys = parse_jwks(entry[0])
+            keys = usable_keys(document)
         except KeyLookupError:
             return False
         error = self.last_error if keep_error else None
-        self._install(keys, entry[1])
+        self._install(keys, age, ttl)
         self.last_error = error
         return True
 
-    def _install(self, keys: dict[str, SigningKey], age: float) -> None:
-        self.keys = keys
+    def _check_shared(self, now: float) -> None:
+        """Every few seconds, take a newer shared copy (``manage.py refresh_jwks``)."""
+        if now - self._shared_at < SHARED_CHECK_SECONDS or not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._shared_at = now
+            self._from_shared(stale=False)
+        finally:
+            self._lock.release()
+
+    def _install(self, keys: dict[str, SigningKey], age: float, ttl: float) -> None:
+        self.keys, self.doc_ttl = keys, ttl
         self.ok_at, self.last_error = self.clock() - age, None
         with self._negative_lock:
             self._negative.clear()
@@ -209,6 +204,8 @@ class KeyStore:
             if not self.has_keys():
                 raise KeyLookupError("jwks_unavailable")
             return self._lookup(kid, self.clock(), self._generation)
+        if self.shared is not None:
+            self._check_shared(now)
         if not self.is_fresh(now) and self._may_fetch(now) and self._lock.acquire(blocking=False):
             # Expired: this thread refreshes; concurrent readers fall through to the cache.
             try:
@@ -243,19 +240,24 @@ class KeyStore:
             while len(self._negative) > MAX_NEGATIVE_ENTRIES:
                 self._negative.popitem(last=False)
 
+    def _healthy(self) -> bool:
+        return self.is_fresh() and self.last_error is None
+
     def health(self) -> str | None:
-        """None when keys are fresh or a fetch now succeeds; else a short error code.
-        Within the cooldown after a failed fetch it reports that failure without fetching,
-        so frequent readiness probes do not hammer a JWKS endpoint that is down."""
-        if self.is_fresh():
+        """None when keys are fresh and the last fetch worked, or a fetch now succeeds;
+        else a short error code (also while fresh keys are kept after a failed refresh,
+        e.g. an empty key set).  Within the cooldown after a failed fetch it reports that
+        failure without fetching, so frequent readiness probes do not hammer a JWKS
+        endpoint that is down."""
+        if self._healthy():
             return None
         if self._may_fetch(self.clock()) and self._lock.acquire(timeout=self.timeout + 1):
             try:
-                if not self.is_fresh():
+                if not self._healthy():
                     self._refresh_locked()
             finally:
                 self._lock.release()
-        return None if self.is_fresh() else (self.last_error or "jwks_unavailable")
+        return None if self._healthy() else (self.last_error or "jwks_unavailable")
 
 
 _stores: dict[Issuer, KeyStore | StaticKey] = {}
@@ -263,8 +265,7 @@ _stores_lock = threading.Lock()
 
 
 def store_for(issuer: Issuer) -> KeyStore | StaticKey:
-    """The key source of ``issuer``: created once per process and configuration (the
-    stores are dropped when a JWKS, Clerk or OIDC setting changes)."""
+    """The key source of ``issuer``, once per process and configuration."""
     store = _stores.get(issuer)
     if store is not None:
         return store

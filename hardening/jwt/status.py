@@ -5,7 +5,7 @@ from __future__ import annotations
 from hardening.jwt.config import external_issuers
 from hardening.jwt.jwks import KeyLookupError, KeyStore, store_for
 
-__all__ = ["jwks_health"]
+__all__ = ["jwks_health", "jwks_usable"]
 
 HEALTH_TIMEOUT = 2.0
 
@@ -32,3 +32,20 @@ def jwks_health() -> dict[str, str | None]:
         finally:
             store.timeout = original
     return report
+
+
+def jwks_usable() -> dict[str, bool]:
+    """``{label: True}`` per JWKS issuer whose cached keys still verify (within TTL + stale
+    TTL), so a failing fetch leaves this instance degraded rather than unable to serve.
+    Never fetches."""
+    usable: dict[str, bool] = {}
+    for issuer in external_issuers():
+        if issuer.public_key or not issuer.jwks_url:
+            continue
+        try:
+            store = store_for(issuer)
+        except KeyLookupError:
+            usable[issuer.label] = False
+            continue
+        usable[issuer.label] = isinstance(store, KeyStore) and store.usable()
+    return usable

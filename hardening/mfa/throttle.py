@@ -3,7 +3,9 @@
 The per-device exponential back-off lives on the device row (``devices.py``); these
 counters bound what one account or one client address can try across devices and
 ``mfa_token`` values.  Counting uses ``add()`` then ``incr()`` (atomic in Redis and
-Memcached); a cache failure fails closed: the attempt is refused for one window.
+Memcached); a cache failure fails closed: the attempt is refused for one window.  The
+cache goes through the alias's circuit breaker (``hardening.breaker``): during an outage
+the counters are skipped at once instead of waiting for a socket timeout per call.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 import logging
 import math
 
-from django.core.cache import caches
 from django.http import HttpRequest
 
+from hardening.breaker import GuardedCache
 from hardening.conf import conf
 from hardening.mfa import clock
 
@@ -46,7 +48,7 @@ def blocked_for(user_id: object, ip: str) -> int:
     """Seconds until the next attempt is allowed (0: allowed now)."""
     _, left = _window()
     try:
-        cache = caches[conf.HARDENING_MFA_CACHE]
+        cache = GuardedCache(conf.HARDENING_MFA_CACHE)
         for key, limit in _keys(user_id, ip):
             if int(cache.get(key) or 0) >= limit:
                 return left
@@ -60,7 +62,7 @@ def record_failure(user_id: object, ip: str) -> None:
     timeout = max(1, conf.HARDENING_MFA_FAILURE_WINDOW) + 5
     for key, _limit in _keys(user_id, ip):
         try:
-            cache = caches[conf.HARDENING_MFA_CACHE]
+            cache = GuardedCache(conf.HARDENING_MFA_CACHE)
             if not cache.add(key, 1, timeout):
                 try:
                     cache.incr(key)
@@ -74,6 +76,6 @@ def reset_user(user_id: object) -> None:
     """A successful verification clears the user's counter (not the IP's)."""
     key = _keys(user_id, "-")[0][0]
     try:
-        caches[conf.HARDENING_MFA_CACHE].delete(key)
+        GuardedCache(conf.HARDENING_MFA_CACHE).delete(key)
     except Exception:
         logger.exception("MFA failure counters unavailable")

@@ -8,13 +8,17 @@ them together with the HTTP metrics; gunicorn multiprocess mode works through
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 __all__ = [
     "AUTH_FAILURES",
     "BAD_REQUESTS",
     "BANS",
     "CLIENT_IP_UNPARSED",
+    "BREAKER_OPEN",
+    "BREAKER_TRANSITIONS",
+    "DATABASE_UNAVAILABLE",
+    "HEALTH_DEGRADED",
     "HEALTH_FAILURES",
     "JWKS_FETCHES",
     "MFA_FAILURES",
@@ -54,4 +58,24 @@ CLIENT_IP_UNPARSED = Counter(
 )
 BAD_REQUESTS = Counter(
     "hardening_bad_requests_total", "Requests rejected as malformed, by error code.", ["code"]
+)
+BREAKER_OPEN = Gauge(
+    "hardening_breaker_open",
+    "1 while a circuit breaker skips its dependency after an outage, else 0.",
+    ["breaker"],
+    multiprocess_mode="max",
+)
+BREAKER_TRANSITIONS = Counter(
+    "hardening_breaker_transitions_total",
+    "Circuit breaker transitions, by breaker and new state (open/closed).",
+    ["breaker", "state"],
+)
+HEALTH_DEGRADED = Counter(
+    "hardening_health_degraded_total",
+    "Readiness checks of tolerated dependencies that failed (200 degraded), by check.",
+    ["check"],
+)
+DATABASE_UNAVAILABLE = Counter(
+    "hardening_database_unavailable_total",
+    "Requests answered 503 because the database could not be reached.",
 )

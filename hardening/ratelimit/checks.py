@@ -162,7 +162,7 @@ def check_ratelimit_cache_options(**kwargs: Any) -> list[CheckMessage]:
             warning(
                 "W304",
                 f"The rate-limit cache {alias!r} has no socket timeout.",
-                f"A hung Redis would hang every request; set OPTIONS[{option!r}] (e.g. 1).",
+                f"A hung Redis would hang every request; set OPTIONS[{option!r}] (e.g. 0.25).",
             )
         ]
     return []

@@ -13,6 +13,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
+from hardening.breaker import BreakerOpen, for_cache, is_outage
 from hardening.conf import conf
 from hardening.errors import error_response
 from hardening.middleware import GetResponse, HardeningMiddleware
@@ -110,10 +111,20 @@ class RateLimitMiddleware(HardeningMiddleware):
         checks, identities = _checks(request, policies)
         if not checks:
             return None, {}
+        breaker = for_cache(conf.HARDENING_RATELIMIT_CACHE)
+        if not breaker.allow():  # Redis is being skipped after an outage: decide at once
+            return self._cache_error(request, {c.policy for c in checks}, BreakerOpen()), {}
         try:
             decision = self.limiter.decide(checks, identities, cfg)
         except Exception as exc:  # noqa: BLE001 - any cache failure: apply fail open/closed
-            return self._cache_error(request, {c.policy for c in checks}, exc), {}
+            # An outage is audited once, when it opens the breaker; other errors each time.
+            first = True
+            if is_outage(exc):
+                first = breaker.failure(exc)
+            else:
+                breaker.success()  # the cache answered
+            return self._cache_error(request, {c.policy for c in checks}, exc, first), {}
+        breaker.success()
         headers = ratelimit_headers(decision.windows) if cfg.headers else {}
         if decision.allowed:
             return None, headers
@@ -149,19 +160,20 @@ class RateLimitMiddleware(HardeningMiddleware):
         return error_response(429, "rate_limited", detail, headers=headers)
 
     def _cache_error(
-        self, request: HttpRequest, policies: set[Policy], exc: Exception
+        self, request: HttpRequest, policies: set[Policy], exc: Exception, first: bool = False
     ) -> HttpResponse | None:
         closed = sorted(p.name for p in policies if not p.fail_open)
         for policy in policies:
             outcome = "open" if policy.fail_open else "closed"
             RATELIMIT_CACHE_ERRORS.labels(policy=policy.name, outcome=outcome).inc()
-        audit(
-            "ratelimit.cache_error",
-            request=request,
-            error=type(exc).__name__,
-            outcome="closed" if closed else "open",
-            policies=sorted(p.name for p in policies),
-        )
+        if first:  # one audit line per outage (the breaker logs its end), not per request
+            audit(
+                "ratelimit.cache_error",
+                request=request,
+                error=type(exc).__name__,
+                outcome="closed" if closed else "open",
+                policies=sorted(p.name for p in policies),
+            )
         if not closed:
             return None
         return error_response(

@@ -16,13 +16,22 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.servers import free_port
 
-__all__ = ["PgCluster", "RedisServer", "pg_bindir", "pg_cluster", "redis_server", "wait_for"]
+__all__ = [
+    "PgCluster",
+    "RedisServer",
+    "garbage_server",
+    "pg_bindir",
+    "pg_cluster",
+    "redis_server",
+    "wait_for",
+]
 
 
 def wait_for(predicate: object, timeout: float = 15, what: str = "condition") -> None:
@@ -194,3 +203,29 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def garbage_server() -> Iterator[int]:
+    """A TCP server that answers every connection with bytes no database or cache speaks."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve_forever() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn, contextlib.suppress(OSError):
+                conn.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n" * 4)
+
+    thread = threading.Thread(target=serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()

@@ -130,7 +130,10 @@ def redis_settings(server: RedisServer) -> override_settings:
     )
 
 
-def test_ratelimit_redis_stopped_is_503(redis: RedisServer) -> None:
+def test_ratelimit_redis_stopped_is_degraded_not_503(redis: RedisServer) -> None:
+    from hardening.observability.metrics import HEALTH_DEGRADED
+
+    before = HEALTH_DEGRADED.labels(check="ratelimit_cache")._value.get()
     with redis_settings(redis):
         code, body, _ = ready()
         assert code == 200, body
@@ -138,22 +141,46 @@ def test_ratelimit_redis_stopped_is_503(redis: RedisServer) -> None:
         assert body["checks"]["cache"]["status"] == "ok"
         redis.stop()
         code, body, elapsed = ready()
-    assert code == 503
+    assert (code, body["status"]) == (200, "degraded"), body
+    assert body["checks"]["ratelimit_cache"]["status"] == "degraded"
     assert body["checks"]["ratelimit_cache"]["reason"] == "cache is unreachable"
     assert body["checks"]["cache"]["status"] == "ok"
     assert elapsed < TIMEOUT + SLACK
     assert_no_leak(body, str(redis.port))
+    assert HEALTH_DEGRADED.labels(check="ratelimit_cache")._value.get() == before + 1
 
 
-def test_redis_hung_answers_503_within_the_timeout(redis: RedisServer) -> None:
+def test_redis_hung_is_degraded_within_the_timeout(redis: RedisServer) -> None:
     with redis_settings(redis):
         assert ready()[0] == 200
         redis.pause()
         try:
             code, body, elapsed = ready()
-            assert code == 503
+            assert (code, body["status"]) == (200, "degraded"), body
             assert body["checks"]["ratelimit_cache"]["reason"] == f"timed out after {TIMEOUT:g}s"
             assert elapsed < TIMEOUT + SLACK
         finally:
             redis.resume()
         poll_until(200)
+        assert ready()[1]["status"] == "ok"
+
+
+def test_a_critical_cache_down_is_503(redis: RedisServer) -> None:
+    with redis_settings(redis), override_settings(HARDENING_HEALTH_CRITICAL=["ratelimit_cache"]):
+        assert ready()[0] == 200
+        redis.stop()
+        code, body, _ = ready()
+    assert (code, body["checks"]["ratelimit_cache"]["status"]) == (503, "error")
+
+
+def test_the_session_cache_down_is_503(redis: RedisServer) -> None:
+    with (
+        redis_settings(redis),
+        override_settings(
+            SESSION_ENGINE="django.contrib.sessions.backends.cache", SESSION_CACHE_ALIAS="limits"
+        ),
+    ):
+        assert ready()[0] == 200
+        redis.stop()
+        code, body, _ = ready()
+    assert (code, body["checks"]["ratelimit_cache"]["status"]) == (503, "error")

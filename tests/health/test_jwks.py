@@ -83,8 +83,31 @@ def test_no_issuer_no_jwks_check() -> None:
     assert "jwks" not in body["checks"]
 
 
-def test_jwks_reachable_then_down(jwks: JwksServer) -> None:
+def test_jwks_down_with_stale_keys_is_degraded(jwks: JwksServer) -> None:
+    from hardening.observability.metrics import HEALTH_DEGRADED
+
+    before = HEALTH_DEGRADED.labels(check="jwks")._value.get()
     with issuer(jwks):
+        status, body = ready()
+        assert status == 200, body
+        assert body["checks"]["jwks"]["status"] == "ok"
+        jwks.stop()
+        deadline = time.monotonic() + 10
+        while body["status"] != "degraded":
+            assert status == 200, body  # stale keys still verify: this instance serves
+            assert time.monotonic() < deadline, body
+            status, body = ready()
+    assert status == 200
+    assert body["checks"]["jwks"]["status"] == "degraded"
+    assert body["checks"]["jwks"]["reason"] in (
+        "jwks stale keys in use: oidc=connection",
+        "jwks stale keys in use: oidc=jwks_unavailable",
+    )
+    assert HEALTH_DEGRADED.labels(check="jwks")._value.get() > before
+
+
+def test_jwks_reachable_then_down_past_the_stale_ttl(jwks: JwksServer) -> None:
+    with issuer(jwks, HARDENING_JWKS_STALE_TTL=0.2):
         status, body = ready()
         assert status == 200, body
         assert body["checks"]["jwks"]["status"] == "ok"

@@ -108,6 +108,8 @@ class JWKSServer:
         self.delay = 0.0
         self.body: bytes | None = None
         self.redirect_to: str | None = None
+        self.trickle = 0.0  # seconds between bytes of the response (a slow-loris server)
+        self.headers: dict[str, str] = {}  # extra response headers (Cache-Control...)
         self.hits = 0
         self.paths: list[str] = []
         self.lock = threading.Lock()
@@ -129,9 +131,18 @@ class JWKSServer:
                 self.send_response(server.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in server.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)
+                    if not server.trickle:
+                        self.wfile.write(body)
+                        return
+                    self.wfile.flush()
+                    for index in range(len(body)):  # bounded by the client hanging up
+                        time.sleep(server.trickle)
+                        self.wfile.write(body[index : index + 1])
+                        self.wfile.flush()
 
             def log_message(self, *args: Any) -> None:
                 pass

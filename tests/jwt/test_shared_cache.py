@@ -40,7 +40,12 @@ def test_new_process_starts_while_endpoint_is_down(jwks_server: JWKSServer) -> N
     first.get("k1")
     jwks_server.status = 503
     late = store(jwks_server, "default", clock)
-    late.ttl = 0.0  # the shared document is no longer fresh for it: it must try the network
+    # The shared document is past its TTL (wall clock): the late process tries the network.
+    from django.core.cache import caches
+
+    assert late.shared is not None
+    entry = caches["default"].get(late.shared.key)
+    caches["default"].set(late.shared.key, {**entry, "at": entry["at"] - 301}, 900)
     assert late.get("k1").kid == "k1"  # stale-if-error from the shared copy
     assert late.last_error == "http_status"
     assert jwks_server.hits == 2
