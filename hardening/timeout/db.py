@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.signals import request_finished
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
@@ -93,6 +93,12 @@ class StatementTimeoutWrapper:
             if is_timeout_error(exc):
                 deadline.trip("db")
             raise
+        except DeadlineExceeded:
+            # The SIGALRM timer interrupted the driver mid-query (a hung database): the
+            # connection's state is unknown, so it is closed, never reused.
+            with contextlib.suppress(Exception):
+                connection.close()
+            raise
         finally:
             # Taking the lock waits for a cancel the watchdog is sending right now.
             with deadline.lock:
@@ -136,6 +142,13 @@ def _on_request_finished(sender: Any, **kwargs: Any) -> None:
     for connection in connections.all(initialized_only=True):
         if getattr(connection, _SESSION_FLAG, False) and not connection.in_atomic_block:
             reset_session_timeout(connection)
+
+
+def finish_thread() -> None:
+    """``request_finished``'s connection clean-up for this thread's connections (the
+    ASGI middleware runs the view's stack in a thread of its own)."""
+    close_old_connections()
+    _on_request_finished(None)
 
 
 def install() -> None:
