@@ -21,6 +21,7 @@ started (streaming) is never touched, and streaming bodies run without a deadlin
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -47,6 +48,9 @@ from hardening.timeout.runner import ORPHANS, recycle, run_with_deadline, take_e
 from hardening.timeout.watchdog import arm_alarm, watchdog
 
 __all__ = ["TimeoutMiddleware", "timeout_response"]
+
+#: Recent asgiref (3.13 here) lets a block of code use an executor of its own.
+_OWN_EXECUTOR = "executor" in inspect.signature(ThreadSensitiveContext).parameters
 
 #: The most an async request waits between two looks at its (possibly changed) deadline.
 _POLL = 1.0
@@ -210,6 +214,8 @@ class TimeoutMiddleware(HardeningMiddleware):
         # Sync code inside this middleware gets a thread of its own, not the request's
         # thread-sensitive one: middleware outside it (SecurityMiddleware,
         # django-prometheus) then never waits for a timed-out view's thread.
+        if not _OWN_EXECUTOR:  # older asgiref: the request's own thread (may wait)
+            return await self.get_response(request)
         async with ThreadSensitiveContext(executor=executor):
             return await self.get_response(request)
 
