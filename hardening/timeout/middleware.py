@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.db import connections
 from django.http import HttpRequest, HttpResponseBase
 
 from hardening.conf import conf
@@ -125,6 +126,7 @@ class TimeoutMiddleware(HardeningMiddleware):
         deadline = self._start(request)
         if deadline is None:
             return self.get_response(request)
+        deadline.connections = [connections[alias] for alias in connections]
         token = activate(deadline)
         watchdog.register(deadline)
         disarm = arm_alarm(deadline) if conf.HARDENING_REQUEST_TIMEOUT_SIGNAL else None
@@ -176,6 +178,7 @@ class TimeoutMiddleware(HardeningMiddleware):
         token = activate(deadline)
         watchdog.register(deadline)
         executor = take_executor()
+        deadline.connections = getattr(executor, "hardening_connections", [])
         try:
             # The task copies the context, so the view and its threads see the deadline.
             task = asyncio.ensure_future(self._inner(request, executor))

@@ -167,6 +167,8 @@ def recycle(executor: ThreadPoolExecutor) -> None:
 
     def run() -> None:
         finish_thread()
+        # The watchdog's view of this thread's connections for the next request.
+        executor.hardening_connections = [connections[a] for a in connections]  # type: ignore[attr-defined]
         with _idle_lock:
             if len(_idle) < MAX_IDLE and _idle_pid == os.getpid():
                 _idle.append(executor)

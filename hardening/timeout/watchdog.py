@@ -26,12 +26,20 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from hardening.timeout.db import cancel_running
+from prometheus_client import Counter
+
+from hardening.timeout.db import CANCEL_TIMEOUT, busy_connections, cancel_running
 from hardening.timeout.deadline import Deadline, DeadlineExceeded, current_deadline
 
-__all__ = ["Watchdog", "arm_alarm", "watchdog"]
+__all__ = ["CANCEL_FAILURES", "Watchdog", "arm_alarm", "watchdog"]
 
 logger = logging.getLogger("hardening.timeout")
+
+CANCEL_FAILURES = Counter(
+    "hardening_timeout_cancel_failures_total",
+    "Query cancels the database did not answer in time (hung database); the connection"
+    " was shut down instead.",
+)
 
 #: Seconds after a deadline before the watchdog acts, so that the statement timeout (set
 #: to the same instant) cancels the query first and the two do not race.
@@ -105,14 +113,26 @@ def expire(deadline: Deadline) -> None:
         if not deadline.active:
             return
         running = list(deadline.running.values())
+        running += busy_connections(deadline.connections, running)
         if running:
             deadline.trip("db")
-        cancelled = cancel_running(running)
+        cancelled, failed = cancel_running(running)
     fields = {
         "request_id": deadline.request_id,
         "timeout_budget": deadline.budget,
         "cancelled_queries": cancelled,
+        "failed_cancels": failed,
     }
+    if failed:
+        CANCEL_FAILURES.inc(failed)
+        logger.warning(
+            "request %s: the database did not answer the cancel of %d query(ies) within "
+            "%.2gs; their connections were shut down",
+            deadline.request_id or "-",
+            failed,
+            CANCEL_TIMEOUT,
+            extra=fields,
+        )
     logger.log(
         logging.WARNING if cancelled else logging.DEBUG,
         "request %s passed its %.3gs deadline; %d query(ies) cancelled",
@@ -133,7 +153,7 @@ watchdog = Watchdog()
 
 #: How long the alarm waits for an in-flight query to end by itself (statement timeout,
 #: the watchdog's cancel) before it interrupts the query too (a hung database).
-QUERY_GRACE = 0.3
+QUERY_GRACE = 0.2
 _RETRY = 0.05
 
 
