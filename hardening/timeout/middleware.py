@@ -21,7 +21,6 @@ started (streaming) is never touched, and streaming bodies run without a deadlin
 from __future__ import annotations
 
 import asyncio
-import inspect
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -45,13 +44,19 @@ from hardening.timeout.deadline import (
     current_deadline,
     deactivate,
 )
-from hardening.timeout.runner import ORPHANS, recycle, run_with_deadline, take_executor
+from hardening.timeout.island import SyncIsland, build, is_sync_view
+from hardening.timeout.runner import (
+    ORPHANS,
+    OWN_EXECUTOR,
+    recycle,
+    run_with_deadline,
+    take_executor,
+)
 from hardening.timeout.watchdog import arm_alarm, watchdog
 
 __all__ = ["TimeoutMiddleware", "timeout_response"]
 
-#: Recent asgiref (3.13 here) lets a block of code use an executor of its own.
-_OWN_EXECUTOR = "executor" in inspect.signature(ThreadSensitiveContext).parameters
+MIDDLEWARE_PATH = "hardening.timeout.middleware.TimeoutMiddleware"
 
 #: The most an async request waits between two looks at its (possibly changed) deadline.
 _POLL = 1.0
@@ -103,7 +108,9 @@ def _wait(deadline: Deadline, done: threading.Event) -> bool:
 class TimeoutMiddleware(HardeningMiddleware):
     def __init__(self, get_response: GetResponse) -> None:
         super().__init__(get_response)
+        self._island: SyncIsland | None = None
         if self.async_mode:
+            self._island = build(MIDDLEWARE_PATH, self.process_view, self.process_exception)
             # Django adapts process_view to the handler's mode; give it a native one.
             self.process_view = self._aprocess_view  # type: ignore[method-assign,assignment]
 
@@ -217,9 +224,12 @@ class TimeoutMiddleware(HardeningMiddleware):
         # Sync code inside this middleware gets a thread of its own, not the request's
         # thread-sensitive one: middleware outside it (SecurityMiddleware,
         # django-prometheus) then never waits for a timed-out view's thread.
-        if not _OWN_EXECUTOR:  # older asgiref: the request's own thread (may wait)
+        if not OWN_EXECUTOR:  # older asgiref: the request's own thread (may wait)
             return await self.get_response(request)
         async with ThreadSensitiveContext(executor=executor):
+            if self._island is not None and is_sync_view(request):
+                # One hop for the whole sync stack (hardening.timeout.island).
+                return await sync_to_async(self._island)(request)
             return await self.get_response(request)
 
     async def _atimeout_response(

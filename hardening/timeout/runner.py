@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import inspect
 import os
 import queue
 import threading
@@ -29,10 +30,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from asgiref.sync import ThreadSensitiveContext
+from django.core.handlers.asgi import ASGIHandler
 from django.db import connections
 from prometheus_client import Gauge
 
-__all__ = ["ORPHANS", "Job", "recycle", "run_with_deadline", "take_executor"]
+__all__ = [
+    "ORPHANS",
+    "OWN_EXECUTOR",
+    "Job",
+    "PooledASGIHandler",
+    "recycle",
+    "run_with_deadline",
+    "take_executor",
+]
 
 ORPHANS = Gauge(
     "hardening_timeout_orphaned_threads",
@@ -41,6 +52,9 @@ ORPHANS = Gauge(
 )
 
 _local = threading.local()
+
+#: Recent asgiref (3.13 here) lets a block of code use an executor of its own.
+OWN_EXECUTOR = "executor" in inspect.signature(ThreadSensitiveContext).parameters
 
 
 class Job:
@@ -177,3 +191,19 @@ def recycle(executor: ThreadPoolExecutor) -> None:
         executor.shutdown(wait=False)
 
     executor.submit(run)
+
+
+class PooledASGIHandler(ASGIHandler):
+    """Django's ASGI handler, with each request's thread-sensitive work (middleware
+    outside TimeoutMiddleware, ``request_started``/``request_finished``) on a pooled,
+    reused thread instead of a thread started and joined per request."""
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope.get("type") != "http" or not OWN_EXECUTOR:
+            return await super().__call__(scope, receive, send)
+        executor = take_executor()
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await super().__call__(scope, receive, send)
+        finally:
+            recycle(executor)
