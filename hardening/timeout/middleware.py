@@ -1,10 +1,11 @@
 """``TimeoutMiddleware``: a deadline per request and a 504 JSON error when it passes.
 
-* ASGI (async mode): the rest of the stack runs as a task, in a thread-sensitive context
-  of its own, awaited with a timeout; at the deadline the task is cancelled and the 504 is
-  sent at once.  A sync view keeps running
-  in its thread (threads cannot be stopped safely), but its queries are cancelled and
-  refused by the database layer (:mod:`hardening.timeout.db`).
+* ASGI (async mode): the rest of the stack runs as a task on a pooled thread of its own
+  (so middleware outside never waits for a busy view thread), awaited with a timeout; at
+  the deadline the task is cancelled and the 504 is sent at once.  For a sync view the
+  stack below runs in one thread hop (:mod:`hardening.timeout.island`).  A sync view keeps
+  running in its thread (threads cannot be stopped safely), but its queries are cancelled
+  and refused by the database layer (:mod:`hardening.timeout.db`).
 * WSGI in the main thread (gunicorn sync): a ``SIGALRM`` timer raises
   ``DeadlineExceeded`` in the view at the deadline (when nothing else uses ``SIGALRM``;
   see :mod:`hardening.timeout.watchdog` and docs/timeouts.md for why that is safe).
