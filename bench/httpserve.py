@@ -53,7 +53,10 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api/ping"
         self.log = logdir / f"gunicorn-{variant}.log"
-        cmd = [
+        self.launch(self.command(workers), env)
+
+    def command(self, workers: int) -> list[str]:
+        return [
             GUNICORN,
             "benchproj.wsgi:application",
             "-w",
@@ -67,6 +70,8 @@ class Server:
             "--timeout",
             "60",
         ]
+
+    def launch(self, cmd: list[str], env: dict[str, str]) -> None:
         with self.log.open("wb") as sink:
             self.process = subprocess.Popen(
                 cmd,

@@ -24,10 +24,14 @@ __all__ = ["get_asgi_application"]
 
 
 def get_asgi_application() -> ASGIHandler:
-    """Set Django up, run the Error-level hardening checks, return the ASGI handler."""
+    """Set Django up, run the Error-level hardening checks, return the ASGI handler
+    (Django's, with a pool of reused threads for thread-sensitive work:
+    :class:`hardening.timeout.runner.PooledASGIHandler`)."""
     django.setup(set_prefix=False)
     run_startup_checks()
-    return ASGIHandler()
+    from hardening.timeout.runner import PooledASGIHandler
+
+    return PooledASGIHandler()
 
 
 def __getattr__(name: str) -> Any:

@@ -25,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 __all__ = [
     "ENVIRONMENTS",
+    "POSTGRES_FAIL_FAST",
     "Env",
     "security_settings",
 ]
@@ -33,6 +34,18 @@ ENVIRONMENTS: Final = ("production", "development", "test")
 
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
+
+
+#: libpq options that make a dead or hung database fail fast instead of blocking a
+#: thread for the kernel's defaults (minutes to hours); see docs/timeouts.md.
+POSTGRES_FAIL_FAST: dict[str, int] = {
+    "connect_timeout": 5,  # seconds for the whole connection set-up
+    "keepalives": 1,
+    "keepalives_idle": 30,  # seconds of silence before the first TCP keepalive probe
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30000,  # ms that sent data may stay unacknowledged
+}
 
 
 class _Missing:
@@ -147,7 +160,9 @@ class Env:
         return [item.strip() for item in value.split(",") if item.strip()]
 
     def db(self, name: _Str = "DATABASE_URL", default: Any = REQUIRED) -> Any:
-        """A ``DATABASES`` entry from a URL (django-environ's parser)."""
+        """A ``DATABASES`` entry from a URL (django-environ's parser).  PostgreSQL
+        entries get :data:`POSTGRES_FAIL_FAST` connection options unless the URL sets
+        them (``?connect_timeout=10``)."""
         value = self._get(name, default)
         if not isinstance(value, _Str):
             return value
@@ -158,9 +173,14 @@ class Env:
                 "postgres, postgresql, mysql, sqlite."
             )
         try:
-            return environ.Env.db_url_config(value)
+            config: dict[str, Any] = environ.Env.db_url_config(value)
         except Exception:  # noqa: BLE001 - never echo the URL: it may hold a password
             raise ImproperlyConfigured(f"{name} is not a valid database URL.") from None
+        if str(config.get("ENGINE", "")).endswith("postgresql"):
+            options = config.setdefault("OPTIONS", {})
+            for key, default_value in POSTGRES_FAIL_FAST.items():
+                options.setdefault(key, default_value)  # the URL's query string wins
+        return config
 
     def cache(self, name: _Str = "CACHE_URL", default: Any = REQUIRED) -> Any:
         """A ``CACHES`` entry from a URL (django-environ's parser)."""

@@ -35,8 +35,15 @@ class TimeoutSettings(BaseSettings):
 
     @property
     def HARDENING_REQUEST_TIMEOUT_SIGNAL(self) -> bool:
-        """Also arm a main-thread ``SIGALRM`` timer (gunicorn sync workers only)."""
-        return bool(_get("HARDENING_REQUEST_TIMEOUT_SIGNAL", False))
+        """Arm a ``SIGALRM`` timer for requests served in the main thread (gunicorn sync
+        workers) when nothing else uses ``SIGALRM``; ``False`` never arms it."""
+        return bool(_get("HARDENING_REQUEST_TIMEOUT_SIGNAL", True))
+
+    @property
+    def HARDENING_REQUEST_TIMEOUT_THREAD(self) -> bool:
+        """WSGI requests served outside the main thread (gunicorn gthread) run in a helper
+        thread, so the 504 is sent at the deadline; ``False`` runs them in place."""
+        return bool(_get("HARDENING_REQUEST_TIMEOUT_THREAD", True))
 
     @property
     def HARDENING_SERVER_TIMEOUT(self) -> Any:

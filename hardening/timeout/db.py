@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from django.core.signals import request_finished
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
@@ -70,33 +72,46 @@ class StatementTimeoutWrapper:
         if left <= 0:
             deadline.trip("deadline")
             raise DeadlineExceeded("deadline")
-        if (
-            connection.vendor == "postgresql"
-            and deadline.db_mode != "off"
-            and not connection.needs_rollback  # Django refuses the query itself
-        ):
-            # Never longer than the time left; at least 1 ms (0 would mean "no timeout").
-            milliseconds = max(1, int(left * 1000))
-            raw_cursor = context["cursor"].cursor
-            with connection.wrap_database_errors:
-                if connection.in_atomic_block or not connection.get_autocommit():
-                    raw_cursor.execute(f"SET LOCAL statement_timeout = {milliseconds:d}")
-                elif deadline.db_mode == "auto":
-                    raw_cursor.execute(f"SET statement_timeout = {milliseconds:d}")
-                    setattr(connection, _SESSION_FLAG, True)
+        # Registered before the SET too: on a hung database that round trip blocks as well.
         thread = threading.get_ident()
         with deadline.lock:
             deadline.running[thread] = (connection.vendor, connection.connection)
+        interrupted = False
         try:
+            _set_statement_timeout(connection, context, deadline.db_mode, left)
             return execute(sql, params, many, context)
         except DatabaseError as exc:
-            if is_timeout_error(exc):
+            if is_timeout_error(exc) or deadline.exceeded:
                 deadline.trip("db")
+            raise
+        except DeadlineExceeded:
+            interrupted = True
             raise
         finally:
             # Taking the lock waits for a cancel the watchdog is sending right now.
             with deadline.lock:
                 deadline.running.pop(thread, None)
+            if interrupted:
+                # The SIGALRM timer interrupted the driver mid-query (a hung database):
+                # the connection's state is unknown, so it is closed, never reused.
+                with contextlib.suppress(Exception):
+                    connection.close()
+
+
+def _set_statement_timeout(
+    connection: BaseDatabaseWrapper, context: dict[str, Any], mode: str, left: float
+) -> None:
+    if connection.vendor != "postgresql" or mode == "off" or connection.needs_rollback:
+        return  # (needs_rollback: Django refuses the query itself)
+    # Never longer than the time left; at least 1 ms (0 would mean "no timeout").
+    milliseconds = max(1, int(left * 1000))
+    raw_cursor = context["cursor"].cursor
+    with connection.wrap_database_errors:
+        if connection.in_atomic_block or not connection.get_autocommit():
+            raw_cursor.execute(f"SET LOCAL statement_timeout = {milliseconds:d}")
+        elif mode == "auto":
+            raw_cursor.execute(f"SET statement_timeout = {milliseconds:d}")
+            setattr(connection, _SESSION_FLAG, True)
 
 
 _CONTROL = ("ROLLBACK", "RELEASE", "SAVEPOINT", "COMMIT", "BEGIN", "START", "END", "RESET")
@@ -138,6 +153,13 @@ def _on_request_finished(sender: Any, **kwargs: Any) -> None:
             reset_session_timeout(connection)
 
 
+def finish_thread() -> None:
+    """``request_finished``'s connection clean-up for this thread's connections (the
+    ASGI middleware runs the view's stack in a thread of its own)."""
+    close_old_connections()
+    _on_request_finished(None)
+
+
 def install() -> None:
     """Install the wrapper on every future connection and this thread's open ones."""
     connection_created.connect(_on_connection_created, dispatch_uid="hardening.timeout")
@@ -165,9 +187,18 @@ def is_timeout_error(exc: BaseException) -> bool:
     return False
 
 
-def cancel_running(running: list[tuple[str, Any]]) -> int:
-    """Cancel in-flight queries from another thread; returns how many were signalled."""
-    cancelled = 0
+#: Seconds a cancel request may take before it counts as failed (a hung database).
+CANCEL_TIMEOUT = 0.25
+
+
+def cancel_running(running: list[tuple[str, Any]]) -> tuple[int, int]:
+    """Cancel in-flight queries from another thread; returns ``(cancelled, failed)``.
+
+    A PostgreSQL cancel that fails or does not finish within :data:`CANCEL_TIMEOUT`
+    means the server does not answer: the connection's socket is then shut down, which
+    ends the blocked query in its thread at once (the connection is discarded).
+    """
+    cancelled = failed = 0
     for vendor, raw in running:
         if raw is None:
             continue
@@ -175,7 +206,7 @@ def cancel_running(running: list[tuple[str, Any]]) -> int:
             if vendor == "postgresql":
                 cancel = getattr(raw, "cancel_safe", None)
                 if cancel is not None:
-                    cancel(timeout=2.0)  # psycopg >= 3.2: bounded, no blocking libpq call
+                    cancel(timeout=CANCEL_TIMEOUT)  # psycopg >= 3.2: bounded
                 else:
                     raw.cancel()
             elif vendor == "sqlite":
@@ -183,9 +214,43 @@ def cancel_running(running: list[tuple[str, Any]]) -> int:
             else:
                 continue
             cancelled += 1
-        except Exception:  # noqa: BLE001 - the query may have just finished
-            logger.debug("could not cancel a query", exc_info=True)
-    return cancelled
+        except Exception:  # noqa: BLE001 - hung server, or the query just finished
+            if vendor == "postgresql" and not getattr(raw, "closed", True):
+                failed += 1
+                sever(raw)
+            else:
+                logger.debug("could not cancel a query", exc_info=True)
+    return cancelled, failed
+
+
+def busy_connections(wrappers: list[Any], known: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """PostgreSQL connections among ``wrappers`` with a command in progress that the
+    execute wrapper did not register (``CONN_HEALTH_CHECKS``' ping, raw cursors)."""
+    seen = {id(raw) for _, raw in known}
+    busy = []
+    for wrapper in wrappers:
+        raw = getattr(wrapper, "connection", None)
+        if wrapper.vendor != "postgresql" or raw is None or id(raw) in seen:
+            continue
+        with contextlib.suppress(Exception):
+            if int(raw.pgconn.transaction_status) == _ACTIVE:
+                busy.append(("postgresql", raw))
+    return busy
+
+
+_ACTIVE = 1  # libpq PQTRANS_ACTIVE: a command is in progress
+
+
+def sever(raw: Any) -> None:
+    """Shut down a psycopg connection's socket (thread-safe: the blocked reader in the
+    query's thread gets EOF and raises ``OperationalError``)."""
+    with contextlib.suppress(Exception):
+        fd = int(raw.pgconn.socket)
+        sock = socket.socket(fileno=os.dup(fd))
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            sock.close()
 
 
 def rollback_connections() -> None:

@@ -67,6 +67,9 @@ class Deadline:
     thread_id: int | None = None
     request_id: str | None = None
     running: dict[int, tuple[str, Any]] = field(default_factory=dict)
+    #: The Django connections the request's thread holds (for the watchdog: a health
+    #: check or a query outside the execute wrapper can hang on a dead database too).
+    connections: list[Any] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:

@@ -1,14 +1,19 @@
 """``TimeoutMiddleware``: a deadline per request and a 504 JSON error when it passes.
 
-* ASGI (async mode): the rest of the stack runs as a task awaited with a timeout; at the
-  deadline the task is cancelled and the 504 is sent at once.  A sync view keeps running
-  in its thread (threads cannot be stopped safely), but its queries are cancelled and
-  refused by the database layer (:mod:`hardening.timeout.db`).
-* WSGI (sync mode, gunicorn sync and gthread): the watchdog cancels the in-flight query,
-  the ORM refuses new ones, ``check_deadline()`` stops cooperative code, and an opt-in
-  ``SIGALRM`` timer covers the main thread of sync workers.  The resulting
-  ``DeadlineExceeded`` or ``QueryCanceled`` (SQLSTATE 57014) becomes a 504; open
-  transactions are rolled back.
+* ASGI (async mode): the rest of the stack runs as a task on a pooled thread of its own
+  (so middleware outside never waits for a busy view thread), awaited with a timeout; at
+  the deadline the task is cancelled and the 504 is sent at once.  For a sync view the
+  stack below runs in one thread hop (:mod:`hardening.timeout.island`).  A sync view keeps
+  running in its thread (threads cannot be stopped safely), but its queries are cancelled
+  and refused by the database layer (:mod:`hardening.timeout.db`).
+* WSGI in the main thread (gunicorn sync): a ``SIGALRM`` timer raises
+  ``DeadlineExceeded`` in the view at the deadline (when nothing else uses ``SIGALRM``;
+  see :mod:`hardening.timeout.watchdog` and docs/timeouts.md for why that is safe).
+* WSGI in other threads (gunicorn gthread): the rest of the stack runs in a helper
+  thread (:mod:`hardening.timeout.runner`) and this thread answers 504 at the deadline.
+* Everywhere: the watchdog cancels the in-flight query, the ORM refuses new ones and
+  ``check_deadline()`` stops cooperative code.  ``DeadlineExceeded`` or ``QueryCanceled``
+  (SQLSTATE 57014) becomes a 504; open transactions are rolled back.
 
 A response is only ever replaced before this middleware returns it, so one that has
 started (streaming) is never touched, and streaming bodies run without a deadline.
@@ -18,9 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.db import connections
 from django.http import HttpRequest, HttpResponseBase
 
 from hardening.conf import conf
@@ -38,9 +45,19 @@ from hardening.timeout.deadline import (
     current_deadline,
     deactivate,
 )
+from hardening.timeout.island import SyncIsland, build, is_sync_view
+from hardening.timeout.runner import (
+    ORPHANS,
+    OWN_EXECUTOR,
+    recycle,
+    run_with_deadline,
+    take_executor,
+)
 from hardening.timeout.watchdog import arm_alarm, watchdog
 
 __all__ = ["TimeoutMiddleware", "timeout_response"]
+
+MIDDLEWARE_PATH = "hardening.timeout.middleware.TimeoutMiddleware"
 
 #: The most an async request waits between two looks at its (possibly changed) deadline.
 _POLL = 1.0
@@ -77,10 +94,24 @@ def _consume(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
+def _wait(deadline: Deadline, done: threading.Event) -> bool:
+    """Wait for the helper thread until the (possibly changed) deadline; True if done."""
+    while True:
+        if not deadline.active:  # @request_timeout(None)
+            done.wait()
+            return True
+        if done.wait(min(deadline.remaining(), _POLL)):
+            return True
+        if deadline.expired():
+            return done.is_set()
+
+
 class TimeoutMiddleware(HardeningMiddleware):
     def __init__(self, get_response: GetResponse) -> None:
         super().__init__(get_response)
+        self._island: SyncIsland | None = None
         if self.async_mode:
+            self._island = build(MIDDLEWARE_PATH, self.process_view, self.process_exception)
             # Django adapts process_view to the handler's mode; give it a native one.
             self.process_view = self._aprocess_view  # type: ignore[method-assign,assignment]
 
@@ -103,22 +134,40 @@ class TimeoutMiddleware(HardeningMiddleware):
         deadline = self._start(request)
         if deadline is None:
             return self.get_response(request)
+        deadline.connections = [connections[alias] for alias in connections]
         token = activate(deadline)
         watchdog.register(deadline)
         disarm = arm_alarm(deadline) if conf.HARDENING_REQUEST_TIMEOUT_SIGNAL else None
+        in_helper = (
+            disarm is None
+            and conf.HARDENING_REQUEST_TIMEOUT_THREAD
+            and threading.current_thread() is not threading.main_thread()
+        )
         response: HttpResponseBase | None = None
+        finished = True
         kind = "deadline"
         try:
-            response = self.get_response(request)
+            if in_helper:
+                finished, response = run_with_deadline(
+                    lambda: self.get_response(request), lambda done: _wait(deadline, done)
+                )
+            else:
+                response = self.get_response(request)
         except DeadlineExceeded as exc:  # SIGALRM landing outside the view
             kind = exc.kind
         finally:
             if disarm is not None:
                 disarm()
-            with deadline.lock:
-                deadline.active = False
-            watchdog.unregister(deadline)
+            if finished:
+                with deadline.lock:
+                    deadline.active = False
+                watchdog.unregister(deadline)
             deactivate(token)
+        if not finished:
+            # The helper thread keeps this request's connections (and rolls back on its
+            # own); the deadline stays active so its queries are cancelled and refused.
+            deadline.trip("thread")
+            return timeout_response(request, deadline, "thread")
         if response is None:
             rollback_connections()
             return timeout_response(request, deadline, kind)
@@ -136,9 +185,11 @@ class TimeoutMiddleware(HardeningMiddleware):
         deadline.thread_id = None  # sync work runs in other threads
         token = activate(deadline)
         watchdog.register(deadline)
+        executor = take_executor()
+        deadline.connections = getattr(executor, "hardening_connections", [])
         try:
             # The task copies the context, so the view and its threads see the deadline.
-            task = asyncio.ensure_future(self.get_response(request))
+            task = asyncio.ensure_future(self._inner(request, executor))
             while True:
                 if not deadline.active:  # @request_timeout(None)
                     await asyncio.wait({task})
@@ -151,6 +202,10 @@ class TimeoutMiddleware(HardeningMiddleware):
             raise
         finally:
             deactivate(token)
+            if not task.done():  # the view's thread keeps running: count it until done
+                ORPHANS.inc()
+                executor.submit(ORPHANS.dec)
+            recycle(executor)
         if task.done():
             with deadline.lock:
                 deadline.active = False
@@ -165,6 +220,18 @@ class TimeoutMiddleware(HardeningMiddleware):
         task.cancel()
         task.add_done_callback(_consume)
         return await self._atimeout_response(request, deadline, "asgi")
+
+    async def _inner(self, request: HttpRequest, executor: ThreadPoolExecutor) -> Any:
+        # Sync code inside this middleware gets a thread of its own, not the request's
+        # thread-sensitive one: middleware outside it (SecurityMiddleware,
+        # django-prometheus) then never waits for a timed-out view's thread.
+        if not OWN_EXECUTOR:  # older asgiref: the request's own thread (may wait)
+            return await self.get_response(request)
+        async with ThreadSensitiveContext(executor=executor):
+            if self._island is not None and is_sync_view(request):
+                # One hop for the whole sync stack (hardening.timeout.island).
+                return await sync_to_async(self._island)(request)
+            return await self.get_response(request)
 
     async def _atimeout_response(
         self, request: HttpRequest, deadline: Deadline, kind: str | None

@@ -5,8 +5,11 @@
   (PostgreSQL cancel request, SQLite interrupt) and logs where the request's thread is.
   It never kills or interrupts a Python thread: that is not safe (a lock held, a
   ``finally`` skipped, a C call left half done).
-* :func:`arm_alarm`: the optional ``SIGALRM`` timer for gunicorn *sync* workers, which
-  serve one request at a time in the main thread.  Never used in other threads.
+* :func:`arm_alarm`: the ``SIGALRM`` timer for gunicorn *sync* workers, which serve one
+  request at a time in the main thread.  Never used in other threads, nor when something
+  else (pytest-timeout, another library) uses ``SIGALRM``.  It raises at most once per
+  request, and waits up to :data:`QUERY_GRACE` for an in-flight query to be cancelled
+  cleanly before interrupting it (the database layer then discards that connection).
 """
 
 from __future__ import annotations
@@ -23,12 +26,20 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from hardening.timeout.db import cancel_running
+from prometheus_client import Counter
+
+from hardening.timeout.db import CANCEL_TIMEOUT, busy_connections, cancel_running
 from hardening.timeout.deadline import Deadline, DeadlineExceeded, current_deadline
 
-__all__ = ["Watchdog", "arm_alarm", "watchdog"]
+__all__ = ["CANCEL_FAILURES", "Watchdog", "arm_alarm", "watchdog"]
 
 logger = logging.getLogger("hardening.timeout")
+
+CANCEL_FAILURES = Counter(
+    "hardening_timeout_cancel_failures_total",
+    "Query cancels the database did not answer in time (hung database); the connection"
+    " was shut down instead.",
+)
 
 #: Seconds after a deadline before the watchdog acts, so that the statement timeout (set
 #: to the same instant) cancels the query first and the two do not race.
@@ -102,14 +113,26 @@ def expire(deadline: Deadline) -> None:
         if not deadline.active:
             return
         running = list(deadline.running.values())
+        running += busy_connections(deadline.connections, running)
         if running:
             deadline.trip("db")
-        cancelled = cancel_running(running)
+        cancelled, failed = cancel_running(running)
     fields = {
         "request_id": deadline.request_id,
         "timeout_budget": deadline.budget,
         "cancelled_queries": cancelled,
+        "failed_cancels": failed,
     }
+    if failed:
+        CANCEL_FAILURES.inc(failed)
+        logger.warning(
+            "request %s: the database did not answer the cancel of %d query(ies) within "
+            "%.2gs; their connections were shut down",
+            deadline.request_id or "-",
+            failed,
+            CANCEL_TIMEOUT,
+            extra=fields,
+        )
     logger.log(
         logging.WARNING if cancelled else logging.DEBUG,
         "request %s passed its %.3gs deadline; %d query(ies) cancelled",
@@ -128,29 +151,50 @@ def expire(deadline: Deadline) -> None:
 watchdog = Watchdog()
 
 
+#: How long the alarm waits for an in-flight query to end by itself (statement timeout,
+#: the watchdog's cancel) before it interrupts the query too (a hung database).
+QUERY_GRACE = 0.2
+_RETRY = 0.05
+
+
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
     deadline = current_deadline()
-    if deadline is None:
-        return
+    if deadline is None or deadline.exceeded == "signal":
+        return  # one exception per request: clean-up code after it is never interrupted
     if not deadline.expired():  # the view was given a longer budget: re-arm
         signal.setitimer(signal.ITIMER_REAL, max(deadline.remaining(), 0.001))
+        return
+    in_query = threading.get_ident() in deadline.running
+    if in_query and time.monotonic() < deadline.expires + QUERY_GRACE:
+        # Let PostgreSQL end the query cleanly (QueryCanceled -> 504) if it can.
+        signal.setitimer(signal.ITIMER_REAL, _RETRY)
         return
     deadline.trip("signal")
     raise DeadlineExceeded("signal")
 
 
+def _alarm_free(previous: Any) -> bool:
+    """Nothing else uses SIGALRM: default/ignored handler (or ours) and no timer set."""
+    if previous not in (signal.SIG_DFL, signal.SIG_IGN, None, _on_alarm):
+        return False
+    return previous is _on_alarm or signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
 def arm_alarm(deadline: Deadline) -> Callable[[], None] | None:
-    """Start a ``SIGALRM`` timer for ``deadline`` if this is the main thread; return the
-    function that disarms it (None when not armed)."""
+    """Start a ``SIGALRM`` timer for ``deadline`` if this is the main thread and nothing
+    else uses SIGALRM; return the function that disarms it (None when not armed)."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "setitimer"
     ):
         return None
-    previous: Any = signal.signal(signal.SIGALRM, _on_alarm)
+    previous: Any = signal.getsignal(signal.SIGALRM)
+    if not _alarm_free(previous):
+        return None
+    signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, max(deadline.remaining(), 0.001))
 
     def disarm() -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
 
     return disarm

@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
+import threading
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
+from django.contrib.auth.models import Group
+from django.db import connections
 from django.test import AsyncClient, Client
 
+from hardening.timeout.runner import ORPHANS
 from tests.timeout.helpers import audited, timeout_settings, timeouts
 
 pytestmark = pytest.mark.timeout(60)
@@ -107,13 +114,30 @@ def test_zero_disables() -> None:
 
 
 @timeout_settings(0.3)
-def test_sigalrm_is_not_armed_by_default_and_worker_recovers() -> None:
+def test_sigalrm_is_left_alone_when_something_else_uses_it() -> None:
+    # pytest-timeout holds SIGALRM during this test: the middleware must not take it.
+    handler = signal.getsignal(signal.SIGALRM)
     assert Client().get("/cooperative").status_code == 504
     assert Client().get("/ok").status_code == 200
+    assert signal.getsignal(signal.SIGALRM) is handler
 
 
-@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_SIGNAL=True)
-def test_sigalrm_stops_a_blocking_sync_view_in_the_main_thread() -> None:
+@pytest.fixture
+def free_sigalrm() -> Iterator[None]:
+    """SIGALRM as in a gunicorn sync worker: default handler, no timer."""
+    handler = signal.getsignal(signal.SIGALRM)
+    left, interval = signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGALRM, handler)
+        if left:
+            signal.setitimer(signal.ITIMER_REAL, left, interval)
+
+
+@timeout_settings(0.3)
+def test_sigalrm_stops_a_blocking_sync_view_by_default(free_sigalrm: None) -> None:
     before = timeouts("signal")
     started = time.monotonic()
     response = Client().get("/sync-sleep?s=5")
@@ -121,6 +145,86 @@ def test_sigalrm_stops_a_blocking_sync_view_in_the_main_thread() -> None:
     assert time.monotonic() - started < 1.5
     assert timeouts("signal") == before + 1
     assert Client().get("/ok").status_code == 200  # the timer was disarmed
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_SIGNAL=False)
+def test_sigalrm_can_be_turned_off(free_sigalrm: None) -> None:
+    started = time.monotonic()
+    assert Client().get("/sync-sleep?s=0.6").status_code == 200
+    assert time.monotonic() - started >= 0.6
+
+
+def in_thread(path: str) -> tuple[object, float]:
+    """Serve ``path`` from a non-main thread, as gunicorn gthread does."""
+    result: list[object] = []
+    started = time.monotonic()
+    worker = threading.Thread(target=lambda: result.append(Client().get(path)))
+    worker.start()
+    worker.join(10)
+    assert result, "the request did not finish"
+    return result[0], time.monotonic() - started
+
+
+def orphans() -> float:
+    return float(ORPHANS._value.get())
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@timeout_settings(0.3)
+def test_thread_mode_answers_at_the_deadline_and_counts_the_orphan() -> None:
+    before = timeouts("thread")
+    response, elapsed = in_thread("/sync-sleep?s=1.2")
+    assert response.status_code == 504  # type: ignore[attr-defined]
+    assert elapsed < 0.8
+    assert body(response)["error"] == "timeout"
+    assert timeouts("thread") == before + 1
+    assert orphans() >= 1
+    assert wait_for(lambda: orphans() == 0)  # the orphan ends when its view returns
+    response, _ = in_thread("/ok")
+    assert response.status_code == 200  # type: ignore[attr-defined]
+
+
+@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_THREAD=False)
+def test_thread_mode_can_be_turned_off() -> None:
+    response, elapsed = in_thread("/sync-sleep?s=0.6")
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert elapsed >= 0.6
+
+
+@pytest.mark.django_db
+@timeout_settings(2)
+def test_thread_mode_lends_the_threads_connection() -> None:
+    # The test's own transaction is visible: the view ran on this thread's connection
+    # objects (ATOMIC_REQUESTS, CONN_MAX_AGE and close_old_connections see them too).
+    Group.objects.create(name="lent")
+    result: list[object] = []
+
+    def serve() -> None:
+        connections["default"] = outer
+        try:
+            result.append(Client().get("/groups"))
+        finally:
+            del connections["default"]
+
+    outer = connections["default"]
+    outer.inc_thread_sharing()
+    try:
+        worker = threading.Thread(target=serve)
+        worker.start()
+        worker.join(10)
+    finally:
+        outer.dec_thread_sharing()
+    assert body(result[0]) == {"groups": ["lent"]}
 
 
 # -- ASGI ------------------------------------------------------------------------------
@@ -141,6 +245,12 @@ async def test_asgi_async_view_is_cancelled_at_the_deadline() -> None:
 async def test_asgi_sync_view_gets_504_at_the_deadline() -> None:
     response = await AsyncClient().get("/sync-sleep?s=1")
     assert response.status_code == 504
+    assert orphans() >= 1  # its thread still runs, and is counted until it returns
+    end = time.monotonic() + 5
+    while orphans() and time.monotonic() < end:
+        await asyncio.sleep(0.02)
+    assert orphans() == 0
+    assert (await AsyncClient().get("/ok")).status_code == 200
 
 
 @timeout_settings(0.3)

@@ -114,7 +114,12 @@ def pg_sleep(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"finished": True})
 
 
+def groups(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"groups": list(Group.objects.values_list("name", flat=True))})
+
+
 urlpatterns = [
+    path("groups", groups),
     path("ok", ok),
     path("cooperative", cooperative),
     path("write-then-overrun", write_then_overrun),

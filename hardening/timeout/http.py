@@ -1,0 +1,91 @@
+"""Outgoing HTTP bounded by the current request's deadline.
+
+A call made while serving a request should never wait longer than the request may.
+:func:`budget` turns "my usual timeout" into "my usual timeout or the time left, whichever
+is shorter", and raises :class:`~hardening.timeout.DeadlineExceeded` when nothing is
+left.  Ready-made glue (both libraries are optional)::
+
+    # httpx: a transport (sync / async), or an event hook on your own client
+    from hardening.timeout.http import DeadlineTransport, AsyncDeadlineTransport
+    client = httpx.Client(transport=DeadlineTransport(), timeout=10)
+
+    # requests: an adapter (hardening.timeout.http_requests)
+    from hardening.timeout.http_requests import deadline_session
+    session = deadline_session()
+    session.get(url, timeout=10)
+
+Outside a request (no deadline) the caller's timeout is used unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hardening.timeout.deadline import DeadlineExceeded, current_deadline
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["AsyncDeadlineTransport", "DeadlineTransport", "budget", "httpx_deadline_hook"]
+
+
+def budget(timeout: float | None) -> float | None:
+    """``min(timeout, time left)``; ``timeout`` when no deadline applies (``None``: no
+    limit of its own).  Raises ``DeadlineExceeded`` once the deadline has passed."""
+    deadline = current_deadline()
+    if deadline is None:
+        return timeout
+    left = deadline.remaining()
+    if left <= 0:
+        deadline.trip("deadline")
+        raise DeadlineExceeded("deadline")
+    return left if timeout is None else min(timeout, left)
+
+
+def _clip_httpx(request: httpx.Request) -> None:
+    if current_deadline() is None:
+        return
+    timeouts: dict[str, Any] = dict(request.extensions.get("timeout") or {})
+    for phase in ("connect", "read", "write", "pool"):
+        timeouts[phase] = budget(timeouts.get(phase))
+    request.extensions["timeout"] = timeouts
+
+
+def httpx_deadline_hook(request: httpx.Request) -> None:
+    """``httpx.Client(event_hooks={"request": [httpx_deadline_hook]})``."""
+    _clip_httpx(request)
+
+
+try:
+    import httpx as _httpx
+except ImportError:  # pragma: no cover - httpx is optional
+    _httpx = None  # type: ignore[assignment]
+
+
+class DeadlineTransport(_httpx.BaseTransport if _httpx else object):  # type: ignore[misc]
+    """Wraps a transport (default ``httpx.HTTPTransport()``); every phase's timeout is
+    clipped to the time left before the request's deadline."""
+
+    def __init__(self, transport: httpx.BaseTransport | None = None, **kwargs: Any) -> None:
+        self._transport = transport or _httpx.HTTPTransport(**kwargs)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        _clip_httpx(request)
+        return self._transport.handle_request(request)
+
+    def close(self) -> None:
+        self._transport.close()
+
+
+class AsyncDeadlineTransport(_httpx.AsyncBaseTransport if _httpx else object):  # type: ignore[misc]
+    """The async twin of :class:`DeadlineTransport` (default ``AsyncHTTPTransport()``)."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> None:
+        self._transport = transport or _httpx.AsyncHTTPTransport(**kwargs)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        _clip_httpx(request)
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
