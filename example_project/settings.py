@@ -1,9 +1,10 @@
 """Settings of the django-hardening example project.
 
-Everything comes from the environment (see the table in docs/example.md).  With no
-variables set it runs in development mode on SQLite and a local-memory cache.  With
-``DJANGO_ENV=production`` nothing insecure is defaulted: missing secrets are left empty
-so that ``manage.py check`` and the WSGI/ASGI entry points list every problem at once.
+Everything comes from the environment (see the table in docs/example.md).  Without
+``DJANGO_ENV`` it is production (fail safe): nothing insecure is defaulted, missing secrets
+are left empty so that ``manage.py check`` and the WSGI/ASGI entry points list every
+problem at once.  ``DJANGO_ENV=development`` (README's start command sets it) runs on
+SQLite and a local-memory cache with development keys.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from hardening.observability.sentry import init_sentry
 BASE_DIR = Path(__file__).resolve().parent
 env = Env()
 
-HARDENING_ENVIRONMENT = env.environment("DJANGO_ENV", default="development")
+HARDENING_ENVIRONMENT = env.environment()  # DJANGO_ENV; production when unset or empty
 PRODUCTION = HARDENING_ENVIRONMENT == "production"
 DEVELOPMENT = HARDENING_ENVIRONMENT == "development"
 

@@ -111,8 +111,11 @@ def test_environment(raw: str, expected: str) -> None:
     assert Env({"DJANGO_ENV": raw}).environment() == expected
 
 
-def test_environment_defaults_to_development_and_rejects_unknown_values() -> None:
-    assert Env({}).environment() == "development"
+def test_environment_defaults_to_production_and_rejects_unknown_values() -> None:
+    # Fail safe: forgetting DJANGO_ENV (or leaving it empty) gives the strict checks.
+    assert Env({}).environment() == "production"
+    assert Env({"DJANGO_ENV": ""}).environment() == "production"
+    assert Env({"DJANGO_ENV": "  "}).environment() == "production"
     with pytest.raises(ImproperlyConfigured, match="DJANGO_ENV must be one of"):
         Env({"DJANGO_ENV": "staging"}).environment()
 
