@@ -13,6 +13,7 @@ from pathlib import Path
 
 import django
 
+from hardening.drf import rest_framework_settings
 from hardening.env import Env, security_settings
 from hardening.headers.csp import DEFAULT_CSP
 from hardening.jwt import simplejwt_settings
@@ -156,6 +157,9 @@ HARDENING_FIELD_ENCRYPTION_KEYS = env.list(
 # Who must use MFA (docs/mfa.md): staff in production; "off", "staff" or "all".
 HARDENING_MFA_REQUIRED = env.str("MFA_REQUIRED", default="staff" if PRODUCTION else "off")
 HARDENING_MFA_ISSUER = env.str("MFA_ISSUER", default="django-hardening example")
+# The session login with the MFA step (hardening.mfa.signin); /account/mfa/ sends anonymous
+# users there (hardening.E220 when LOGIN_URL does not resolve).
+LOGIN_URL = "hardening-login"
 
 # -- rate limits (docs/ratelimit.md) -----------------------------------------------------
 
@@ -167,7 +171,14 @@ HARDENING_RATELIMIT_POLICIES = [
         "name": "auth",
         "key": "ip",
         "rates": [env.str("RATE_LIMIT_AUTH", default="10/m")],
-        "paths": ["/api/auth/token", "/api/auth/mfa", "/api/auth/password", "/admin/login/"],
+        "paths": [
+            "/api/auth/token",
+            "/api/auth/mfa",
+            "/api/auth/password",
+            "/admin/login/",
+            "/account/login/",
+        ],
+        "methods": ["POST"],  # count login attempts, not page loads
         "fail_open": False,
     },
 ]
@@ -205,21 +216,9 @@ SIMPLE_JWT = simplejwt_settings(
 
 # -- Django REST framework --------------------------------------------------------------
 
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        # First: an unauthenticated request gets 401 + WWW-Authenticate: Bearer.
-        "hardening.jwt.authentication.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.IsAuthenticated",
-        "hardening.mfa.permissions.MFAPolicy",
-    ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "hardening.errors.drf_exception_handler",
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-}
+# Bearer first (401 + WWW-Authenticate: Bearer; no CSRF on bearer POSTs), then sessions;
+# IsAuthenticated + MFAPolicy; JSON only; the {"error", "detail", "request_id"} shape.
+REST_FRAMEWORK = rest_framework_settings()
 
 # -- observability and security headers (docs/observability.md, docs/headers.md) -----
 

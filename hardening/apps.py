@@ -10,7 +10,7 @@ class HardeningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from hardening.checks import deploy, secrets, services
+        from hardening.checks import deploy, secrets, services, wiring
         from hardening.health import checks as health
         from hardening.jwt import checks as jwt
         from hardening.mfa import checks as mfa
@@ -52,6 +52,10 @@ class HardeningConfig(AppConfig):
             mfa.check_mfa_wiring,
             jwt.check_issuers,
             jwt.check_jwt_settings,
+            wiring.check_drf_bearer_first,
+            wiring.check_json_logging,
+            wiring.check_metrics_multiprocess,
+            wiring.check_login_url,
         ):
             register(Tags.security)(check)
         timeout_db.install()
