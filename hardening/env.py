@@ -168,6 +168,8 @@ class Env:
         if not isinstance(value, _Str):
             return value
         scheme = value.split(":", 1)[0].lower()
+        if scheme == "locmem":  # django-environ spells it locmemcache
+            value, scheme = "locmemcache" + value[len(scheme) :], "locmemcache"
         if scheme not in environ.Env.CACHE_SCHEMES:
             raise ImproperlyConfigured(
                 f"{name} has an unsupported scheme {scheme!r}; use redis, rediss or locmem."

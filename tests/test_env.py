@@ -148,3 +148,7 @@ def test_security_settings_behind_proxy_and_unknown_environment() -> None:
     assert values["SECURE_SSL_HOST"] == "127.0.0.1:8443"
     with pytest.raises(ImproperlyConfigured):
         security_settings("staging")
+
+
+def test_cache_accepts_the_locmem_spelling_its_error_message_names() -> None:
+    assert Env({}).cache(default="locmem://")["BACKEND"].endswith("LocMemCache")
