@@ -68,5 +68,5 @@ def production_environment(markdown: str, python_bin: Path) -> dict[str, str]:
     out = subprocess.run(
         ["bash", "-euc", script], capture_output=True, text=True, check=True, timeout=60
     ).stdout
-    pairs = [item.split("=", 1) for item in out.split("\0") if item]
-    return {name: value for name, value in pairs}
+    pairs = (item.split("=", 1) for item in out.split("\0") if item)
+    return {pair[0]: pair[1] for pair in pairs}
