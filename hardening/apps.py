@@ -20,7 +20,7 @@ class HardeningConfig(AppConfig):
         from hardening.timeout import checks as timeout
         from hardening.timeout import db as timeout_db
 
-        for check in (
+        checks = (
             deploy.check_environment,
             deploy.check_debug_and_hosts,
             deploy.check_cookies,
@@ -56,7 +56,10 @@ class HardeningConfig(AppConfig):
             wiring.check_json_logging,
             wiring.check_metrics_multiprocess,
             wiring.check_login_url,
-        ):
-            register(Tags.security)(check)
+        )
+        for check in checks:
+            # A development runserver prints one line, not every production-only finding.
+            register(Tags.security)(wiring.quiet(check))
+        register(Tags.security)(wiring.summary(checks))
         timeout_db.install()
         auth_events.connect()

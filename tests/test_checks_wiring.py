@@ -99,3 +99,19 @@ def test_rotation_without_the_blacklist_app_is_e108() -> None:
     assert settings.SIMPLE_JWT["ROTATE_REFRESH_TOKENS"] is True
     with production(INSTALLED_APPS=apps):
         assert check_error_codes().get("hardening.E108") == "ERROR"
+
+
+def test_a_development_runserver_prints_one_line_not_every_finding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    insecure = {"HARDENING_ENVIRONMENT": "development", "SECRET_KEY": "", "ALLOWED_HOSTS": []}
+    with production(**insecure):
+        assert "hardening.E001" in check_error_codes()  # manage.py check: every finding
+        monkeypatch.setattr("sys.argv", ["manage.py", "runserver"])
+        codes = check_error_codes()
+        assert codes == {"hardening.I030": "INFO"}, codes
+        monkeypatch.setenv("HARDENING_CHECKS_VERBOSE", "1")
+        assert "hardening.E001" in check_error_codes()
+    monkeypatch.delenv("HARDENING_CHECKS_VERBOSE")
+    with production(SECRET_KEY=""):  # production runserver: everything, as Errors
+        assert check_error_codes().get("hardening.E001") == "ERROR"

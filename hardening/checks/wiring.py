@@ -11,14 +11,17 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
+import sys
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import CheckMessage
+from django.core.checks import ERROR, CheckMessage, Info
 from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.module_loading import import_string
@@ -30,7 +33,9 @@ __all__ = [
     "check_json_logging",
     "check_login_url",
     "check_metrics_multiprocess",
+    "quiet",
     "server_workers",
+    "summary",
 ]
 
 JWT_MIDDLEWARE = "hardening.jwt.middleware.JWTAuthenticationMiddleware"
@@ -158,3 +163,54 @@ def check_login_url(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+# -- development runserver: one line instead of a screen of production-only findings -----
+
+Check = Callable[..., list[CheckMessage]]
+
+
+def quiet_in_development_runserver() -> bool:
+    """``manage.py runserver`` in development (``HARDENING_CHECKS_VERBOSE=1`` shows all)."""
+    from hardening.conf import conf
+
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    return (
+        command == "runserver"
+        and conf.HARDENING_ENVIRONMENT == "development"
+        and not os.environ.get("HARDENING_CHECKS_VERBOSE")
+    )
+
+
+def quiet(check: Check) -> Check:
+    """``check``, keeping only Errors during a development runserver."""
+
+    @functools.wraps(check)
+    def wrapper(**kwargs: Any) -> list[CheckMessage]:
+        messages = check(**kwargs)
+        if quiet_in_development_runserver():
+            return [m for m in messages if m.level >= ERROR]
+        return messages
+
+    return wrapper
+
+
+def summary(checks: tuple[Check, ...]) -> Check:
+    """One Info line naming how many findings a development runserver did not print."""
+
+    def check_hidden_findings(**kwargs: Any) -> list[CheckMessage]:
+        if not quiet_in_development_runserver():
+            return []
+        hidden = sum(1 for c in checks for m in c(**kwargs) if m.level < ERROR)
+        if not hidden:
+            return []
+        return [
+            Info(
+                f"{hidden} production findings not shown during a development runserver.",
+                hint="List them: DJANGO_ENV=production python manage.py check "
+                "(or HARDENING_CHECKS_VERBOSE=1).",
+                id="hardening.I030",
+            )
+        ]
+
+    return check_hidden_findings
