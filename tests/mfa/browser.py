@@ -98,8 +98,9 @@ def step_now() -> int:
     return int(time.time() // PERIOD)
 
 
-def fresh_code(secret: str, *, after: int = -1, min_left: float = 0) -> tuple[str, int]:
-    """A TOTP code of a time step later than ``after`` with ``min_left`` seconds to run."""
+def fresh_code(secret: str, *, after: int = -1, min_left: float = 3) -> tuple[str, int]:
+    """A TOTP code of a time step later than ``after`` with ``min_left`` seconds to run
+    (so the step cannot roll over between computing the code and the server checking it)."""
     import pyotp
 
     deadline = time.monotonic() + 2 * PERIOD + 5
