@@ -185,6 +185,9 @@ def test_staff_with_mfa_required_reaches_the_admin_over_https(prod_server: Serve
         page.click("input[type=submit]")
         # MFA is required for staff in production: the admin sends to the MFA page.
         assert "/account/mfa/?next=%2Fadmin%2F" in page.url
+        # The stylesheet loads for this not-yet-verified staff session too.
+        page.wait_for_load_state("load")
+        assert page.evaluate("document.styleSheets[0].cssRules.length") > 5
         with page.expect_navigation() as posted:
             page.click("#start button")  # Origin: null under <meta referrer=no-referrer>: 403
         assert posted.value.status == 200, posted.value.text()[:300]

@@ -94,3 +94,23 @@ def test_too_many_wrong_codes_restart_the_login(
     assert b"Enter your password again" in response.content
     assert PENDING not in client.session
     assert _code(client, code_now(fake_clock)).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("get", "/account/hardening.css", 200), ("post", "/account/logout/", 302)],
+)
+def test_an_unverified_staff_session_gets_the_stylesheet_and_can_sign_out(
+    client: Client, user: Any, method: str, path: str, status: int
+) -> None:
+    from django.test import override_settings
+
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+    with override_settings(HARDENING_MFA_REQUIRED="staff"):
+        response = getattr(client, method)(path, HTTP_ACCEPT="text/html,*/*")
+    assert response.status_code == status
+    if status == 302:
+        assert response["Location"] == "/account/login/"
+        assert "_auth_user_id" not in client.session
