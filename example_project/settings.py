@@ -1,9 +1,10 @@
 """Settings of the django-hardening example project.
 
-Everything comes from the environment (see the table in docs/example.md).  With no
-variables set it runs in development mode on SQLite and a local-memory cache.  With
-``DJANGO_ENV=production`` nothing insecure is defaulted: missing secrets are left empty
-so that ``manage.py check`` and the WSGI/ASGI entry points list every problem at once.
+Everything comes from the environment (see the table in docs/example.md).  Without
+``DJANGO_ENV`` it is production (fail safe): nothing insecure is defaulted, missing secrets
+are left empty so that ``manage.py check`` and the WSGI/ASGI entry points list every
+problem at once.  ``DJANGO_ENV=development`` (README's start command sets it) runs on
+SQLite and a local-memory cache with development keys.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import django
 
+from hardening.drf import rest_framework_settings
 from hardening.env import Env, security_settings
 from hardening.headers.csp import DEFAULT_CSP
 from hardening.jwt import simplejwt_settings
@@ -22,7 +24,7 @@ from hardening.servers import asgi_server_running
 BASE_DIR = Path(__file__).resolve().parent
 env = Env()
 
-HARDENING_ENVIRONMENT = env.environment("DJANGO_ENV", default="development")
+HARDENING_ENVIRONMENT = env.environment()  # DJANGO_ENV; production when unset or empty
 PRODUCTION = HARDENING_ENVIRONMENT == "production"
 DEVELOPMENT = HARDENING_ENVIRONMENT == "development"
 
@@ -180,6 +182,9 @@ HARDENING_FIELD_ENCRYPTION_KEYS = env.list(
 # Who must use MFA (docs/mfa.md): staff in production; "off", "staff" or "all".
 HARDENING_MFA_REQUIRED = env.str("MFA_REQUIRED", default="staff" if PRODUCTION else "off")
 HARDENING_MFA_ISSUER = env.str("MFA_ISSUER", default="django-hardening example")
+# The session login with the MFA step (hardening.mfa.signin); /account/mfa/ sends anonymous
+# users there (hardening.E220 when LOGIN_URL does not resolve).
+LOGIN_URL = "hardening-login"
 
 # -- rate limits (docs/ratelimit.md) -----------------------------------------------------
 
@@ -197,7 +202,9 @@ HARDENING_RATELIMIT_POLICIES = [
             "/api/auth/mfa",
             "/api/auth/password",
             "/admin/login/",
+            "/account/login/",
         ],
+        "methods": ["POST"],  # count login attempts, not page loads
         "fail_open": False,
     },
 ]
@@ -241,22 +248,9 @@ SIMPLE_JWT = simplejwt_settings(
 
 # -- Django REST framework --------------------------------------------------------------
 
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        # First: an unauthenticated request gets 401 + WWW-Authenticate: Bearer.
-        "hardening.jwt.authentication.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.IsAuthenticated",
-        "hardening.mfa.permissions.MFAPolicy",
-    ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # Depth-, surrogate- and NUL-safe JSON: hostile bodies are 400, never 500 (docs/security.md).
-    "DEFAULT_PARSER_CLASSES": ["hardening.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "hardening.errors.drf_exception_handler",
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-}
+# Bearer first (401 + WWW-Authenticate: Bearer; no CSRF on bearer POSTs), then sessions;
+# IsAuthenticated + MFAPolicy; JSON only; the {"error", "detail", "request_id"} shape.
+REST_FRAMEWORK = rest_framework_settings()
 
 # -- observability and security headers (docs/observability.md, docs/headers.md) -----
 

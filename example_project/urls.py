@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.urls import include, path
 
 from example_project import views
-from hardening.observability.views import metrics as metrics_view
 from hardening.ratelimit.views import bans_view as ratelimit_bans
 
 handler400 = "hardening.errors.handler400"
@@ -18,8 +17,7 @@ urlpatterns = [
     path("api/me", views.me, name="me"),
     path("api/slow", views.slow, name="slow"),
     path("api/slow-db", views.slow_db, name="slow-db"),
-    path("api/auth/", include("hardening.jwt.urls")),
-    path("", include("hardening.mfa.urls")),
-    path("metrics", metrics_view, name="metrics"),
-    path("health/", include("hardening.health.urls")),
+    # api/auth/..., api/mfa/..., account/{mfa,login,logout}/, metrics, health/{live,ready}
+    path("", include("hardening.urls")),
+    path("", views.index, name="index"),
 ]

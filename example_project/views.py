@@ -144,3 +144,27 @@ def slow_db(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_sleep(%s)", [ms / 1000])
     return JsonResponse({"slept_ms": ms})
+
+
+ENDPOINTS = {
+    "me": "/api/me",
+    "token": "/api/auth/token",
+    "token_refresh": "/api/auth/token/refresh",
+    "logout": "/api/auth/logout",
+    "mfa_login": "/api/auth/mfa",
+    "mfa_api": "/api/mfa/totp",
+    "mfa_page": "/account/mfa/",
+    "login": "/account/login/",
+    "slow": "/api/slow?ms=N",
+    "slow_db": "/api/slow-db?ms=N",
+    "health_live": "/health/live",
+    "health_ready": "/health/ready",
+    "metrics": "/metrics",
+    "admin": "/admin/",
+}
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """``GET /``: a small JSON index of the endpoints (the admin's "View site" lands here)."""
+    return JsonResponse({"name": "django-hardening example", "endpoints": ENDPOINTS})

@@ -11,7 +11,7 @@ class HardeningConfig(AppConfig):
 
     def ready(self) -> None:
         from hardening import lockout
-        from hardening.checks import deploy, hosts, secrets, services
+        from hardening.checks import deploy, hosts, secrets, services, wiring
         from hardening.health import checks as health
         from hardening.jwt import checks as jwt
         from hardening.jwt import lifecycle
@@ -22,7 +22,7 @@ class HardeningConfig(AppConfig):
         from hardening.timeout import checks as timeout
         from hardening.timeout import db as timeout_db
 
-        for check in (
+        checks = (
             deploy.check_environment,
             deploy.check_debug_and_hosts,
             deploy.check_cookies,
@@ -58,8 +58,15 @@ class HardeningConfig(AppConfig):
             jwt.check_issuers,
             jwt.check_jwt_settings,
             lockout.check_lockout_wiring,
-        ):
-            register(Tags.security)(check)
+            wiring.check_drf_bearer_first,
+            wiring.check_json_logging,
+            wiring.check_metrics_multiprocess,
+            wiring.check_login_url,
+        )
+        for check in checks:
+            # A development runserver prints one line, not every production-only finding.
+            register(Tags.security)(wiring.quiet(check))
+        register(Tags.security)(wiring.summary(checks))
         timeout_db.install()
         auth_events.connect()
         lockout.connect()

@@ -188,6 +188,8 @@ class Env:
         if not isinstance(value, _Str):
             return value
         scheme = value.split(":", 1)[0].lower()
+        if scheme == "locmem":  # django-environ spells it locmemcache
+            value, scheme = "locmemcache" + value[len(scheme) :], "locmemcache"
         if scheme not in environ.Env.CACHE_SCHEMES:
             raise ImproperlyConfigured(
                 f"{name} has an unsupported scheme {scheme!r}; use redis, rediss or locmem."
@@ -197,13 +199,17 @@ class Env:
         except Exception:  # noqa: BLE001 - never echo the URL: it may hold a password
             raise ImproperlyConfigured(f"{name} is not a valid cache URL.") from None
 
-    def environment(self, name: _Str = "DJANGO_ENV", default: _Str = "development") -> _Str:
+    def environment(self, name: _Str = "DJANGO_ENV", default: _Str = "production") -> _Str:
         """The deployment environment: ``production``, ``development`` or ``test``.
 
-        Feed it to ``HARDENING_ENVIRONMENT``.  Common spellings (``prod``, ``dev``) are
+        Feed it to ``HARDENING_ENVIRONMENT``.  Fail safe: unset or empty means
+        ``production`` (strict checks, HTTPS, no development keys); development needs an
+        explicit ``DJANGO_ENV=development``.  Common spellings (``prod``, ``dev``) are
         accepted; anything else is an error rather than a silent fallback.
         """
         value = self._get(name, default)
+        if isinstance(value, _Str) and not value.strip():
+            value = default
         normalized = str(value).strip().lower()
         normalized = {"prod": "production", "dev": "development", "testing": "test"}.get(
             normalized, normalized

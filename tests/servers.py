@@ -50,10 +50,11 @@ class Server:
     process: subprocess.Popen[bytes]
     port: int
     log: Path
+    scheme: str = "http"
     base: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"{self.scheme}://127.0.0.1:{self.port}"
 
     def request(
         self,
@@ -67,7 +68,15 @@ class Server:
         req = urllib.request.Request(  # loopback only
             self.base + path, method=method, headers=dict(headers or {}), data=data
         )
-        opener = urllib.request.build_opener(_NoRedirect)
+        import ssl
+
+        # Loopback test servers use self-signed certificates.
+        insecure = ssl.create_default_context()
+        insecure.check_hostname = False
+        insecure.verify_mode = ssl.CERT_NONE
+        opener = urllib.request.build_opener(
+            _NoRedirect, urllib.request.HTTPSHandler(context=insecure)
+        )
         try:
             with opener.open(req, timeout=timeout) as resp:
                 return Reply(
@@ -158,6 +167,8 @@ def serve(
     startup_timeout: float = 30,
     tmp_path: Path | None = None,
     host: str = "127.0.0.1",
+    args: list[str] | None = None,
+    scheme: str = "http",
 ) -> Iterator[Server]:
     """Run a server until the block ends; raise if it does not answer within the bound.
 
@@ -168,14 +179,19 @@ def serve(
     log = log_dir / f"server-{kind}-{port}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            command(kind, port, wsgi=wsgi, asgi=asgi, workers=workers, timeout=timeout, host=host),
+            [
+                *command(
+                    kind, port, wsgi=wsgi, asgi=asgi, workers=workers, timeout=timeout, host=host
+                ),
+                *(args or []),
+            ],
             cwd=ROOT,
             env=base_env(env),
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = Server(process, port, log)
+    server = Server(process, port, log, scheme)
     try:
         deadline = time.monotonic() + startup_timeout
         while True:

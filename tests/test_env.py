@@ -111,8 +111,11 @@ def test_environment(raw: str, expected: str) -> None:
     assert Env({"DJANGO_ENV": raw}).environment() == expected
 
 
-def test_environment_defaults_to_development_and_rejects_unknown_values() -> None:
-    assert Env({}).environment() == "development"
+def test_environment_defaults_to_production_and_rejects_unknown_values() -> None:
+    # Fail safe: forgetting DJANGO_ENV (or leaving it empty) gives the strict checks.
+    assert Env({}).environment() == "production"
+    assert Env({"DJANGO_ENV": ""}).environment() == "production"
+    assert Env({"DJANGO_ENV": "  "}).environment() == "production"
     with pytest.raises(ImproperlyConfigured, match="DJANGO_ENV must be one of"):
         Env({"DJANGO_ENV": "staging"}).environment()
 
@@ -145,3 +148,7 @@ def test_security_settings_behind_proxy_and_unknown_environment() -> None:
     assert values["SECURE_SSL_HOST"] == "127.0.0.1:8443"
     with pytest.raises(ImproperlyConfigured):
         security_settings("staging")
+
+
+def test_cache_accepts_the_locmem_spelling_its_error_message_names() -> None:
+    assert Env({}).cache(default="locmem://")["BACKEND"].endswith("LocMemCache")

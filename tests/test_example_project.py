@@ -73,3 +73,47 @@ def test_server_errors_are_json_without_a_stack_trace() -> None:
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
     assert b"Traceback" not in response.content
+
+
+def test_the_root_is_a_json_index_of_the_endpoints(client: Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    endpoints = response.json()["endpoints"]
+    assert endpoints["me"] == "/api/me" and endpoints["login"] == "/account/login/"
+    for path in ("/api/me", "/account/login/", "/health/live", "/metrics"):
+        assert path in endpoints.values()
+
+
+def test_the_auth_rate_limit_counts_login_posts_not_page_loads() -> None:
+    from django.conf import settings
+
+    auth = next(p for p in settings.HARDENING_RATELIMIT_POLICIES if p["name"] == "auth")
+    assert auth["methods"] == ["POST"]
+    assert "/account/login/" in auth["paths"]
+    limit = int(auth["rates"][0].split("/")[0])
+    client = Client()
+    statuses = {client.get("/account/login/").status_code for _ in range(limit + 5)}
+    assert statuses == {200}
+    from django.core.cache import caches
+
+    assert "LocMem" in settings.CACHES["default"]["BACKEND"]
+    try:
+        posts = [
+            client.post("/account/login/", {"username": "x", "password": "y"}).status_code
+            for _ in range(limit + 2)
+        ]
+    finally:
+        caches["default"].clear()  # LocMem only: the counters and the ban of 127.0.0.1
+    assert 429 in posts, posts
+    assert set(posts[:limit]) == {401}, posts
+
+
+def test_runserver_access_lines_carry_the_request_id(client: Client) -> None:
+    import logging
+
+    from hardening.observability.logging import RequestContextFilter
+
+    response = client.get("/health/live")
+    record = logging.LogRecord("django.server", logging.INFO, __file__, 1, '"GET /" 200', (), None)
+    RequestContextFilter().filter(record)
+    assert record.request_id == response["X-Request-ID"]  # type: ignore[attr-defined]

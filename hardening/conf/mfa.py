@@ -86,7 +86,16 @@ class MFASettings(RateLimitSettings):
     @property
     def HARDENING_MFA_EXEMPT_PATHS(self) -> list[str]:
         """Path prefixes the MFA policy middleware never blocks (enrollment, login, logout)."""
-        default = ["/account/mfa/", "/api/mfa/", "/api/auth/", "/admin/logout/", "/static/"]
+        default = [
+            "/account/mfa/",
+            "/account/login/",
+            "/account/logout/",
+            "/account/hardening.css",
+            "/api/mfa/",
+            "/api/auth/",
+            "/admin/logout/",
+            "/static/",
+        ]
         return list(_get("HARDENING_MFA_EXEMPT_PATHS", default))
 
     # -- per-account login throttling (hardening.lockout) --------------------------------

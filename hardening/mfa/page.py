@@ -23,18 +23,13 @@ from django.views.decorators.http import require_http_methods
 
 from hardening import crypto
 from hardening.errors import error_response
-from hardening.mfa import devices, events, recovery, throttle, totp
+from hardening.mfa import devices, events, messages, recovery, throttle, totp
 from hardening.mfa.login import verify_code
 from hardening.mfa.models import RecoveryCode, TOTPDevice
 from hardening.mfa.policy import is_mfa_verified, mark_session_verified
 from hardening.observability.audit import audit
 
 __all__ = ["mfa_page"]
-
-REFUSED = {
-    "throttled": "Too many attempts. Wait a moment and try again.",
-    "replay": "That code was already used. Wait for the next one.",
-}
 
 
 def _safe_next(request: HttpRequest, value: str) -> str:
@@ -77,7 +72,8 @@ def _page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse
 
 def _refused(request: HttpRequest, reason: str, retry_after: int) -> HttpResponse:
     status = 429 if reason == "throttled" else 403
-    response = _page(request, status, error=REFUSED.get(reason, "That code is not valid."))
+    error = messages.refusal(request, request.user.pk, reason, retry_after)
+    response = _page(request, status, error=error)
     if status == 429:
         response["Retry-After"] = str(max(1, retry_after))
     return response

@@ -19,7 +19,7 @@ from hardening.breaker import GuardedCache
 from hardening.conf import conf
 from hardening.mfa import clock
 
-__all__ = ["blocked_for", "client_ip", "record_failure", "reset_user"]
+__all__ = ["attempts_left", "blocked_for", "client_ip", "record_failure", "reset_user"]
 
 logger = logging.getLogger("hardening.mfa")
 
@@ -56,6 +56,16 @@ def blocked_for(user_id: object, ip: str) -> int:
         logger.exception("MFA failure counters unavailable")
         return left
     return 0
+
+
+def attempts_left(user_id: object, ip: str) -> int:
+    """Failed attempts still allowed in this window for ``user_id`` from ``ip`` (for messages)."""
+    try:
+        cache = caches[conf.HARDENING_MFA_CACHE]
+        return max(0, min(limit - int(cache.get(key) or 0) for key, limit in _keys(user_id, ip)))
+    except Exception:
+        logger.exception("MFA failure counters unavailable")
+        return 0
 
 
 def record_failure(user_id: object, ip: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from hardening.mfa import api, login, page
+from hardening.mfa import api, login, page, signin
 
 urlpatterns = [
     path("api/auth/mfa", login.mfa_login, name="hardening-mfa-login"),
@@ -19,4 +19,7 @@ urlpatterns = [
         name="hardening-mfa-recovery-codes",
     ),
     path("account/mfa/", page.mfa_page, name="hardening-mfa-page"),
+    path("account/login/", signin.login_view, name="hardening-login"),
+    path("account/logout/", signin.logout_view, name="hardening-logout"),
+    path("account/hardening.css", signin.stylesheet, name="hardening-stylesheet"),
 ]

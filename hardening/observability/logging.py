@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any
@@ -77,6 +78,16 @@ _RESERVED = frozenset(
 _DROPPED = frozenset({"request", "server_time", "socket"})
 
 
+# runserver writes its access line (logger ``django.server``) after the response, outside the
+# request's context, from the thread that served it: RequestIDMiddleware notes the ID here.
+_served = threading.local()
+
+
+def note_served(request_id: str) -> None:
+    """Remember the request ID this thread just answered (for runserver's access line)."""
+    _served.request_id = request_id
+
+
 class RequestContextFilter(logging.Filter):
     """Adds ``request_id`` and ``user_id`` to every record (None outside a request)."""
 
@@ -85,7 +96,11 @@ class RequestContextFilter(logging.Filter):
             # django.request logs 4xx/5xx after the middleware has left the request, but
             # passes the request itself: fall back to the ID stored on it.
             request = getattr(record, "request", None)
-            record.request_id = current_request_id() or getattr(request, "request_id", None)
+            request_id = current_request_id() or getattr(request, "request_id", None)
+            if request_id is None and record.name == "django.server":
+                request_id = getattr(_served, "request_id", None)
+                _served.request_id = None
+            record.request_id = request_id
         if getattr(record, "user_id", None) is None:
             record.user_id = current_user_id()
         return True

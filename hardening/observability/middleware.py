@@ -21,7 +21,7 @@ from django.http.response import HttpResponseBase
 
 from hardening.context import request_id_var
 from hardening.middleware import HardeningMiddleware
-from hardening.observability.logging import request_var, user_id_var
+from hardening.observability.logging import note_served, request_var, user_id_var
 
 __all__ = ["HEADER", "RequestIDMiddleware", "new_request_id", "valid_request_id"]
 
@@ -95,6 +95,7 @@ class RequestIDMiddleware(HardeningMiddleware):
         self, request: HttpRequest, response: HttpResponseBase, request_id: str
     ) -> HttpResponseBase:
         response[HEADER] = request_id
+        note_served(request_id)
         return response
 
     @staticmethod

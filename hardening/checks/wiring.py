@@ -1,0 +1,216 @@
+"""Checks for the wiring a user copies into a project: the ways a quickstart goes wrong.
+
+* ``E120``: the JWT middleware is on but DRF does not try the bearer class first (bearer
+  POSTs then fail DRF's CSRF check; a bad bearer token on an ``AllowAny`` view is anonymous).
+* ``E030``: no JSON log formatter is configured (a 500 under gunicorn prints nothing useful).
+* ``E031``: several server workers (``WEB_CONCURRENCY`` / ``GUNICORN_CMD_ARGS``) without
+  ``PROMETHEUS_MULTIPROC_DIR``: ``/metrics`` answers a different worker's counters each scrape.
+* ``E220``: ``/account/mfa/`` is mounted but ``LOGIN_URL`` does not resolve (anonymous users
+  are sent to a 404).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shlex
+import sys
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import ERROR, CheckMessage, Info
+from django.shortcuts import resolve_url
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.utils.module_loading import import_string
+
+from hardening.checks import problem
+
+__all__ = [
+    "check_drf_bearer_first",
+    "check_json_logging",
+    "check_login_url",
+    "check_metrics_multiprocess",
+    "quiet",
+    "server_workers",
+    "summary",
+]
+
+JWT_MIDDLEWARE = "hardening.jwt.middleware.JWTAuthenticationMiddleware"
+BEARER = "hardening.jwt.authentication.BearerTokenAuthentication"
+DRF_DEFAULT_AUTH = [
+    "rest_framework.authentication.SessionAuthentication",
+    "rest_framework.authentication.BasicAuthentication",
+]
+
+
+def _is_bearer(path: Any) -> bool:
+    try:
+        cls = import_string(path) if isinstance(path, str) else path
+        bearer = import_string(BEARER)
+    except ImportError:
+        return False
+    return isinstance(cls, type) and issubclass(cls, bearer)
+
+
+def check_drf_bearer_first(**kwargs: Any) -> list[CheckMessage]:
+    if JWT_MIDDLEWARE not in list(getattr(settings, "MIDDLEWARE", []) or []):
+        return []
+    drf = getattr(settings, "REST_FRAMEWORK", None) or {}
+    classes = list(drf.get("DEFAULT_AUTHENTICATION_CLASSES", DRF_DEFAULT_AUTH))
+    if classes and _is_bearer(classes[0]):
+        return []
+    first = classes[0] if classes else "nothing"
+    return [
+        problem(
+            "E120",
+            f"JWTAuthenticationMiddleware is on but DRF's first authentication class is {first}.",
+            "Put hardening.jwt.authentication.BearerTokenAuthentication first in "
+            "REST_FRAMEWORK['DEFAULT_AUTHENTICATION_CLASSES'] (hardening.drf."
+            "rest_framework_settings() does): otherwise bearer POSTs get a CSRF 403 and a bad "
+            "token on an AllowAny view is anonymous instead of 401.",
+        )
+    ]
+
+
+def _json_formatters(formatters: dict[str, Any]) -> set[str]:
+    names = set()
+    for name, spec in formatters.items():
+        target = str((spec or {}).get("()", "") or (spec or {}).get("class", ""))
+        if "json" in target.lower():
+            names.add(name)
+    return names
+
+
+def check_json_logging(**kwargs: Any) -> list[CheckMessage]:
+    config = getattr(settings, "LOGGING", None) or {}
+    json_names = _json_formatters(dict(config.get("formatters", {}) or {}))
+    handlers = dict(config.get("handlers", {}) or {})
+    if any((spec or {}).get("formatter") in json_names for spec in handlers.values()):
+        return []
+    return [
+        problem(
+            "E030",
+            "No handler in LOGGING writes JSON lines.",
+            "LOGGING = hardening.observability.logging.logging_config() (JSON lines with the "
+            "request ID, secrets removed); without it a 500 under gunicorn prints nothing.",
+        )
+    ]
+
+
+def server_workers(environ: dict[str, str] | None = None) -> int:
+    """Worker processes the environment asks gunicorn / uvicorn for (1 when unknown)."""
+    env = os.environ if environ is None else environ
+    counts = [1]
+    if env.get("WEB_CONCURRENCY", "").strip().isdigit():
+        counts.append(int(env["WEB_CONCURRENCY"]))
+    try:
+        words = shlex.split(env.get("GUNICORN_CMD_ARGS", ""))
+    except ValueError:
+        words = []
+    for index, word in enumerate(words):
+        match = re.fullmatch(r"(?:--workers|-w)(?:=(\d+))?", word)
+        if match is None:
+            continue
+        value = match.group(1) or (words[index + 1] if index + 1 < len(words) else "")
+        if value.isdigit():
+            counts.append(int(value))
+    return max(counts)
+
+
+def check_metrics_multiprocess(**kwargs: Any) -> list[CheckMessage]:
+    if "django_prometheus" not in settings.INSTALLED_APPS:
+        return []
+    workers = server_workers()
+    if workers <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return []
+    return [
+        problem(
+            "E031",
+            f"{workers} server workers but PROMETHEUS_MULTIPROC_DIR is unset: each scrape of "
+            "/metrics answers one worker's counters.",
+            "export PROMETHEUS_MULTIPROC_DIR=/run/prometheus (an empty directory) and run "
+            "gunicorn with -c python:hardening.observability.gunicorn_conf.",
+        )
+    ]
+
+
+def check_login_url(**kwargs: Any) -> list[CheckMessage]:
+    try:
+        reverse("hardening-mfa-page")
+    except NoReverseMatch:
+        return []
+    login_url = str(settings.LOGIN_URL)
+    try:
+        target = resolve_url(login_url)
+    except NoReverseMatch:
+        target = login_url
+    parts = urlsplit(str(target))
+    if parts.scheme or parts.netloc:  # an external login page: cannot be checked here
+        return []
+    try:
+        resolve(parts.path)
+    except Resolver404:
+        return [
+            problem(
+                "E220",
+                f"/account/mfa/ is mounted but LOGIN_URL {login_url!r} does not resolve: "
+                "anonymous users are sent to a 404.",
+                'Set LOGIN_URL = "hardening-login" (the session login with the MFA step that '
+                'include("hardening.urls") mounts) or point it at your own login page.',
+            )
+        ]
+    return []
+
+
+# -- development runserver: one line instead of a screen of production-only findings -----
+
+Check = Callable[..., list[CheckMessage]]
+
+
+def quiet_in_development_runserver() -> bool:
+    """``manage.py runserver`` in development (``HARDENING_CHECKS_VERBOSE=1`` shows all)."""
+    from hardening.conf import conf
+
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    return (
+        command == "runserver"
+        and conf.HARDENING_ENVIRONMENT == "development"
+        and not os.environ.get("HARDENING_CHECKS_VERBOSE")
+    )
+
+
+def quiet(check: Check) -> Check:
+    """``check``, keeping only Errors during a development runserver."""
+
+    @functools.wraps(check)
+    def wrapper(**kwargs: Any) -> list[CheckMessage]:
+        messages = check(**kwargs)
+        if quiet_in_development_runserver():
+            return [m for m in messages if m.level >= ERROR]
+        return messages
+
+    return wrapper
+
+
+def summary(checks: tuple[Check, ...]) -> Check:
+    """One Info line naming how many findings a development runserver did not print."""
+
+    def check_hidden_findings(**kwargs: Any) -> list[CheckMessage]:
+        if not quiet_in_development_runserver():
+            return []
+        hidden = sum(1 for c in checks for m in c(**kwargs) if m.level < ERROR)
+        if not hidden:
+            return []
+        return [
+            Info(
+                f"{hidden} production findings not shown during a development runserver.",
+                hint="List them: DJANGO_ENV=production python manage.py check "
+                "(or HARDENING_CHECKS_VERBOSE=1).",
+                id="hardening.I030",
+            )
+        ]
+
+    return check_hidden_findings

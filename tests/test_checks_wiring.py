@@ -1,0 +1,117 @@
+"""The wiring checks (hardening.checks.wiring): each fires in production as an Error, as a
+Warning elsewhere, and stays quiet on the example project's wiring."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from hardening.checks.wiring import server_workers
+from hardening.drf import rest_framework_settings
+from tests.checks_helpers import check_error_codes
+from tests.test_checks_core import production
+
+SESSION = "rest_framework.authentication.SessionAuthentication"
+BEARER = "hardening.jwt.authentication.BearerTokenAuthentication"
+PLAIN_LOGGING = {
+    "version": 1,
+    "formatters": {"plain": {"format": "%(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+}
+
+CASES = [
+    ({"REST_FRAMEWORK": {"DEFAULT_AUTHENTICATION_CLASSES": [SESSION, BEARER]}}, "hardening.E120"),
+    ({"REST_FRAMEWORK": {}}, "hardening.E120"),
+    ({"LOGGING": PLAIN_LOGGING}, "hardening.E030"),
+    ({"LOGGING": {}}, "hardening.E030"),
+    ({"LOGIN_URL": "/accounts/login/"}, "hardening.E220"),
+    ({"LOGIN_URL": "no-such-url-name"}, "hardening.E220"),
+]
+
+
+@pytest.mark.parametrize(("changes", "code"), CASES)
+def test_wiring_mistake_is_an_error_in_production(changes: dict[str, object], code: str) -> None:
+    with production(**changes):
+        assert check_error_codes().get(code) == "ERROR"
+    with production(HARDENING_ENVIRONMENT="development", **changes):
+        assert check_error_codes().get(code) == "WARNING"
+
+
+def test_the_example_wiring_passes_every_wiring_check() -> None:
+    with production():
+        codes = check_error_codes()
+    for code in ("E120", "E030", "E031", "E220"):
+        assert f"hardening.{code}" not in codes
+
+
+def test_the_drf_helper_puts_the_bearer_class_first() -> None:
+    values = rest_framework_settings()
+    assert values["DEFAULT_AUTHENTICATION_CLASSES"][0] == BEARER
+    assert values["EXCEPTION_HANDLER"] == "hardening.errors.drf_exception_handler"
+    assert rest_framework_settings(session=False)["DEFAULT_AUTHENTICATION_CLASSES"] == [BEARER]
+    with production(REST_FRAMEWORK=rest_framework_settings()):
+        assert "hardening.E120" not in check_error_codes()
+
+
+def test_an_external_login_url_is_not_checked() -> None:
+    with production(LOGIN_URL="https://login.example.com/"):
+        assert "hardening.E220" not in check_error_codes()
+
+
+def test_no_mfa_page_no_login_url_check() -> None:
+    with production(ROOT_URLCONF="tests.mfa.urls_without_mfa", LOGIN_URL="/accounts/login/"):
+        assert "hardening.E220" not in check_error_codes()
+
+
+@pytest.mark.parametrize(
+    ("environ", "workers"),
+    [
+        ({}, 1),
+        ({"WEB_CONCURRENCY": "4"}, 4),
+        ({"GUNICORN_CMD_ARGS": "--bind 0.0.0.0:8000 --workers 3"}, 3),
+        ({"GUNICORN_CMD_ARGS": "-w 2"}, 2),
+        ({"GUNICORN_CMD_ARGS": "--workers=5"}, 5),
+        ({"GUNICORN_CMD_ARGS": "--workers 'unbalanced"}, 1),
+    ],
+)
+def test_server_workers_from_the_environment(environ: dict[str, str], workers: int) -> None:
+    assert server_workers(environ) == workers
+
+
+def test_several_workers_need_a_multiprocess_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    with production():
+        assert check_error_codes().get("hardening.E031") == "ERROR"
+    with production(HARDENING_ENVIRONMENT="development"):
+        assert check_error_codes().get("hardening.E031") == "WARNING"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    with production():
+        assert "hardening.E031" not in check_error_codes()
+    assert "django_prometheus" in settings.INSTALLED_APPS
+
+
+def test_rotation_without_the_blacklist_app_is_e108() -> None:
+    # E108 covers refresh rotation: own tokens rotate (and blacklist) by default.
+    apps = [a for a in settings.INSTALLED_APPS if a != "rest_framework_simplejwt.token_blacklist"]
+    assert settings.SIMPLE_JWT["ROTATE_REFRESH_TOKENS"] is True
+    with production(INSTALLED_APPS=apps):
+        assert check_error_codes().get("hardening.E108") == "ERROR"
+
+
+def test_a_development_runserver_prints_one_line_not_every_finding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    insecure = {"HARDENING_ENVIRONMENT": "development", "SECRET_KEY": "", "ALLOWED_HOSTS": []}
+    with production(**insecure):
+        assert "hardening.E001" in check_error_codes()  # manage.py check: every finding
+        monkeypatch.setattr("sys.argv", ["manage.py", "runserver"])
+        codes = check_error_codes()
+        assert codes == {"hardening.I030": "INFO"}, codes
+        monkeypatch.setenv("HARDENING_CHECKS_VERBOSE", "1")
+        assert "hardening.E001" in check_error_codes()
+    monkeypatch.delenv("HARDENING_CHECKS_VERBOSE")
+    with production(SECRET_KEY=""):  # production runserver: everything, as Errors
+        assert check_error_codes().get("hardening.E001") == "ERROR"
