@@ -7,8 +7,9 @@
 The bearer class comes first (an unauthenticated request gets 401 with
 ``WWW-Authenticate: Bearer``; a bad token is 401 even on ``AllowAny`` views; bearer POSTs
 never meet the session CSRF check), then sessions; every view needs an authenticated
-caller who passed MFA when ``HARDENING_MFA_REQUIRED`` covers them; JSON in (``hardening.parsers.JSONParser``: hostile bodies are 400) and out; errors in
-the ``{"error", "detail", "request_id"}`` shape.  Override any key with keyword arguments.
+caller who passed MFA when ``HARDENING_MFA_REQUIRED`` covers them; JSON in
+(``hardening.parsers.JSONParser``: hostile bodies are 400) and out; errors in the
+``{"error", "detail", "request_id"}`` shape.  Override any key with keyword arguments.
 """
 
 from __future__ import annotations

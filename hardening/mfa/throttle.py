@@ -61,7 +61,7 @@ def blocked_for(user_id: object, ip: str) -> int:
 def attempts_left(user_id: object, ip: str) -> int:
     """Failed attempts still allowed in this window for ``user_id`` from ``ip`` (for messages)."""
     try:
-        cache = caches[conf.HARDENING_MFA_CACHE]
+        cache = GuardedCache(conf.HARDENING_MFA_CACHE)
         return max(0, min(limit - int(cache.get(key) or 0) for key, limit in _keys(user_id, ip)))
     except Exception:
         logger.exception("MFA failure counters unavailable")
