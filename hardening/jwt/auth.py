@@ -210,12 +210,12 @@ def _revoke(request: HttpRequest, exc: TokenRejected) -> None:
     from hardening.jwt.middleware import BEARER_USER_ATTR, is_bearer_path
 
     setattr(request, RESULT_ATTR, exc)
-    _reject(request, exc)
     for attr in (KIND_ATTR, BEARER_USER_ATTR):
         request.__dict__.pop(attr, None)
     if is_bearer_path(request.path_info):  # as the JWT middleware does for a rejection
         request.user = AnonymousUser()
         request.__dict__.pop("auth_claims", None)
+    _reject(request, exc)  # audited as other rejections: not as the token's user
 
 
 def deferrable() -> bool:

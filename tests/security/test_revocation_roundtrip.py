@@ -225,3 +225,27 @@ def test_every_fallback_still_refuses_a_revoked_token(
         assert after.json() == {"authenticated": False}
     else:
         assert after.status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_async_stack_refuses_a_revoked_token_in_one_round_trip(
+    user: Any, redis_default: str, commands: list[str]
+) -> None:
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+    from django.test import AsyncClient
+
+    try:
+        pair = await sync_to_async(login)(Client())
+        aclient = AsyncClient()
+        headers = {"Authorization": f"Bearer {pair['access']}"}
+        assert (await aclient.get("/api/me", headers=headers)).status_code == 200
+        await sync_to_async(logout)(Client(), pair)
+        commands.clear()
+        response = await aclient.get("/api/me", headers=headers)
+        assert response.status_code == 401
+        assert commands == ["EVALSHA"]
+        plain_view = await aclient.get("/api/plain", headers=headers)
+        assert plain_view.json() == {"authenticated": False}
+    finally:  # the executor thread's persistent connection (CONN_MAX_AGE)
+        await sync_to_async(connections.close_all)()
