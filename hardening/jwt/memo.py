@@ -141,11 +141,16 @@ def _on_setting_changed(**kwargs: Any) -> None:
     clear_memo()
 
 
-def replay(memo: VerifiedMemo, digest: bytes, entry: Entry) -> tuple[dict[str, Any], Any, str]:
+def replay(
+    memo: VerifiedMemo, digest: bytes, entry: Entry, *, defer_revocation: bool = False
+) -> tuple[dict[str, Any], Any, str]:
     """``(claims, user, kind)`` for a memo hit, exactly as a fresh verification gives them:
-    a fresh claims dict, and the per-request checks that are never memoized."""
+    a fresh claims dict, and the per-request checks that are never memoized (the revocation
+    lookup is only left to the caller with ``defer_revocation``, see ``hardening.jwt.auth``)."""
     claims = dict(entry.claims)
     if entry.kind == "jwt":
+        if defer_revocation:
+            return claims, own_user(claims), "jwt"
         try:
             check_not_revoked(claims)
         except Exception:

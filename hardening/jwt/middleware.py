@@ -47,7 +47,7 @@ def is_bearer_path(path: str) -> bool:
 def process(request: HttpRequest) -> None:
     api = is_bearer_path(request.path_info)
     try:
-        result = authenticate(request)
+        result = authenticate(request, defer_revocation=True)  # settled by the limiter
     except TokenRejected:
         if api:
             request.user = AnonymousUser()

@@ -13,17 +13,26 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache
 
 from hardening.conf import conf
 from hardening.jwt.claims import check_lifetime, validate_claims, verify_signature
 from hardening.jwt.lifecycle import FAMILY_PREFIX, password_fingerprint
 from hardening.jwt.parsing import Parsed, TokenRejected
 
-__all__ = ["check_not_revoked", "issue_token_pair", "revoke_access_token", "verify_own"]
+__all__ = [
+    "REVOCATION_CACHE",
+    "check_not_revoked",
+    "issue_token_pair",
+    "revocation_keys",
+    "revoke_access_token",
+    "verify_own",
+]
 
 OWN_REQUIRED_CLAIMS = ["exp", "iat", "jti", "token_type", "user_id", "iss"]
 _REVOKED_PREFIX = "hardening:jwt:revoked:"
+#: The cache alias holding revoked ``jti`` and family keys (``django.core.cache.cache``).
+REVOCATION_CACHE = DEFAULT_CACHE_ALIAS
 
 
 def issue_token_pair(
@@ -53,8 +62,11 @@ def issue_token_pair(
     return {"access": str(refresh.access_token()), "refresh": str(refresh)}
 
 
-def verify_own(parsed: Parsed) -> dict[str, Any]:
-    """The verified claims of one of the project's own access tokens."""
+def verify_own(parsed: Parsed, *, defer_revocation: bool = False) -> dict[str, Any]:
+    """The verified claims of one of the project's own access tokens.
+
+    ``defer_revocation``: the caller has the revocation lookup carried by the rate
+    limiter's Redis round trip (``hardening.jwt.auth``) and settles it before the view."""
     algorithm = conf.HARDENING_JWT_ALGORITHM
     if parsed.alg != algorithm:
         raise TokenRejected("algorithm", "jwt")
@@ -80,7 +92,8 @@ def verify_own(parsed: Parsed) -> dict[str, Any]:
     if claims.get("token_type") != "access":
         raise TokenRejected("wrong_type", "jwt")
     check_lifetime(claims, conf.HARDENING_JWT_ACCESS_TOKEN_LIFETIME, leeway)
-    check_not_revoked(claims)
+    if not defer_revocation:
+        check_not_revoked(claims)
     return claims
 
 
@@ -91,11 +104,16 @@ def check_not_revoked(claims: dict[str, Any]) -> None:
     One cache round trip (``get_many``) covers the token's ``jti`` and its refresh family."""
     if not conf.HARDENING_JWT_REVOKE_ACCESS_TOKENS:
         return
+    if cache.get_many(revocation_keys(claims)):
+        raise TokenRejected("revoked", "jwt")
+
+
+def revocation_keys(claims: dict[str, Any]) -> list[str]:
+    """The cache keys (before ``make_key``) whose presence revokes this access token."""
     keys = [_REVOKED_PREFIX + str(claims["jti"])]
     if claims.get("fam"):
         keys.append(FAMILY_PREFIX + str(claims["fam"]))
-    if cache.get_many(keys):
-        raise TokenRejected("revoked", "jwt")
+    return keys
 
 
 def revoke_access_token(claims: dict[str, Any]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,6 +18,7 @@ from django_ratelimit.core import EXPIRATION_FUDGE, _make_cache_key
 
 from hardening.conf import conf
 from hardening.ratelimit.config import Config
+from hardening.ratelimit.fixed_window import violate, window_end
 from hardening.ratelimit.policy import Policy, Rate
 from hardening.ratelimit.redis_script import SCRIPT, SHA
 
@@ -27,6 +27,7 @@ __all__ = [
     "Decision",
     "Limiter",
     "RedisTarget",
+    "Revocation",
     "WindowState",
     "ban_key",
     "redis_client",
@@ -67,6 +68,17 @@ class Decision:
     banned: str | None = None  # identity under an existing ban
     new_ban: tuple[str, int] | None = None  # (identity, seconds)
     windows: list[WindowState] = field(default_factory=list)
+    revoked: bool | None = None  # the revocation lookup's answer; None = not carried
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A revocation lookup for the script to carry (``hardening.jwt.auth``): the keys (before
+    ``make_key``), and the checks that apply instead when one of them exists."""
+
+    keys: Sequence[str]
+    checks: Sequence[Check]
+    identities: Sequence[str]
 
 
 def redis_client(cache: BaseCache) -> Any | None:
@@ -115,16 +127,6 @@ def _clear(*, setting: str, **kwargs: object) -> None:
         redis_target.cache_clear()
 
 
-def _window_end(value: str, period: int, now: float) -> int:
-    # django_ratelimit.core._get_window with an injectable clock: epoch-aligned windows
-    # with a per-key offset so that all windows do not end at the same second.
-    ts = int(now)
-    if period == 1:
-        return ts
-    w = ts - (ts % period) + (zlib.crc32(value.encode()) % period)
-    return w + period if w < ts else w
-
-
 class Limiter:
     """Decides a request.  Raises whatever the cache raises: the caller applies the
     fail-open/closed policy."""
@@ -136,17 +138,44 @@ class Limiter:
     def cache(self) -> BaseCache:
         return caches[conf.HARDENING_RATELIMIT_CACHE]
 
-    def decide(self, checks: Sequence[Check], identities: Sequence[str], cfg: Config) -> Decision:
+    def decide(
+        self,
+        checks: Sequence[Check],
+        identities: Sequence[str],
+        cfg: Config,
+        revocation: Revocation | None = None,
+    ) -> Decision:
+        """``revocation`` is carried on Redis only (``Decision.revoked`` stays None else)."""
         target = redis_target()
         if target is not None:
-            return self._redis(target.client, target.prefix, checks, identities, cfg)
+            return self._redis(target.client, target.prefix, checks, identities, cfg, revocation)
         cache = self.cache
         client = redis_client(cache)
         if client is not None:  # a custom key function: make_key per key
-            return self._redis(client, cache.make_key, checks, identities, cfg)
+            return self._redis(client, cache.make_key, checks, identities, cfg, revocation)
         return self._fallback(cache, checks, identities, cfg)
 
     # -- Redis ------------------------------------------------------------------------
+
+    @staticmethod
+    def _set(
+        checks: Sequence[Check], identities: Sequence[str], cfg: Config
+    ) -> tuple[list[str], list[Any]]:
+        """The key names and ARGV of one set of checks (see ``redis_script``)."""
+        if not cfg.bans_enabled:
+            identities = ()
+        names = [f"hrl:ban:{i}" for i in identities]
+        names += [f"hrl:vio:{i}" for i in identities]
+        names += [f"hrl:lvl:{i}" for i in identities]
+        names += [f"hrl:w:{c.policy.name}:{c.rate.seconds}:{c.bucket}" for c in checks]
+        args: list[Any] = [len(identities), len(checks)]
+        for c in checks:
+            identity = c.identity
+            ident = 0
+            if identity and c.policy.ban and identity in identities:
+                ident = identities.index(identity) + 1
+            args += [c.rate.limit, c.rate.seconds * 1000, ident]
+        return names, args
 
     def _redis(
         self,
@@ -155,25 +184,22 @@ class Limiter:
         checks: Sequence[Check],
         identities: Sequence[str],
         cfg: Config,
+        revocation: Revocation | None = None,
     ) -> Decision:
-        if not cfg.bans_enabled:
-            identities = ()
-        names = [f"hrl:ban:{i}" for i in identities]
-        names += [f"hrl:vio:{i}" for i in identities]
-        names += [f"hrl:lvl:{i}" for i in identities]
-        names += [f"hrl:w:{c.policy.name}:{c.rate.seconds}:{c.bucket}" for c in checks]
+        names, set_args = self._set(checks, identities, cfg)
+        revoked_names: list[str] = []
+        if revocation is not None:
+            revoked_names = list(revocation.keys)
+            alt_names, alt_args = self._set(revocation.checks, revocation.identities, cfg)
+            names += alt_names
+            set_args += alt_args
+        names = revoked_names + names
         if isinstance(prefix, str):
             keys = [prefix + name for name in names]
         else:
             keys = [prefix(name) for name in names]
         now = "" if self.clock is None else str(int(self.clock() * 1000))
-        args: list[Any] = [now, len(identities), len(checks), *cfg.ban_args]
-        for c in checks:
-            identity = c.identity
-            ident = 0
-            if identity and c.policy.ban and identity in identities:
-                ident = identities.index(identity) + 1
-            args += [c.rate.limit, c.rate.seconds * 1000, ident]
+        args = [now, *cfg.ban_args, len(revoked_names), *set_args]
         try:
             reply = client.evalsha(SHA, len(keys), *keys, *args)
         except Exception as exc:
@@ -182,13 +208,17 @@ class Limiter:
             reply = client.eval(SCRIPT, len(keys), *keys, *args)
         status, ident, ban_ms = int(reply[0]), int(reply[1]), int(reply[2])
         decision = Decision()
+        if revocation is not None:
+            decision.revoked = int(reply[3]) == 1
+            if decision.revoked:
+                checks, identities = revocation.checks, revocation.identities
         if status == 3:
             decision.allowed = False
             decision.banned = identities[ident - 1]
             decision.retry_after = max(1, math.ceil(ban_ms / 1000))
             return decision
         windows = decision.windows
-        n = 3
+        n = 4
         for check in checks:
             ok = int(reply[n]) != 0
             wait = 0 if ok else math.ceil(int(reply[n + 1]) / 1000)
@@ -227,7 +257,7 @@ class Limiter:
                     return decision
         for check in checks:
             limit, period = check.rate.limit, check.rate.seconds
-            end = _window_end(check.bucket, period, now)
+            end = window_end(check.bucket, period, now)
             key = _make_cache_key(check.policy.name, end, check.rate.text, check.bucket, None)
             if cache.add(key, 1, period + EXPIRATION_FUDGE):
                 count = 1
@@ -245,28 +275,5 @@ class Limiter:
             decision.windows.append(state)
         self._summarise(decision)
         if not decision.allowed and cfg.bans_enabled:
-            self._violate(cache, decision, cfg, now)
+            violate(cache, decision, cfg, now)
         return decision
-
-    @staticmethod
-    def _violate(cache: BaseCache, decision: Decision, cfg: Config, now: float) -> None:
-        violators = {
-            w.check.identity
-            for w in decision.windows
-            if not w.allowed and w.check.identity and w.check.policy.ban
-        }
-        for identity in sorted(violators):
-            vio = f"hrl:vio:{identity}"
-            cache.add(vio, 0, cfg.ban_window)
-            if cache.incr(vio) < cfg.ban_threshold:
-                continue
-            level_key = f"hrl:lvl:{identity}"
-            cache.add(level_key, 0, cfg.ban_memory)
-            level = cache.incr(level_key)
-            cache.touch(level_key, cfg.ban_memory)
-            seconds = cfg.ban_tiers[min(level, len(cfg.ban_tiers)) - 1]
-            cache.set(ban_key(identity), now + seconds, seconds)
-            cache.delete(vio)
-            decision.new_ban = (identity, seconds)
-            decision.retry_after = max(decision.retry_after, seconds)
-            return

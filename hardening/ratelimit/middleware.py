@@ -3,6 +3,10 @@
 Place it after AuthenticationMiddleware and the JWT middleware (it reads ``request.user``,
 or the verified ``request.bearer_user`` where a bearer token is not the request's user) and
 before the views.  It sets ``request.client_ip`` for the code that runs after it.
+
+Directly after the JWT middleware, it also carries the revocation lookup of the request's
+own access token in the same script (``hardening.jwt.auth``), and settles that lookup with
+the direct cache read on every path where the script does not run.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from hardening.breaker import BreakerOpen, for_cache, is_outage
 from hardening.conf import conf
 from hardening.errors import error_response
+from hardening.jwt.auth import pending_revocation, settle_revocation
 from hardening.middleware import GetResponse, HardeningMiddleware
 from hardening.observability.audit import audit
 from hardening.observability.metrics import BANS, RATELIMIT_BLOCKS, RATELIMIT_CACHE_ERRORS
@@ -23,7 +28,7 @@ from hardening.ratelimit.config import get_config
 from hardening.ratelimit.decorators import EXEMPT, view_policies
 from hardening.ratelimit.headers import ratelimit_headers
 from hardening.ratelimit.ip import client_ip, masked_ip
-from hardening.ratelimit.limiter import Check, Clock, Decision, Limiter
+from hardening.ratelimit.limiter import Check, Clock, Decision, Limiter, Revocation
 from hardening.ratelimit.policy import Policy
 
 __all__ = ["FAIL_CLOSED_RETRY_AFTER", "RateLimitMiddleware"]
@@ -45,8 +50,21 @@ def limited_user(request: HttpRequest) -> Any:
     return getattr(request, "bearer_user", None)
 
 
-def _checks(request: HttpRequest, policies: list[Policy]) -> tuple[list[Check], list[str]]:
-    user = limited_user(request)
+def _user_if_revoked(request: HttpRequest) -> Any:
+    """:func:`limited_user` once the request's bearer token is refused (``_revoke``)."""
+    from hardening.jwt.middleware import is_bearer_path
+
+    user = getattr(request, "user", None)
+    if is_bearer_path(request.path_info) or user is None or not user.is_authenticated:
+        return None
+    return user
+
+
+def _checks(
+    request: HttpRequest, policies: list[Policy], user: Any = False
+) -> tuple[list[Check], list[str]]:
+    """The checks and ban identities of ``request`` for ``user`` (False: :func:`limited_user`)."""
+    user = limited_user(request) if user is False else user
     user_id = str(user.pk) if user is not None and user.is_authenticated else None
     ip = "ip:" + (masked_ip(getattr(request, "client_ip", "")) or "unknown")
     uid = f"u:{user_id}" if user_id else None
@@ -94,7 +112,18 @@ class RateLimitMiddleware(HardeningMiddleware):
         return _with_headers(await response, headers)
 
     def check(self, request: HttpRequest) -> Outcome:
-        """The refusal (or None) and the RateLimit headers for the response."""
+        """The refusal (or None) and the RateLimit headers for the response; a revocation
+        lookup the script did not carry is settled here, before the view (never skipped)."""
+        try:
+            outcome = self._check(request)
+        except BaseException:
+            settle_revocation(request)
+            raise
+        if outcome[0] is None:
+            settle_revocation(request)  # a no-op when the script carried it
+        return outcome
+
+    def _check(self, request: HttpRequest) -> Outcome:
         request.client_ip = client_ip(request)  # type: ignore[attr-defined]
         if not conf.HARDENING_RATELIMIT_ENABLED:
             return None, {}
@@ -109,13 +138,18 @@ class RateLimitMiddleware(HardeningMiddleware):
         policies = [p for p in cfg.policies if p.matches(path, method)]
         policies += [p for p in extra if isinstance(p, Policy) and p.matches(path, method)]
         checks, identities = _checks(request, policies)
-        if not checks:
+        revocation = None
+        keys = pending_revocation(request)
+        if keys:  # the refused token's request is limited as without it: one script
+            alternative = _checks(request, policies, _user_if_revoked(request))
+            revocation = Revocation(keys, *alternative)
+        if not checks and not (revocation and revocation.checks):
             return None, {}
         breaker = for_cache(conf.HARDENING_RATELIMIT_CACHE)
         if not breaker.allow():  # Redis is being skipped after an outage: decide at once
             return self._cache_error(request, {c.policy for c in checks}, BreakerOpen()), {}
         try:
-            decision = self.limiter.decide(checks, identities, cfg)
+            decision = self.limiter.decide(checks, identities, cfg, revocation)
         except Exception as exc:  # noqa: BLE001 - any cache failure: apply fail open/closed
             # An outage is audited once, when it opens the breaker; other errors each time.
             first = True
@@ -125,6 +159,8 @@ class RateLimitMiddleware(HardeningMiddleware):
                 breaker.success()  # the cache answered
             return self._cache_error(request, {c.policy for c in checks}, exc, first), {}
         breaker.success()
+        if decision.revoked is not None:
+            settle_revocation(request, decision.revoked)
         headers = ratelimit_headers(decision.windows) if cfg.headers else {}
         if decision.allowed:
             return None, headers

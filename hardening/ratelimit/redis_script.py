@@ -9,11 +9,20 @@ a request refused by one policy never uses up another policy's quota.  Refusals 
 as violations of the identity (user or IP); at the threshold the identity is banned for
 the next tier.  Bans are checked first, one ``PTTL`` each.
 
-KEYS: ban_1..ban_nb, violations_1..nb, level_1..nb, window_1..nw
-ARGV: now_ms ('' = Redis TIME), nb, nw, threshold, ban_window_s, memory_s, ntiers,
-      tier_s..., then per window: limit, window_ms, identity index (0 = no bans)
-Reply: {status, identity index, ban_ms, then per window: ok, wait_ms, remaining, reset_ms}
-status: 0 admitted, 1 limited, 2 limited and newly banned, 3 already banned.
+Revoked access tokens (``hardening.jwt.auth``) are checked first, one ``EXISTS`` each, so
+the revocation lookup costs no round trip of its own.  Two sets of policies are passed then:
+set A as the request's token authenticates it, set B as if the token were refused (the
+request as an anonymous or session user); only the set that applies is decided.
+
+KEYS: revoked_1..nr, then per set: ban_1..ban_nb, violations_1..nb, level_1..nb,
+      window_1..nw
+ARGV: now_ms ('' = Redis TIME), threshold, ban_window_s, memory_s, ntiers, tier_s..., nr,
+      then per set (set B only when nr > 0): nb, nw, then per window: limit, window_ms,
+      identity index (0 = no bans)
+Reply: {status, identity index, ban_ms, revoked, then per window: ok, wait_ms, remaining,
+        reset_ms}
+status: 0 admitted, 1 limited, 2 limited and newly banned, 3 already banned;
+revoked: 1 when a revocation key exists (set B was decided), else 0.
 """
 
 from __future__ import annotations
@@ -28,26 +37,38 @@ if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local nb = tonumber(ARGV[2])
-local nw = tonumber(ARGV[3])
-local threshold = tonumber(ARGV[4])
-local ban_window = tonumber(ARGV[5])
-local memory = tonumber(ARGV[6])
-local ntiers = tonumber(ARGV[7])
-local base = 7 + ntiers
-for i = 1, nb do
-  local ttl = redis.call('PTTL', KEYS[i])
-  if ttl > 0 then return {3, i, ttl} end
-  if ttl == -1 then return {3, i, 3600000} end
+local threshold = tonumber(ARGV[2])
+local ban_window = tonumber(ARGV[3])
+local memory = tonumber(ARGV[4])
+local ntiers = tonumber(ARGV[5])
+local nr = tonumber(ARGV[6 + ntiers])
+local a0 = 7 + ntiers
+local k0 = nr
+local revoked = 0
+for r = 1, nr do
+  if redis.call('EXISTS', KEYS[r]) == 1 then revoked = 1; break end
 end
-local out = {0, 0, 0}
+if revoked == 1 then
+  local nwa = tonumber(ARGV[a0 + 1])
+  k0 = nr + 3 * tonumber(ARGV[a0]) + nwa
+  a0 = a0 + 2 + 3 * nwa
+end
+local nb = tonumber(ARGV[a0])
+local nw = tonumber(ARGV[a0 + 1])
+local base = a0 + 1
+for i = 1, nb do
+  local ttl = redis.call('PTTL', KEYS[k0 + i])
+  if ttl > 0 then return {3, i, ttl, revoked} end
+  if ttl == -1 then return {3, i, 3600000, revoked} end
+end
+local out = {0, 0, 0, revoked}
 local states = {}
 local denied = false
 for j = 1, nw do
   local a = base + (j - 1) * 3
   local limit = tonumber(ARGV[a + 1])
   local w = tonumber(ARGV[a + 2])
-  local s = redis.call('HMGET', KEYS[3 * nb + j], 's', 'p', 'c')
+  local s = redis.call('HMGET', KEYS[k0 + 3 * nb + j], 's', 'p', 'c')
   local start = tonumber(s[1])
   local prev = tonumber(s[2]) or 0
   local cur = tonumber(s[3]) or 0
@@ -89,32 +110,32 @@ if not denied then
     local a = base + (j - 1) * 3
     local w = tonumber(ARGV[a + 2])
     local st = states[j]
-    redis.call('HSET', KEYS[3 * nb + j], 's', st[1], 'p', st[2], 'c', st[3] + 1)
-    redis.call('PEXPIRE', KEYS[3 * nb + j], 2 * w + 1000)
+    redis.call('HSET', KEYS[k0 + 3 * nb + j], 's', st[1], 'p', st[2], 'c', st[3] + 1)
+    redis.call('PEXPIRE', KEYS[k0 + 3 * nb + j], 2 * w + 1000)
   end
   return out
 end
 out[1] = 1
 for j = 1, nw do
-  local k = 3 + (j - 1) * 4
+  local k = 4 + (j - 1) * 4
   if out[k + 1] == 1 then out[k + 3] = out[k + 3] + 1 end
 end
 if threshold < 1 or ntiers < 1 then return out end
 local violated = {}
 for j = 1, nw do
   local i = tonumber(ARGV[base + (j - 1) * 3 + 3])
-  if i > 0 and out[3 + (j - 1) * 4 + 1] == 0 then violated[i] = true end
+  if i > 0 and out[4 + (j - 1) * 4 + 1] == 0 then violated[i] = true end
 end
 for i = 1, nb do
   if violated[i] then
-    local v = redis.call('INCR', KEYS[nb + i])
-    if v == 1 then redis.call('EXPIRE', KEYS[nb + i], ban_window) end
+    local v = redis.call('INCR', KEYS[k0 + nb + i])
+    if v == 1 then redis.call('EXPIRE', KEYS[k0 + nb + i], ban_window) end
     if v >= threshold and out[1] ~= 2 then
-      local level = redis.call('INCR', KEYS[2 * nb + i])
-      redis.call('EXPIRE', KEYS[2 * nb + i], memory)
-      local tier = tonumber(ARGV[7 + math.min(level, ntiers)])
-      redis.call('SET', KEYS[i], level, 'EX', tier)
-      redis.call('DEL', KEYS[nb + i])
+      local level = redis.call('INCR', KEYS[k0 + 2 * nb + i])
+      redis.call('EXPIRE', KEYS[k0 + 2 * nb + i], memory)
+      local tier = tonumber(ARGV[5 + math.min(level, ntiers)])
+      redis.call('SET', KEYS[k0 + i], level, 'EX', tier)
+      redis.call('DEL', KEYS[k0 + nb + i])
       out[1] = 2; out[2] = i; out[3] = tier * 1000
     end
   end
