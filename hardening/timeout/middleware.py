@@ -26,7 +26,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from asgiref.sync import sync_to_async
 from django.db import connections
 from django.http import HttpRequest, HttpResponseBase
 
@@ -48,7 +48,7 @@ from hardening.timeout.deadline import (
 from hardening.timeout.island import SyncIsland, build, is_sync_view
 from hardening.timeout.runner import (
     ORPHANS,
-    OWN_EXECUTOR,
+    executor_context,
     recycle,
     run_with_deadline,
     take_executor,
@@ -225,9 +225,7 @@ class TimeoutMiddleware(HardeningMiddleware):
         # Sync code inside this middleware gets a thread of its own, not the request's
         # thread-sensitive one: middleware outside it (SecurityMiddleware,
         # django-prometheus) then never waits for a timed-out view's thread.
-        if not OWN_EXECUTOR:  # older asgiref: the request's own thread (may wait)
-            return await self.get_response(request)
-        async with ThreadSensitiveContext(executor=executor):
+        async with executor_context(executor):
             if self._island is not None and is_sync_view(request):
                 # One hop for the whole sync stack (hardening.timeout.island).
                 return await sync_to_async(self._island)(request)

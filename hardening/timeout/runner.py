@@ -38,6 +38,7 @@ from prometheus_client import Gauge
 __all__ = [
     "ORPHANS",
     "OWN_EXECUTOR",
+    "executor_context",
     "Job",
     "PooledASGIHandler",
     "recycle",
@@ -53,8 +54,44 @@ ORPHANS = Gauge(
 
 _local = threading.local()
 
-#: Recent asgiref (3.13 here) lets a block of code use an executor of its own.
+#: Recent asgiref (3.13, Python >= 3.11) lets a block of code use an executor of its own.
 OWN_EXECUTOR = "executor" in inspect.signature(ThreadSensitiveContext).parameters
+
+
+class _ExecutorContext:
+    """``ThreadSensitiveContext(executor=...)`` for asgiref < 3.13 (the newest asgiref on
+    Python 3.10 is 3.12): thread-sensitive calls inside the block go to ``executor``, which
+    the caller owns.  Same mechanism as asgiref 3.13: a new context key mapped to the
+    executor in ``SyncToAsync.context_to_thread_executor``, and an inherited
+    ``CurrentThreadExecutor`` hidden for the block."""
+
+    def __init__(self, executor: ThreadPoolExecutor) -> None:
+        self._executor = executor
+        self._token: Any = None
+        self._old: Any = None
+
+    async def __aenter__(self) -> _ExecutorContext:
+        from asgiref.sync import AsyncToSync, SyncToAsync
+
+        self._token = SyncToAsync.thread_sensitive_context.set(self)  # type: ignore[arg-type]
+        SyncToAsync.context_to_thread_executor[self] = self._executor  # type: ignore[index]
+        self._old = getattr(AsyncToSync.executors, "current", None)
+        AsyncToSync.executors.current = None
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        from asgiref.sync import AsyncToSync, SyncToAsync
+
+        SyncToAsync.context_to_thread_executor.pop(self, None)  # type: ignore[call-overload]
+        SyncToAsync.thread_sensitive_context.reset(self._token)
+        AsyncToSync.executors.current = self._old
+
+
+def executor_context(executor: ThreadPoolExecutor) -> Any:
+    """An async context manager sending the block's thread-sensitive work to ``executor``."""
+    if OWN_EXECUTOR:
+        return ThreadSensitiveContext(executor=executor)  # type: ignore[call-arg,unused-ignore]
+    return _ExecutorContext(executor)
 
 
 class Job:
@@ -199,11 +236,11 @@ class PooledASGIHandler(ASGIHandler):
     reused thread instead of a thread started and joined per request."""
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope.get("type") != "http" or not OWN_EXECUTOR:
+        if scope.get("type") != "http":
             return await super().__call__(scope, receive, send)
         executor = take_executor()
         try:
-            async with ThreadSensitiveContext(executor=executor):
+            async with executor_context(executor):
                 await super().__call__(scope, receive, send)
         finally:
             recycle(executor)
