@@ -71,3 +71,22 @@ def _fresh_breakers() -> Iterator[None]:
     reset_all()
     yield
     reset_all()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_request_threads() -> Iterator[None]:
+    """Every test starts without pooled ASGI request threads (hardening.timeout.runner):
+    a thread reused from an earlier test would carry that test's database connection into a
+    test that may not touch the database (pytest-django refuses it)."""
+    from hardening.timeout import runner
+
+    def drop() -> None:
+        with runner._idle_lock:
+            idle = list(runner._idle)
+            runner._idle.clear()
+        for executor in idle:
+            executor.shutdown(wait=False)
+
+    drop()
+    yield
+    drop()
