@@ -31,11 +31,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_login_failed
-from django.core.cache import caches
 from django.core.checks import CheckMessage
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from hardening.breaker import GuardedCache, is_outage
 from hardening.checks import problem
 from hardening.conf import conf
 from hardening.errors import error_response
@@ -80,14 +80,23 @@ def _duration() -> int:
     return min(MAX_LOCK_SECONDS, conf.HARDENING_LOCKOUT_DURATION)
 
 
+def _unavailable(exc: BaseException) -> None:
+    # An outage is logged once by the cache's circuit breaker (hardening.breaker), not here
+    # on every login; anything else is a bug worth its traceback.
+    if is_outage(exc):
+        logger.debug("account lockout counters unavailable", exc_info=True)
+    else:
+        logger.exception("account lockout counters unavailable")
+
+
 def blocked_for(username: object) -> int:
     """Seconds until ``username`` may try again (0: now)."""
     if not conf.HARDENING_LOCKOUT_ENABLED or username is None:
         return 0
     try:
-        until = caches[conf.HARDENING_RATELIMIT_CACHE].get(_keys(username)[2])
-    except Exception:  # fail closed: a broken cache must not lift the limit
-        logger.exception("account lockout counters unavailable")
+        until = GuardedCache(conf.HARDENING_RATELIMIT_CACHE).get(_keys(username)[2])
+    except Exception as exc:  # fail closed: a broken cache must not lift the limit
+        _unavailable(exc)
         return _duration()
     left = (float(until) - clock.now()) if isinstance(until, int | float) else 0.0
     return min(_duration(), math.ceil(left)) if left > 0 else 0
@@ -102,7 +111,7 @@ def record_failure(username: object, request: HttpRequest | None = None) -> None
         return
     count_key, previous_key, lock_key = _keys(username)
     try:
-        cache = caches[conf.HARDENING_RATELIMIT_CACHE]
+        cache = GuardedCache(conf.HARDENING_RATELIMIT_CACHE)
         timeout = 2 * conf.HARDENING_LOCKOUT_WINDOW + 5
         count = 1
         if not cache.add(count_key, 1, timeout):
@@ -115,8 +124,8 @@ def record_failure(username: object, request: HttpRequest | None = None) -> None
             cache.set(lock_key, clock.now() + _duration(), _duration() + 5)
             AUTH_FAILURES.labels(reason="account_locked").inc()
             audit("auth.locked", request=request, seconds=_duration())
-    except Exception:
-        logger.exception("account lockout counters unavailable")
+    except Exception as exc:
+        _unavailable(exc)
 
 
 def locked_response(retry_after: int) -> HttpResponse:

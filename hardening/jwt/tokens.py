@@ -15,10 +15,12 @@ from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache
 
+from hardening.breaker import GuardedCache, is_outage
 from hardening.conf import conf
 from hardening.jwt.claims import check_lifetime, validate_claims, verify_signature
 from hardening.jwt.lifecycle import FAMILY_PREFIX, password_fingerprint
 from hardening.jwt.parsing import Parsed, TokenRejected
+from hardening.observability.metrics import REVOCATION_UNCHECKED
 
 __all__ = [
     "REVOCATION_CACHE",
@@ -104,7 +106,18 @@ def check_not_revoked(claims: dict[str, Any]) -> None:
     One cache round trip (``get_many``) covers the token's ``jti`` and its refresh family."""
     if not conf.HARDENING_JWT_REVOKE_ACCESS_TOKENS:
         return
-    if cache.get_many(revocation_keys(claims)):
+    try:
+        revoked = GuardedCache(REVOCATION_CACHE).get_many(revocation_keys(claims))
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        # The cache is down or hung (the breaker logs the outage once): revocation cannot
+        # be checked, and refusing every bearer request would take the API down with the
+        # cache.  The token is accepted -- it lives at most its access lifetime (15 min by
+        # default) -- and each such acceptance is counted (docs/jwt.md, docs/deployment.md).
+        REVOCATION_UNCHECKED.inc()
+        return
+    if revoked:
         raise TokenRejected("revoked", "jwt")
 
 

@@ -8,13 +8,15 @@ minutes so the steady state costs one primary-key query, like own tokens.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS
 
+from hardening.breaker import GuardedCache
 from hardening.conf import conf
 from hardening.jwt.config import Issuer
 from hardening.jwt.lifecycle import password_unchanged
@@ -75,13 +77,22 @@ def own_user(claims: dict[str, Any]) -> Any:
     return user
 
 
+def _cached_pk(key: str) -> Any:
+    """The cached primary key, or None (also while the cache is down: the breaker skips it
+    and the user is looked up in the database)."""
+    try:
+        return GuardedCache(DEFAULT_CACHE_ALIAS).get(key)
+    except Exception:
+        return None
+
+
 def external_user(claims: dict[str, Any], issuer: Issuer) -> Any:
     if conf.HARDENING_JWT_USER_MODE != "create":
         return ClaimsUser(claims, issuer.kind)
     model = get_user_model()
     username = f"{issuer.label}:{claims['sub']}"[: getattr(model, "USERNAME_MAX", 150)]
     cache_key = "hardening:jwt:user:" + hashlib.sha256(username.encode()).hexdigest()
-    pk = cache.get(cache_key)
+    pk = _cached_pk(cache_key)
     if pk is not None:  # the username is checked too: a stale entry never names another user
         found = {"pk": pk, model.USERNAME_FIELD: username}
         user = model._default_manager.filter(**found).first()
@@ -92,5 +103,6 @@ def external_user(claims: dict[str, Any], issuer: Issuer) -> Any:
     )
     if not user.is_active:
         raise TokenRejected("user", issuer.kind)
-    cache.set(cache_key, user.pk, USER_CACHE_SECONDS)
+    with contextlib.suppress(Exception):  # best effort: the database stays the truth
+        GuardedCache(DEFAULT_CACHE_ALIAS).set(cache_key, user.pk, USER_CACHE_SECONDS)
     return user

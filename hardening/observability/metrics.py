@@ -24,6 +24,7 @@ __all__ = [
     "MFA_FAILURES",
     "RATELIMIT_BLOCKS",
     "RATELIMIT_CACHE_ERRORS",
+    "REVOCATION_UNCHECKED",
     "TIMEOUTS",
 ]
 
@@ -74,6 +75,10 @@ HEALTH_DEGRADED = Counter(
     "hardening_health_degraded_total",
     "Readiness checks of tolerated dependencies that failed (200 degraded), by check.",
     ["check"],
+)
+REVOCATION_UNCHECKED = Counter(
+    "hardening_revocation_unchecked_total",
+    "Own access tokens accepted without a revocation check because the cache was down.",
 )
 DATABASE_UNAVAILABLE = Counter(
     "hardening_database_unavailable_total",
