@@ -95,6 +95,9 @@ PUBLISHED_SECRETS = frozenset(
         "example-project-development-jwt-key-do-not-use-in-production",
         "ZXhhbXBsZS1wcm9qZWN0LWRldmVsb3BtZW50LWtleSE=",
         "hardening-development-only-key-never-use-in-production-0123456789",
+        # docs/quickstart.md's development defaults
+        "development-only-jwt-signing-key-0123456789",
+        "ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDEyMzQ=",
     }
 )
 
