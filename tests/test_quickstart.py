@@ -204,12 +204,16 @@ def test_gunicorn_serves_the_quickstart_project(
     assert _call(server, "/metrics").status in (401, 403)
     metrics = _call(server, "/metrics", token=project.production["METRICS_TOKEN"])
     assert metrics.status == 200 and b"django_http_requests" in metrics.body
-    # Login attempts are rate limited: 10 POSTs a minute per address, then 429.
-    statuses = [
-        _call(server, "/api/auth/token", "POST", body={"username": "alice", "password": "x"}).status
-        for _ in range(12)
+    # Login attempts are rate limited: 10 POSTs a minute per address, then 429.  A new
+    # username each time, so the per-account lockout (5 failures) is not what answers.
+    replies = [
+        _call(server, "/api/auth/token", "POST", body={"username": f"u{i}", "password": "x"})
+        for i in range(12)
     ]
-    assert 429 in statuses, statuses
+    limited = [r for r in replies if r.status == 429]
+    assert limited, [r.status for r in replies]
+    assert limited[0].json()["error"] == "rate_limited", limited[0].body  # type: ignore[index]
+    assert int(limited[0].headers["retry-after"]) > 0
     # Readiness follows the database.
     assert _call(server, "/health/ready").status == 200
     cluster.stop()  # type: ignore[attr-defined]
