@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import os
 import shutil
 import subprocess
 import sys
@@ -29,7 +30,13 @@ ARGS = [
 PERIOD = 30
 
 
+#: Set by .ci/run: a missing browser is a failure there, not a skip.
+REQUIRED = os.environ.get("HARDENING_TEST_REQUIRE_BROWSER", "") not in ("", "0", "false")
+
+
 def skip_reason() -> str | None:
+    if REQUIRED:
+        return None  # run, and fail loudly if Chromium or Playwright is missing
     if CHROMIUM is None:
         return "needs chromium (apt-get install chromium)"
     try:

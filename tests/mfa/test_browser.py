@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import os
 import shutil
 import subprocess
 import threading
@@ -26,6 +27,7 @@ from hardening.mfa import devices
 from hardening.mfa.models import TOTPDevice
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+REQUIRED = os.environ.get("HARDENING_TEST_REQUIRE_BROWSER", "") not in ("", "0", "false")
 ZBARIMG = shutil.which("zbarimg")
 CONTROL = (
     b"<!DOCTYPE html><html><body><p style='color:red'>x</p>"
@@ -35,7 +37,9 @@ CONTROL = (
 pytestmark = [
     pytest.mark.server,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium)"),
+    pytest.mark.skipif(
+        CHROMIUM is None and not REQUIRED, reason="needs chromium (apt-get install chromium)"
+    ),
 ]
 
 
@@ -127,6 +131,8 @@ def test_enrollment_page_renders_under_csp_and_qr_decodes(
     assert shot.exists() and shot.stat().st_size > 1000, run.stderr[-2000:]
     assert console_lines(run.stderr) == []
     if ZBARIMG is None:
+        if REQUIRED:
+            pytest.fail("zbarimg missing (HARDENING_TEST_REQUIRE_BROWSER is set)")
         pytest.skip("zbarimg missing: page rendered, QR not decoded (apt-get install zbar-tools)")
     decoded = subprocess.run(
         [ZBARIMG, "--quiet", "--raw", str(shot)], capture_output=True, text=True, check=False
