@@ -108,3 +108,13 @@ def test_refresh_jwks_failure_and_unknown_label(shared_oidc: JWKSServer) -> None
 def test_refresh_jwks_without_issuers() -> None:
     with pytest.raises(CommandError, match="No issuer"):
         call_command("refresh_jwks")
+
+
+def test_refresh_jwks_without_a_shared_cache_says_workers_keep_their_keys(
+    settings: Any, oidc: JWKSServer
+) -> None:
+    settings.HARDENING_JWKS_SHARED_CACHE = ""
+    out, err = StringIO(), StringIO()
+    call_command("refresh_jwks", stdout=out, stderr=err)
+    assert "no shared cache" in out.getvalue()
+    assert "running workers keep their keys" in err.getvalue()

@@ -50,5 +50,10 @@ class Command(BaseCommand):
             kids = ", ".join(sorted(store.keys))
             where = f"shared cache {shared!r} updated" if shared else "no shared cache"
             self.stdout.write(f"{issuer.label}: {len(store.keys)} key(s) [{kids}], {where}")
+        if not shared:
+            self.stderr.write(
+                "HARDENING_JWKS_SHARED_CACHE is not set: running workers keep their keys until "
+                "their TTL ends; restart them to use the new keys now."
+            )
         if failed:
             raise CommandError("JWKS refresh failed for: " + ", ".join(failed))
