@@ -166,10 +166,13 @@ def test_asgi_stack_under_uvicorn(tmp_path: Path) -> None:
         "RATE_LIMIT_HEADERS": "true",
     }
     with serve("uvicorn", env=env, tmp_path=tmp_path, ready_path="/health/live") as server:
-        replies = [server.get("/api/me") for _ in range(6)]
+        # Without Redis the limiter keeps django-ratelimit's fixed windows: 11 requests, so
+        # that a window ending during the burst (counts start again) still shows a 429.
+        replies = [server.get("/api/me") for _ in range(11)]
         log = server.output()
     assert [r.status for r in replies[:5]] == [replies[0].status] * 5, log[-3000:]
     assert replies[0].status in (401, 403)
-    assert replies[5].status == 429
-    assert replies[5].headers["retry-after"].isdigit()
+    limited = [r for r in replies[5:] if r.status == 429]
+    assert limited, [r.status for r in replies]
+    assert limited[0].headers["retry-after"].isdigit()
     assert replies[0].headers["ratelimit-policy"].startswith('"ip";q=5;w=60')
