@@ -82,6 +82,17 @@ def is_outage(exc: BaseException) -> bool:
     return False
 
 
+def log_cache_failure(log: logging.Logger, what: str, exc: BaseException) -> None:
+    """Log a failed cache call of ``what`` from inside its ``except`` block.
+
+    An outage is logged once by the cache's breaker, not here on every request (DEBUG);
+    anything else is a bug worth its traceback (ERROR)."""
+    if is_outage(exc):
+        log.debug("%s unavailable", what, exc_info=True)
+    else:
+        log.error("%s unavailable", what, exc_info=True)
+
+
 class Breaker:
     def __init__(
         self,

@@ -35,7 +35,7 @@ from django.core.checks import CheckMessage
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from hardening.breaker import GuardedCache, is_outage
+from hardening.breaker import GuardedCache, log_cache_failure
 from hardening.checks import problem
 from hardening.conf import conf
 from hardening.errors import error_response
@@ -80,15 +80,6 @@ def _duration() -> int:
     return min(MAX_LOCK_SECONDS, conf.HARDENING_LOCKOUT_DURATION)
 
 
-def _unavailable(exc: BaseException) -> None:
-    # An outage is logged once by the cache's circuit breaker (hardening.breaker), not here
-    # on every login; anything else is a bug worth its traceback.
-    if is_outage(exc):
-        logger.debug("account lockout counters unavailable", exc_info=True)
-    else:
-        logger.exception("account lockout counters unavailable")
-
-
 def blocked_for(username: object) -> int:
     """Seconds until ``username`` may try again (0: now)."""
     if not conf.HARDENING_LOCKOUT_ENABLED or username is None:
@@ -96,7 +87,7 @@ def blocked_for(username: object) -> int:
     try:
         until = GuardedCache(conf.HARDENING_RATELIMIT_CACHE).get(_keys(username)[2])
     except Exception as exc:  # fail closed: a broken cache must not lift the limit
-        _unavailable(exc)
+        log_cache_failure(logger, "account lockout counters", exc)
         return _duration()
     left = (float(until) - clock.now()) if isinstance(until, int | float) else 0.0
     return min(_duration(), math.ceil(left)) if left > 0 else 0
@@ -125,7 +116,7 @@ def record_failure(username: object, request: HttpRequest | None = None) -> None
             AUTH_FAILURES.labels(reason="account_locked").inc()
             audit("auth.locked", request=request, seconds=_duration())
     except Exception as exc:
-        _unavailable(exc)
+        log_cache_failure(logger, "account lockout counters", exc)
 
 
 def locked_response(retry_after: int) -> HttpResponse:

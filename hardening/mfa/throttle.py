@@ -15,7 +15,7 @@ import math
 
 from django.http import HttpRequest
 
-from hardening.breaker import GuardedCache
+from hardening.breaker import GuardedCache, log_cache_failure
 from hardening.conf import conf
 from hardening.mfa import clock
 
@@ -52,8 +52,8 @@ def blocked_for(user_id: object, ip: str) -> int:
         for key, limit in _keys(user_id, ip):
             if int(cache.get(key) or 0) >= limit:
                 return left
-    except Exception:  # fail closed: a broken cache must not lift the limit
-        logger.exception("MFA failure counters unavailable")
+    except Exception as exc:  # fail closed: a broken cache must not lift the limit
+        log_cache_failure(logger, "MFA failure counters", exc)
         return left
     return 0
 
@@ -63,8 +63,8 @@ def attempts_left(user_id: object, ip: str) -> int:
     try:
         cache = GuardedCache(conf.HARDENING_MFA_CACHE)
         return max(0, min(limit - int(cache.get(key) or 0) for key, limit in _keys(user_id, ip)))
-    except Exception:
-        logger.exception("MFA failure counters unavailable")
+    except Exception as exc:
+        log_cache_failure(logger, "MFA failure counters", exc)
         return 0
 
 
@@ -78,8 +78,8 @@ def record_failure(user_id: object, ip: str) -> None:
                     cache.incr(key)
                 except ValueError:  # expired between add() and incr()
                     cache.add(key, 1, timeout)
-        except Exception:
-            logger.exception("MFA failure counters unavailable")
+        except Exception as exc:
+            log_cache_failure(logger, "MFA failure counters", exc)
 
 
 def reset_user(user_id: object) -> None:
@@ -87,5 +87,5 @@ def reset_user(user_id: object) -> None:
     key = _keys(user_id, "-")[0][0]
     try:
         GuardedCache(conf.HARDENING_MFA_CACHE).delete(key)
-    except Exception:
-        logger.exception("MFA failure counters unavailable")
+    except Exception as exc:
+        log_cache_failure(logger, "MFA failure counters", exc)
