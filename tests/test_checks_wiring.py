@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.core.checks import CheckMessage
 
 from hardening.checks.wiring import server_workers
 from hardening.drf import rest_framework_settings
@@ -150,3 +151,26 @@ def test_a_development_runserver_prints_one_line_not_every_finding(
     monkeypatch.delenv("HARDENING_CHECKS_VERBOSE")
     with production(SECRET_KEY=""):  # production runserver: everything, as Errors
         assert check_error_codes().get("hardening.E001") == "ERROR"
+
+
+def test_a_development_runserver_runs_each_check_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.checks import Error, Warning
+
+    from hardening.checks.wiring import quiet, summary
+
+    calls: list[str] = []
+
+    def check_two_findings(**kwargs: object) -> list[CheckMessage]:
+        calls.append("run")
+        return [Error("e", id="hardening.E999"), Warning("w", id="hardening.W999")]
+
+    registered = (quiet(check_two_findings), summary((check_two_findings,)))
+    with production(HARDENING_ENVIRONMENT="development"):
+        monkeypatch.setattr("sys.argv", ["manage.py", "runserver"])
+        shown = [m.id for check in registered for m in check()]
+        assert calls == ["run"]  # not once more just to count what is hidden
+        assert sorted(shown) == ["hardening.E999", "hardening.I030"]
+        calls.clear()
+        monkeypatch.setattr("sys.argv", ["manage.py", "check"])
+        shown = [m.id for check in registered for m in check()]
+        assert calls == ["run"] and sorted(shown) == ["hardening.E999", "hardening.W999"]

@@ -207,34 +207,39 @@ def quiet_in_development_runserver() -> bool:
 
 
 def quiet(check: Check) -> Check:
-    """``check``, keeping only Errors during a development runserver."""
+    """``check`` as registered: during a development runserver it leaves the work to
+    :func:`summary` (which runs it once, keeping its Errors)."""
 
     @functools.wraps(check)
     def wrapper(**kwargs: Any) -> list[CheckMessage]:
-        messages = check(**kwargs)
         if quiet_in_development_runserver():
-            return [m for m in messages if m.level >= ERROR]
-        return messages
+            return []
+        return check(**kwargs)
 
     return wrapper
 
 
 def summary(checks: tuple[Check, ...]) -> Check:
-    """One Info line naming how many findings a development runserver did not print."""
+    """During a development runserver: every check once, its Errors, and one Info line
+    naming how many other findings were not printed.  Elsewhere nothing (the :func:`quiet`
+    wrappers report everything)."""
 
     def check_hidden_findings(**kwargs: Any) -> list[CheckMessage]:
         if not quiet_in_development_runserver():
             return []
-        hidden = sum(1 for c in checks for m in c(**kwargs) if m.level < ERROR)
+        messages = [m for c in checks for m in c(**kwargs)]
+        errors = [m for m in messages if m.level >= ERROR]
+        hidden = len(messages) - len(errors)
         if not hidden:
-            return []
+            return errors
         return [
+            *errors,
             Info(
                 f"{hidden} production findings not shown during a development runserver.",
                 hint="List them: DJANGO_ENV=production python manage.py check "
                 "(or HARDENING_CHECKS_VERBOSE=1).",
                 id="hardening.I030",
-            )
+            ),
         ]
 
     return check_hidden_findings
