@@ -27,10 +27,13 @@ __all__ = [
     "ENVIRONMENTS",
     "POSTGRES_FAIL_FAST",
     "Env",
+    "environment_name",
     "security_settings",
 ]
 
 ENVIRONMENTS: Final = ("production", "development", "test")
+
+_ENVIRONMENT_ALIASES: Final = {"prod": "production", "dev": "development", "testing": "test"}
 
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
@@ -208,17 +211,20 @@ class Env:
         accepted; anything else is an error rather than a silent fallback.
         """
         value = self._get(name, default)
-        if isinstance(value, _Str) and not value.strip():
-            value = default
-        normalized = str(value).strip().lower()
-        normalized = {"prod": "production", "dev": "development", "testing": "test"}.get(
-            normalized, normalized
-        )
+        normalized = environment_name(str(value), default)
         if normalized not in ENVIRONMENTS:
             raise ImproperlyConfigured(
                 f"{name} must be one of {', '.join(ENVIRONMENTS)}, got {value!r}."
             )
         return normalized
+
+
+def environment_name(value: str | None, default: str = "production") -> str:
+    """``value`` normalised the way :meth:`Env.environment` reads ``DJANGO_ENV``: unset, empty
+    or blank is ``default`` (production: fail safe), ``prod``/``dev``/``testing`` are aliases.
+    Not validated: callers that must not raise (``init_sentry()``) use it as it is."""
+    normalized = (value or "").strip().lower() or default
+    return _ENVIRONMENT_ALIASES.get(normalized, normalized)
 
 
 def security_settings(

@@ -189,9 +189,37 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if api or "text/html" not in request.headers.get("Accept", ""):
         detail = "CSRF check failed: send the CSRF token (cookie and X-CSRFToken header)."
         return error_response(403, "csrf_failed", detail)
-    page = render_to_string(
-        "hardening/csrf_failure.html", {"request_id": current_request_id()}, request=request
-    )
+    context = {
+        "request_id": current_request_id(),
+        "back": _way_back(request),
+        "stylesheet": _stylesheet(),
+    }
+    page = render_to_string("hardening/csrf_failure.html", context, request=request)
     response = HttpResponse(page, status=403, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _way_back(request: HttpRequest) -> str:
+    """The page of this site the form came from (``Referer``), else the site's root."""
+    from django.core.exceptions import DisallowedHost
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    referer = request.headers.get("Referer", "")
+    try:
+        same_site = url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    except DisallowedHost:
+        same_site = False
+    return referer if referer and same_site else "/"
+
+
+def _stylesheet() -> str:
+    """The account pages' stylesheet, when ``hardening.urls`` (or the MFA URLs) are mounted."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("hardening-stylesheet")
+    except NoReverseMatch:
+        return ""

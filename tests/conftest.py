@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-REQUIRED = os.environ.get("HARDENING_TEST_REQUIRE_SERVICES", "") not in ("", "0", "false")
+from tests.servers import SERVICES_REQUIRED, required
+
+REQUIRED = required(SERVICES_REQUIRED)
 
 _SERVICES = {
     "postgres": (

@@ -22,9 +22,28 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+SERVICES_REQUIRED = "HARDENING_TEST_REQUIRE_SERVICES"
+BROWSER_REQUIRED = "HARDENING_TEST_REQUIRE_BROWSER"
+
+
+def required(variable: str) -> bool:
+    """``variable`` (set by ``.ci/run``) says a missing tool fails the test, not skips it."""
+    return os.environ.get(variable, "") not in ("", "0", "false")
+
+
+def unavailable(reason: str, *variables: str) -> NoReturn:
+    """Skip for a missing tool (``reason``), or fail when one of ``variables`` is set
+    (default ``HARDENING_TEST_REQUIRE_SERVICES``): in CI a missing tool is not a pass."""
+    for variable in variables or (SERVICES_REQUIRED,):
+        if required(variable):
+            pytest.fail(f"{reason} ({variable} is set)")
+    pytest.skip(reason)
 
 
 def free_port() -> int:
@@ -124,6 +143,8 @@ def command(
         if kind == "gthread":
             cmd += ["--worker-class", "gthread", "--threads", "4"]
         return cmd
+    if kind == "runserver":  # Django's development server, one process, no autoreloader
+        return [sys.executable, "example_project/manage.py", "runserver", "--noreload", bind]
     if kind == "uvicorn":
         return [
             str(BIN / "uvicorn"),

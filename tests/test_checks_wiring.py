@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.core.checks import CheckMessage
 
 from hardening.checks.wiring import server_workers
 from hardening.drf import rest_framework_settings
@@ -78,6 +79,41 @@ def test_server_workers_from_the_environment(environ: dict[str, str], workers: i
     assert server_workers(environ) == workers
 
 
+@pytest.mark.parametrize(
+    ("argv", "workers"),
+    [
+        (["/srv/venv/bin/gunicorn", "mysite.wsgi", "--workers", "4"], 4),
+        (["/srv/venv/bin/gunicorn", "mysite.wsgi", "-w", "3", "--bind", ":8000"], 3),
+        (["/srv/venv/bin/gunicorn", "--workers=5", "mysite.wsgi"], 5),
+        (["/srv/venv/bin/gunicorn", "-w2", "mysite.wsgi"], 2),
+        (["/usr/lib/python3/site-packages/gunicorn/__main__.py", "-w", "6", "m.wsgi"], 6),
+        (["/srv/venv/bin/uvicorn", "mysite.asgi:application", "--workers", "4"], 4),
+        (["/srv/venv/bin/uvicorn", "mysite.asgi:application", "--workers=3"], 3),
+        (["/srv/venv/bin/gunicorn", "mysite.wsgi", "--workers"], 1),  # no value
+        (["manage.py", "mycommand", "-w", "4"], 1),  # not a server: -w means something else
+        (["/srv/venv/bin/uvicorn", "app", "-w", "4"], 1),  # uvicorn has no -w
+    ],
+)
+def test_server_workers_from_the_command_line(argv: list[str], workers: int) -> None:
+    # Inside gunicorn / uvicorn (where hardening.wsgi / asgi run the checks) sys.argv is the
+    # server's command line.
+    assert server_workers({}, argv) == workers
+
+
+def test_workers_on_the_server_command_line_need_a_multiprocess_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)
+    monkeypatch.setattr("sys.argv", ["/srv/venv/bin/gunicorn", "mysite.wsgi", "--workers", "4"])
+    with production():
+        assert check_error_codes().get("hardening.E031") == "ERROR"
+    monkeypatch.setattr("sys.argv", ["/srv/venv/bin/gunicorn", "mysite.wsgi", "-w", "1"])
+    with production():
+        assert "hardening.E031" not in check_error_codes()
+
+
 def test_several_workers_need_a_multiprocess_directory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: object
 ) -> None:
@@ -115,3 +151,26 @@ def test_a_development_runserver_prints_one_line_not_every_finding(
     monkeypatch.delenv("HARDENING_CHECKS_VERBOSE")
     with production(SECRET_KEY=""):  # production runserver: everything, as Errors
         assert check_error_codes().get("hardening.E001") == "ERROR"
+
+
+def test_a_development_runserver_runs_each_check_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.checks import Error, Warning
+
+    from hardening.checks.wiring import quiet, summary
+
+    calls: list[str] = []
+
+    def check_two_findings(**kwargs: object) -> list[CheckMessage]:
+        calls.append("run")
+        return [Error("e", id="hardening.E999"), Warning("w", id="hardening.W999")]
+
+    registered = (quiet(check_two_findings), summary((check_two_findings,)))
+    with production(HARDENING_ENVIRONMENT="development"):
+        monkeypatch.setattr("sys.argv", ["manage.py", "runserver"])
+        shown = [m.id for check in registered for m in check()]
+        assert calls == ["run"]  # not once more just to count what is hidden
+        assert sorted(shown) == ["hardening.E999", "hardening.I030"]
+        calls.clear()
+        monkeypatch.setattr("sys.argv", ["manage.py", "check"])
+        shown = [m.id for check in registered for m in check()]
+        assert calls == ["run"] and sorted(shown) == ["hardening.E999", "hardening.W999"]

@@ -1,10 +1,18 @@
-"""The example project, in-process: the wiring users copy."""
+"""The example project, in-process: the wiring users copy (and runserver, as a process)."""
 
 from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
+
+from tests.servers import serve
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +126,29 @@ def test_runserver_access_lines_carry_the_request_id(client: Client) -> None:
     record = logging.LogRecord("django.server", logging.INFO, __file__, 1, '"GET /" 200', (), None)
     RequestContextFilter().filter(record)
     assert record.request_id == response["X-Request-ID"]  # type: ignore[attr-defined]
+
+
+def _access_line(output: str, path: str) -> dict[str, Any] | None:
+    """runserver's JSON access line (logger ``django.server``) for ``path``, once written."""
+    for line in output.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get("logger") == "django.server" and f"GET {path} " in record["message"]:
+            return dict(record)
+    return None
+
+
+@pytest.mark.server
+def test_a_real_runserver_access_line_carries_the_request_id(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}  # DJANGO_ENV=development
+    path = f"/health/live?probe={uuid.uuid4().hex}"
+    with serve("runserver", env=env, tmp_path=tmp_path, ready_path="/health/live") as server:
+        reply = server.get(path)
+        deadline = time.monotonic() + 10  # the line is written after the response
+        while (line := _access_line(server.output(), path)) is None:
+            assert time.monotonic() < deadline, server.output()[-3000:]
+            time.sleep(0.05)
+    assert reply.status == 200 and reply.headers["x-request-id"]
+    assert line["request_id"] == reply.headers["x-request-id"], line

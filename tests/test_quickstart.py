@@ -9,6 +9,7 @@ default, run by ``.ci/run`` (``pytest -m slow``).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests import quickstart_blocks
-from tests.servers import ROOT, Reply, Server, free_port, stop
+from tests.servers import ROOT, Reply, Server, free_port, stop, unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
@@ -66,10 +67,11 @@ def _run(*cmd: str, cwd: Path | None = None, timeout: float = 300) -> None:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    pytest.importorskip("build", reason="needs the release group (pip install --group release)")
     tmp = tmp_path_factory.mktemp("quickstart")
     wheel_dir = Path(os.environ.get("HARDENING_QUICKSTART_WHEEL_DIR", "") or tmp / "dist")
     if not list(wheel_dir.glob("*.whl")):
+        if importlib.util.find_spec("build") is None:
+            unavailable("needs build (pip install --group release)")
         _run(sys.executable, "-m", "build", "--wheel", "--outdir", str(wheel_dir), str(ROOT))
     (wheel,) = wheel_dir.glob("django_hardening-*.whl")
     venv = tmp / "venv"
@@ -77,16 +79,20 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     _run(str(venv / "bin" / "pip"), "install", "-q", f"{wheel}[server,redis,postgres]")
     _run(str(venv / "bin" / "django-admin"), "startproject", "mysite", cwd=tmp)
     markdown = DOC.read_text()
-    touched = quickstart_blocks.apply(markdown, tmp / "mysite")
+    touched = quickstart_blocks.apply(markdown, tmp / "mysite")  # refuses a block it cannot sort
+    page = quickstart_blocks.parse(markdown)
+    assert touched == [block.path for block in page.blocks], touched  # every one applied
+    assert page.fences == len(page.blocks) + 1 + len(page.illustrations)
     assert touched[:2] == ["mysite/settings.py", "mysite/urls.py"], touched
+    project = Project(venv, tmp / "mysite", {})
     # The installed package is the wheel's, not this checkout's.
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import hardening; print(hardening.__file__)"],
-        capture_output=True, text=True, check=True, cwd=tmp / "mysite",
+        capture_output=True, text=True, check=True, cwd=project.path, env=project.env(),
     ).stdout  # fmt: skip
     assert str(venv) in where and str(ROOT) not in where
-    production = quickstart_blocks.production_environment(markdown, venv / "bin")
-    return Project(venv, tmp / "mysite", production)
+    project.production = quickstart_blocks.production_environment(markdown, venv / "bin")
+    return project
 
 
 def test_development_check_has_no_errors(project: Project) -> None:
@@ -113,12 +119,12 @@ def served(project: Project, tmp_path: Path) -> Iterator[tuple[Server, object]]:
     from tests.health.services import pg_cluster, redis_server
 
     if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server")
+        unavailable("needs redis-server")
     try:
         pg = pg_cluster()
         cluster = pg.__enter__()
     except FileNotFoundError as exc:
-        pytest.skip(str(exc))
+        unavailable(f"needs PostgreSQL's initdb/pg_ctl: {exc}")
     try:
         with redis_server() as redis:
             env = {
@@ -191,9 +197,16 @@ def test_gunicorn_serves_the_quickstart_project(
     assert posted.status == 200 and posted.json() == {"user": "alice", "data": {"x": 1}}, (
         posted.body
     )
-    # A bad bearer token is a 401 JSON error; no token at all, too.
-    bad = _call(server, "/api/hello", token=access[:-4] + "AAAA")
-    assert bad.status == 401 and bad.json()["error"], bad.body  # type: ignore[index]
+    # A bad bearer token is a 401 naming it, also on the AllowAny view (never anonymous).
+    forged = access[:-4] + ("AAAA" if not access.endswith("AAAA") else "BBBB")
+    for path in ("/api/hello", "/api/public"):
+        bad = _call(server, path, token=forged)
+        assert bad.status == 401, (path, bad.body)
+        assert bad.json()["error"] == "invalid_token", bad.body  # type: ignore[index]
+        challenge = bad.headers["www-authenticate"]
+        assert challenge.startswith("Bearer ") and 'error="invalid_token"' in challenge
+    assert _call(server, "/api/public").json() == {"user": None}  # anonymous without a token
+    assert _call(server, "/api/public", token=access).json() == {"user": "alice"}
     assert _call(server, "/api/hello").status == 401
     # The slow view stops at the 1 s deadline with a 504.
     started = time.monotonic()

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from django.test import override_settings
 
 from hardening.exceptions import StartupCheckFailed
 from hardening.startup import run_startup_checks
-from tests.servers import BIN, run_until_exit, serve
+from tests.servers import BIN, ROOT, base_env, run_until_exit, serve, stop
 from tests.test_checks_core import FERNET, SAFE_PRODUCTION, STRONG_KEY, production
 
 PRODUCTION_SECRETS = {
@@ -93,6 +96,40 @@ def test_servers_refuse_to_boot_without_secrets(cmd: list[str]) -> None:
     output = result.stdout + result.stderr
     assert "django-hardening refused to start" in output
     assert "hardening.E001" in output
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        [str(BIN / "gunicorn"), "example_project.wsgi", "--bind", "127.0.0.1:0", "--workers", "2"],
+        [str(BIN / "uvicorn"), "example_project.asgi:application", "--port", "0", "--workers=2"],
+    ],
+    ids=["gunicorn", "uvicorn"],
+)
+def test_servers_refuse_several_workers_without_a_multiprocess_directory(
+    cmd: list[str], tmp_path: Path
+) -> None:
+    # The worker count comes from the server's own command line (sys.argv in the worker).
+    # uvicorn's supervisor restarts a worker that fails to boot: poll its output, then stop it.
+    log = tmp_path / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            cmd, cwd=ROOT, env=base_env(PRODUCTION_SECRETS), stdout=sink,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            exited = process.poll() is not None  # before reading: then the log is complete
+            if "refused to start" in log.read_text(errors="replace"):
+                break
+            assert not exited and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+    finally:
+        stop(process)
+    output = log.read_text(errors="replace")
+    assert "hardening.E031: 2 server workers but PROMETHEUS_MULTIPROC_DIR is unset" in output
 
 
 @pytest.mark.server

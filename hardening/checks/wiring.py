@@ -3,7 +3,8 @@
 * ``E120``: the JWT middleware is on but DRF does not try the bearer class first (bearer
   POSTs then fail DRF's CSRF check; a bad bearer token on an ``AllowAny`` view is anonymous).
 * ``E030``: no JSON log formatter is configured (a 500 under gunicorn prints nothing useful).
-* ``E031``: several server workers (``WEB_CONCURRENCY`` / ``GUNICORN_CMD_ARGS``) without
+* ``E031``: several server workers (``WEB_CONCURRENCY``, ``GUNICORN_CMD_ARGS`` or the gunicorn /
+  uvicorn command line, e.g. ``gunicorn mysite.wsgi --workers 4``) without
   ``PROMETHEUS_MULTIPROC_DIR``: ``/metrics`` answers a different worker's counters each scrape.
 * ``E220``: ``/account/mfa/`` is mounted but ``LOGIN_URL`` does not resolve (anonymous users
   are sent to a 404).
@@ -17,6 +18,7 @@ import re
 import shlex
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -100,8 +102,35 @@ def check_json_logging(**kwargs: Any) -> list[CheckMessage]:
     ]
 
 
-def server_workers(environ: dict[str, str] | None = None) -> int:
-    """Worker processes the environment asks gunicorn / uvicorn for (1 when unknown)."""
+def _option_values(words: list[str], names: str) -> list[int]:
+    """The integer values of the options ``names`` (a regex of option names) in ``words``:
+    ``--workers 4``, ``--workers=4``, ``-w 4`` and ``-w4``."""
+    values = []
+    for index, word in enumerate(words):
+        match = re.fullmatch(rf"(?:{names})(?:=?(\d+))?", word)
+        if match is None:
+            continue
+        value = match.group(1) or (words[index + 1] if index + 1 < len(words) else "")
+        if value.isdigit():
+            values.append(int(value))
+    return values
+
+
+def _server_command_line(argv: list[str]) -> list[int]:
+    """Workers asked for on a gunicorn / uvicorn command line (``sys.argv`` inside the
+    server, where hardening.wsgi / hardening.asgi run the checks)."""
+    path = Path(argv[0]) if argv else Path()
+    program = path.parent.name if path.name == "__main__.py" else path.name  # python -m
+    if program.startswith("gunicorn"):
+        return _option_values(argv[1:], r"--workers|-w")
+    if program.startswith("uvicorn"):
+        return _option_values(argv[1:], r"--workers")
+    return []
+
+
+def server_workers(environ: dict[str, str] | None = None, argv: list[str] | None = None) -> int:
+    """Worker processes gunicorn / uvicorn are asked for (1 when unknown): ``WEB_CONCURRENCY``,
+    ``GUNICORN_CMD_ARGS`` and the server's own command line (``sys.argv``)."""
     env = os.environ if environ is None else environ
     counts = [1]
     if env.get("WEB_CONCURRENCY", "").strip().isdigit():
@@ -110,13 +139,8 @@ def server_workers(environ: dict[str, str] | None = None) -> int:
         words = shlex.split(env.get("GUNICORN_CMD_ARGS", ""))
     except ValueError:
         words = []
-    for index, word in enumerate(words):
-        match = re.fullmatch(r"(?:--workers|-w)(?:=(\d+))?", word)
-        if match is None:
-            continue
-        value = match.group(1) or (words[index + 1] if index + 1 < len(words) else "")
-        if value.isdigit():
-            counts.append(int(value))
+    counts += _option_values(words, r"--workers|-w")
+    counts += _server_command_line(sys.argv if argv is None else argv)
     return max(counts)
 
 
@@ -183,34 +207,39 @@ def quiet_in_development_runserver() -> bool:
 
 
 def quiet(check: Check) -> Check:
-    """``check``, keeping only Errors during a development runserver."""
+    """``check`` as registered: during a development runserver it leaves the work to
+    :func:`summary` (which runs it once, keeping its Errors)."""
 
     @functools.wraps(check)
     def wrapper(**kwargs: Any) -> list[CheckMessage]:
-        messages = check(**kwargs)
         if quiet_in_development_runserver():
-            return [m for m in messages if m.level >= ERROR]
-        return messages
+            return []
+        return check(**kwargs)
 
     return wrapper
 
 
 def summary(checks: tuple[Check, ...]) -> Check:
-    """One Info line naming how many findings a development runserver did not print."""
+    """During a development runserver: every check once, its Errors, and one Info line
+    naming how many other findings were not printed.  Elsewhere nothing (the :func:`quiet`
+    wrappers report everything)."""
 
     def check_hidden_findings(**kwargs: Any) -> list[CheckMessage]:
         if not quiet_in_development_runserver():
             return []
-        hidden = sum(1 for c in checks for m in c(**kwargs) if m.level < ERROR)
+        messages = [m for c in checks for m in c(**kwargs)]
+        errors = [m for m in messages if m.level >= ERROR]
+        hidden = len(messages) - len(errors)
         if not hidden:
-            return []
+            return errors
         return [
+            *errors,
             Info(
                 f"{hidden} production findings not shown during a development runserver.",
                 hint="List them: DJANGO_ENV=production python manage.py check "
                 "(or HARDENING_CHECKS_VERBOSE=1).",
                 id="hardening.I030",
-            )
+            ),
         ]
 
     return check_hidden_findings

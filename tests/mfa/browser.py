@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.servers import BROWSER_REQUIRED, required
 
 CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
 ARGS = [
@@ -31,7 +32,7 @@ PERIOD = 30
 
 
 #: Set by .ci/run: a missing browser is a failure there, not a skip.
-REQUIRED = os.environ.get("HARDENING_TEST_REQUIRE_BROWSER", "") not in ("", "0", "false")
+REQUIRED = required(BROWSER_REQUIRED)
 
 
 def skip_reason() -> str | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import http.server
-import os
 import shutil
 import subprocess
 import threading
@@ -25,9 +24,10 @@ from django.test import Client
 
 from hardening.mfa import devices
 from hardening.mfa.models import TOTPDevice
+from tests.servers import BROWSER_REQUIRED, required
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-REQUIRED = os.environ.get("HARDENING_TEST_REQUIRE_BROWSER", "") not in ("", "0", "false")
+REQUIRED = required(BROWSER_REQUIRED)
 ZBARIMG = shutil.which("zbarimg")
 CONTROL = (
     b"<!DOCTYPE html><html><body><p style='color:red'>x</p>"

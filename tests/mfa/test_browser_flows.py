@@ -3,7 +3,10 @@
 Development over HTTP: an anonymous user lands on ``/account/login/``, signs in, enrols an
 authenticator, activates it, signs out, signs in again with the code step (a replayed code
 is refused with "wait for the next code"), adds a second authenticator from the verified
-session, regenerates the recovery codes and turns MFA off.  Production over HTTPS with
+session, regenerates the recovery codes and turns MFA off.  A user whose authenticator is
+backing off gets the HTML 429 that says how many seconds to wait.  The CSRF failure page (a
+form sent with a broken token) is loaded in both modes; every HTML page's ``#back`` link is
+followed.  Production over HTTPS with
 ``MFA_REQUIRED=staff``: a staff user who signs in to the admin is sent to ``/account/mfa/``,
 enrols and reaches the admin.  No page may log a CSP violation, error pages included.
 TOTP codes come from pyotp and the secret the page shows.
@@ -24,7 +27,15 @@ from cryptography.fernet import Fernet
 
 from tests.mfa import browser
 from tests.mfa.browser import Console, fresh_code, other_code
-from tests.servers import ROOT, Server, base_env, serve
+from tests.servers import (
+    BROWSER_REQUIRED,
+    ROOT,
+    SERVICES_REQUIRED,
+    Server,
+    base_env,
+    serve,
+    unavailable,
+)
 
 pytestmark = [
     pytest.mark.server,
@@ -46,10 +57,20 @@ def _prepare(env: dict[str, str], tmp: Path, *users: tuple[str, bool]) -> None:
         browser.manage(env, "shell", "-c", code, cwd=ROOT)
 
 
+# erin's one authenticator is backing off for ten minutes: her code step answers the HTML 429.
+THROTTLED_DEVICE = (
+    "import time; from django.contrib.auth import get_user_model as g; "
+    "from hardening.mfa import devices; "
+    "d, _ = devices.create_device(g().objects.get(username='erin'), 'phone'); "
+    "d.confirmed = True; d.throttled_until = time.time() + 600; d.save()"
+)
+
+
 @pytest.fixture
 def dev_server(tmp_path: Path) -> Iterator[Server]:
     extra = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    _prepare(base_env(extra), tmp_path, ("dana", False))
+    _prepare(base_env(extra), tmp_path, ("dana", False), ("erin", False))
+    browser.manage(base_env(extra), "shell", "-c", THROTTLED_DEVICE, cwd=ROOT)
     with serve("gunicorn", env=extra, tmp_path=tmp_path) as server:
         yield server
 
@@ -67,6 +88,31 @@ def _error(page: Any) -> str:
 def _submit_code(page: Any, field: str, code: str) -> None:
     page.fill(field, code)
     page.locator(field).locator("xpath=ancestor::form").locator("button").click()
+
+
+def _follow_back(page: Any, href: str) -> None:
+    """The page's ``#back`` link points at ``href`` and loads a page (200)."""
+    back = page.locator("#back")
+    assert back.count() == 1 and back.get_attribute("href") == href
+    with page.expect_navigation() as returned:
+        back.click()
+    assert returned.value.status == 200, returned.value.url
+
+
+def _csrf_failure_and_back(page: Any, form: str) -> None:
+    """Submit ``form`` with a broken CSRF token: the HTML 403 page, then its way back."""
+    came_from = page.url
+    token = page.locator(f"{form} input[name=csrfmiddlewaretoken]")
+    token.evaluate("field => { field.value = 'broken' + field.value.slice(6); }")
+    for field in page.locator(f"{form} input[required]").all():
+        field.fill("csrf-test")  # else the browser's own validation keeps the form
+    with page.expect_navigation() as posted:
+        page.locator(f"{form} [type=submit]").click()
+    assert posted.value.status == 403
+    assert page.locator("h1").inner_text() == "Security check failed (CSRF)"
+    assert page.evaluate("document.styleSheets[0].cssRules.length") > 5  # styled like the rest
+    _follow_back(page, came_from)  # back to the form (the Referer), with a fresh token
+    assert page.url == came_from and page.locator(f"{form} [type=submit]").count() == 1
 
 
 def _visit_error_pages(page: Any, base: str) -> None:
@@ -87,6 +133,7 @@ def test_mfa_life_cycle_in_chromium(dev_server: Server, tmp_path: Path) -> None:
         assert "/account/login/?next=/account/mfa/" in page.url
         assert page.evaluate("document.styleSheets[0].cssRules.length") > 5
         assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") != "none"
+        _csrf_failure_and_back(page, "#password-form")  # the CSRF page and its way back
         _signin(page, "dana")
         assert page.url.endswith("/account/mfa/")
 
@@ -150,12 +197,31 @@ def test_mfa_life_cycle_in_chromium(dev_server: Server, tmp_path: Path) -> None:
     assert console.csp_violations() == [], console.lines
 
 
+def test_throttled_code_step_says_how_long_to_wait_in_chromium(dev_server: Server) -> None:
+    base = dev_server.base
+    console = Console()
+    with browser.browser() as chromium:
+        page = browser.new_page(chromium, console)
+        page.goto(base + "/account/login/")
+        _signin(page, "erin")
+        with page.expect_navigation() as posted:
+            _submit_code(page, "#login-code", "123456")
+        assert posted.value.status == 429 and 0 < int(posted.value.headers["retry-after"]) <= 600
+        wait = re.fullmatch(
+            r"Too many attempts\. Wait (\d+) seconds, then try again with a new code\.",
+            _error(page),
+        )
+        assert wait is not None and 500 < int(wait.group(1)) <= 600, _error(page)
+        _follow_back(page, "/")  # no next: back to the site (the JSON index)
+    assert console.csp_violations() == [], console.lines
+
+
 @pytest.fixture
 def prod_server(tmp_path: Path) -> Iterator[Server]:
     from tests.health.services import redis_server
 
     if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server")
+        unavailable("needs redis-server", BROWSER_REQUIRED, SERVICES_REQUIRED)
     cert, key = browser.self_signed(tmp_path)
     with redis_server() as redis:
         extra = {
@@ -180,6 +246,7 @@ def test_staff_with_mfa_required_reaches_the_admin_over_https(prod_server: Serve
     with browser.browser(https=True) as chromium:
         page = browser.new_page(chromium, console, https=True)
         page.goto(base + "/admin/")
+        _csrf_failure_and_back(page, "#login-form")  # production CSP, HTTPS Referer
         page.fill("#id_username", "root")
         page.fill("#id_password", PASSWORD)
         page.click("input[type=submit]")

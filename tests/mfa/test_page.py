@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -54,12 +55,44 @@ def test_verify_with_safe_next(user: Any, client: Client, fake_clock: Clock) -> 
     assert client.get("/api/me").json()["mfa"] is True
 
 
+def _error(response: Any) -> str:
+    found = re.search(r'<p id="error"[^>]*>([^<]*)</p>', response.content.decode())
+    assert found is not None, response.content.decode()
+    return found.group(1)
+
+
 def test_throttled_page_has_retry_after(user: Any, client: Client, fake_clock: Clock) -> None:
     make_device(user)
     client.force_login(user)
     client.post("/account/mfa/", {"action": "verify", "code": "000000"})
     response = client.post("/account/mfa/", {"action": "verify", "code": code_now(fake_clock)})
     assert response.status_code == 429 and response["Retry-After"] == "1"
+    assert _error(response) == "Too many attempts. Wait 1 second, then try again with a new code."
+    assert 'id="back"' in response.content.decode()  # and a way back
+    # The device back-off doubles: a second failure after the first wait means 2 seconds.
+    fake_clock.advance(1.5)
+    client.post("/account/mfa/", {"action": "verify", "code": "000000"})
+    response = client.post("/account/mfa/", {"action": "verify", "code": code_now(fake_clock)})
+    assert response.status_code == 429 and response["Retry-After"] == "2"
+    assert _error(response) == "Too many attempts. Wait 2 seconds, then try again with a new code."
+
+
+@override_settings(HARDENING_MFA_USER_MAX_FAILURES=2, HARDENING_MFA_FAILURE_WINDOW=900)
+def test_the_per_user_limit_says_how_long_to_wait(
+    user: Any, client: Client, fake_clock: Clock
+) -> None:
+    make_device(user)
+    client.force_login(user)
+    for _ in range(2):
+        client.post("/account/mfa/", {"action": "verify", "code": "000000"})
+        fake_clock.advance(5)  # past the device back-off: the user's limit is what answers
+    left = math.ceil((int(fake_clock.t // 900) + 1) * 900 - fake_clock.t)
+    assert 1 < left <= 900
+    response = client.post("/account/mfa/", {"action": "verify", "code": code_now(fake_clock)})
+    assert response.status_code == 429 and response["Retry-After"] == str(left)
+    assert _error(response) == (
+        f"Too many attempts. Wait {left} seconds, then try again with a new code."
+    )
 
 
 def test_regenerate_and_disable(user: Any, client: Client, fake_clock: Clock) -> None:

@@ -147,6 +147,27 @@ def test_init_without_dsn_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sentry_sdk.get_client() is before
 
 
+@pytest.mark.parametrize(
+    ("django_env", "expected"),
+    [(None, "production"), ("", "production"), ("  ", "production"), ("dev", "development")],
+)
+def test_environment_tag_follows_django_env_like_hardening_env(
+    monkeypatch: pytest.MonkeyPatch, django_env: str | None, expected: str
+) -> None:
+    # hardening.env's rule: unset or empty DJANGO_ENV is production (fail safe).
+    monkeypatch.delenv("SENTRY_ENVIRONMENT", raising=False)
+    if django_env is None:
+        monkeypatch.delenv("DJANGO_ENV", raising=False)
+    else:
+        monkeypatch.setenv("DJANGO_ENV", django_env)
+    try:
+        assert init_sentry("https://public@127.0.0.1/1", transport=CapturingTransport())
+        assert sentry_sdk.get_client().options["environment"] == expected
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.init()
+
+
 class _Collector(http.server.BaseHTTPRequestHandler):
     bodies: list[bytes]
 

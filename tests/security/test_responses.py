@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.test import Client, RequestFactory
+
+from hardening.errors import csrf_failure
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +56,37 @@ def test_csrf_failure_in_a_browser_is_a_csp_clean_page() -> None:
     assert "CSRF" in page or "security check" in page
     csp = response["Content-Security-Policy"]
     assert "unsafe-inline" not in csp
+
+
+@pytest.mark.parametrize(
+    ("referer", "back"),
+    [
+        (
+            "http://testserver/admin/login/?next=/admin/",
+            "http://testserver/admin/login/?next=/admin/",
+        ),
+        ("https://evil.example/phish", "/"),  # another site: never linked
+        ("javascript:alert(1)", "/"),
+        (None, "/"),
+    ],
+)
+def test_the_csrf_failure_page_has_a_way_back(
+    referer: str | None, back: str, settings: Any
+) -> None:
+    client = Client(enforce_csrf_checks=True)
+    headers = {"Accept": "text/html"}
+    if referer is not None:
+        headers["Referer"] = referer
+    response = client.post("/admin/login/", {"username": "x"}, headers=headers)
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert f'<a id="back" href="{back}">' in page, page
+    assert '<link rel="stylesheet" href="/account/hardening.css">' in page  # the pages' style
+    settings.ROOT_URLCONF = "tests.mfa.urls_without_mfa"  # no stylesheet URL: still a page
+    response = csrf_failure(RequestFactory().post("/a/form", headers=headers))
+    page = response.content.decode()
+    assert response.status_code == 403 and f'<a id="back" href="{back}">' in page
+    assert "stylesheet" not in page
 
 
 def test_session_logout_clears_site_data(client: Client) -> None:
