@@ -43,6 +43,7 @@ from hardening.mfa import clock
 from hardening.middleware import HardeningMiddleware
 from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES
+from hardening.parsers import clean_string
 
 __all__ = [
     "MAX_LOCK_SECONDS",
@@ -136,12 +137,18 @@ def _username(credentials: dict[str, Any], username: Any = None) -> Any:
 
 class LockoutBackend:
     """First in ``AUTHENTICATION_BACKENDS``: refuses a locked account before any password
-    hash is computed (``authenticate()`` stops at ``PermissionDenied``)."""
+    hash is computed (``authenticate()`` stops at ``PermissionDenied``), and a username
+    with NUL or a lone surrogate before any backend queries the database with it."""
 
     def authenticate(
         self, request: HttpRequest | None, username: Any = None, **credentials: Any
     ) -> None:
-        wait = blocked_for(_username(credentials, username))
+        name = _username(credentials, username)
+        if isinstance(name, str) and not clean_string(name):
+            # NUL or a lone surrogate: no database can look it up (PostgreSQL raises
+            # DataError), so end authenticate() here; the login simply fails.
+            raise PermissionDenied("unusable username")
+        wait = blocked_for(name)
         if wait:
             if request is not None:
                 setattr(request, REQUEST_ATTRIBUTE, wait)
