@@ -8,8 +8,8 @@ account is locked for ``HARDENING_LOCKOUT_DURATION`` seconds (at most 900): ever
 attempt answers 429 with ``Retry-After`` *before the password is checked*, whatever the
 source address, so the right password does not help either.  Unknown usernames are counted
 the same way (the answer never says whether an account exists).  More attempts while
-locked do not extend the lock, so an attacker cannot lock a user out for longer than the
-bound.
+locked neither extend the lock nor count towards the next one, so an attacker cannot lock a
+user out for longer than the bound, and the user's first typo afterwards does not re-lock.
 
 Counters live in the rate-limit cache (``HARDENING_RATELIMIT_CACHE``, shared by every
 worker) under a SHA-256 of the username; a cache error fails closed (the attempt is
@@ -43,6 +43,7 @@ from hardening.mfa import clock
 from hardening.middleware import HardeningMiddleware
 from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES
+from hardening.parsers import clean_string
 
 __all__ = [
     "MAX_LOCK_SECONDS",
@@ -97,8 +98,12 @@ def record_failure(username: object, request: HttpRequest | None = None) -> None
     """Count one failure for ``username``; the one reaching the limit starts the lock.
 
     The count is this fixed window's plus the previous one's, so failures straddling a
-    window boundary still add up (N failures within at most two windows lock)."""
-    if not conf.HARDENING_LOCKOUT_ENABLED or username is None:
+    window boundary still add up (N failures within at most two windows lock).  An attempt
+    made while the account is locked is not counted: it was refused by the lock itself
+    (``LockoutBackend``'s PermissionDenied makes Django send ``user_login_failed``), and
+    counting it would re-lock the account on the first wrong password after the lock.  For
+    the same reason the lock clears the counters: the failures that caused it are spent."""
+    if not conf.HARDENING_LOCKOUT_ENABLED or username is None or blocked_for(username):
         return
     count_key, previous_key, lock_key = _keys(username)
     try:
@@ -113,6 +118,7 @@ def record_failure(username: object, request: HttpRequest | None = None) -> None
         count += int(cache.get(previous_key) or 0)
         if count >= conf.HARDENING_LOCKOUT_MAX_FAILURES and not blocked_for(username):
             cache.set(lock_key, clock.now() + _duration(), _duration() + 5)
+            cache.delete_many([count_key, previous_key])  # the lock spent these failures
             AUTH_FAILURES.labels(reason="account_locked").inc()
             audit("auth.locked", request=request, seconds=_duration())
     except Exception as exc:
@@ -136,12 +142,18 @@ def _username(credentials: dict[str, Any], username: Any = None) -> Any:
 
 class LockoutBackend:
     """First in ``AUTHENTICATION_BACKENDS``: refuses a locked account before any password
-    hash is computed (``authenticate()`` stops at ``PermissionDenied``)."""
+    hash is computed (``authenticate()`` stops at ``PermissionDenied``), and a username
+    with NUL or a lone surrogate before any backend queries the database with it."""
 
     def authenticate(
         self, request: HttpRequest | None, username: Any = None, **credentials: Any
     ) -> None:
-        wait = blocked_for(_username(credentials, username))
+        name = _username(credentials, username)
+        if isinstance(name, str) and not clean_string(name):
+            # NUL or a lone surrogate: no database can look it up (PostgreSQL raises
+            # DataError), so end authenticate() here; the login simply fails.
+            raise PermissionDenied("unusable username")
+        wait = blocked_for(name)
         if wait:
             if request is not None:
                 setattr(request, REQUEST_ATTRIBUTE, wait)

@@ -97,7 +97,7 @@ def example_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "CACHE_URL": os.environ.get("PERF_REDIS_URL", "redis://127.0.0.1:6379/0"),
         "SECURE_PROXY_SSL_HEADER": "true",
-        "FIELD_ENCRYPTION_KEYS": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        "FIELD_ENCRYPTION_KEYS": "7n9WqRFSI6I3pCltGhSGFzufDteIUDskKj5otV6-8nA=",  # random: E051
         "METRICS_TOKEN": "bench-metrics-Xq7Lw2Nz9Rk4Tp8Vm3Bj6Hs1Dc5Fg0Y",
         "RATE_LIMIT_USER": f"{HUGE}/m",
         "RATE_LIMIT_IP": f"{HUGE}/m",

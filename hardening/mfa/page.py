@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from hardening import crypto
+from hardening import crypto, formfields
 from hardening.errors import error_response
 from hardening.mfa import devices, events, messages, recovery, throttle, totp
 from hardening.mfa.login import verify_code
@@ -30,6 +30,9 @@ from hardening.mfa.policy import is_mfa_verified, mark_session_verified
 from hardening.observability.audit import audit
 
 __all__ = ["mfa_page"]
+
+#: The fields this page reads and their maximum lengths (a longer value is a 400).
+LIMITS = {"action": 32, "code": 64, "name": 64, "next": 2048}
 
 
 def _safe_next(request: HttpRequest, value: str) -> str:
@@ -105,12 +108,12 @@ def _confirm(request: HttpRequest, code: str, *, has_mfa: bool) -> HttpResponse:
 def _post(request: HttpRequest) -> HttpResponse:
     user = request.user
     action = request.POST.get("action", "")
-    code = request.POST.get("code", "").strip()[:64]
+    code = request.POST.get("code", "").strip()
     has_mfa = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     if action in ("enroll", "add"):
         if has_mfa and not is_mfa_verified(request):
             return _page(request, 403, error="Verify with your current device first.")
-        name = (request.POST.get("name", "") or "default").strip()[:64] or "default"
+        name = request.POST.get("name", "").strip() or "default"
         if TOTPDevice.objects.filter(user=user, name=name, confirmed=True).exists():
             return _page(request, 409, error="An authenticator with that name exists.")
         devices.create_device(user, name)
@@ -149,7 +152,10 @@ def _post(request: HttpRequest) -> HttpResponse:
 def mfa_page(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), str(settings.LOGIN_URL))
+    refused = formfields.refusal(request, LIMITS)
     try:
+        if refused is not None:  # NUL, a lone surrogate or too long: before any lookup
+            return _page(request, 400, error=refused.message, next="")
         return _post(request) if request.method == "POST" else _page(request)
     except crypto.DecryptionError:
         return error_response(503, "mfa_unavailable", "MFA is unavailable right now.")

@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from hardening import formfields
 from hardening.conf import conf
 from hardening.mfa import clock, messages
 from hardening.mfa.login import verify_code
@@ -32,6 +33,19 @@ __all__ = ["login_view", "logout_view", "stylesheet"]
 PENDING = "_hardening_login_pending"
 PENDING_SECONDS = 300
 PENDING_ATTEMPTS = 5
+
+
+def _limits() -> dict[str, int]:
+    """The fields this page reads and their maximum lengths (a longer value is a 400)."""
+    model = get_user_model()
+    field = model._meta.get_field(model.USERNAME_FIELD)
+    return {
+        "username": int(getattr(field, "max_length", None) or 254),
+        "password": 4096,
+        "code": 64,
+        "next": 2048,
+        "step": 16,
+    }
 
 
 def _next(request: HttpRequest) -> str:
@@ -62,8 +76,8 @@ def _pending_user(request: HttpRequest) -> Any | None:
 
 
 def _password_step(request: HttpRequest) -> HttpResponse:
-    username = request.POST.get("username", "")[:150]
-    password = request.POST.get("password", "")[:4096]
+    username = request.POST.get("username", "")
+    password = request.POST.get("password", "")
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         return _page(request, 401, error="Wrong username or password. Check both and try again.")
@@ -86,7 +100,7 @@ def _code_step(request: HttpRequest) -> HttpResponse:
     if user is None:
         return _page(request, 400, error="Your sign-in expired. Enter your password again.")
     pending = request.session[PENDING]
-    code = request.POST.get("code", "").strip()[:64]
+    code = request.POST.get("code", "").strip()
     if not code:
         return _page(request, 400, step="code", error="Enter the code from your app.")
     reason, method, retry = verify_code(request, user, code)
@@ -111,6 +125,10 @@ def _code_step(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
+    refused = formfields.refusal(request, _limits())
+    if refused is not None:  # NUL, a lone surrogate or too long: before any lookup
+        step = "code" if _pending_user(request) else "password"
+        return _page(request, 400, step=step, error=refused.message, next="")
     if request.method == "GET":
         if request.user.is_authenticated:
             return _done(request)

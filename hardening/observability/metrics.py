@@ -54,7 +54,7 @@ HEALTH_FAILURES = Counter(
 )
 CLIENT_IP_UNPARSED = Counter(
     "hardening_client_ip_unparsed_total",
-    "Forwarded client-address entries that could not be used (REMOTE_ADDR was), by reason.",
+    "Forwarded client addresses missing or unusable (REMOTE_ADDR was used), by reason.",
     ["reason"],
 )
 BAD_REQUESTS = Counter(

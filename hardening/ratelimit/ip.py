@@ -11,10 +11,12 @@ Every address is normalised before it is masked: an IPv4-mapped IPv6 address
 (``::ffff:192.0.2.1``, what a dual-stack ``[::]`` bind reports) becomes its IPv4 address, so
 IPv4 clients are never masked together into the ``::/64``; ports (``192.0.2.1:4431``,
 ``[2001:db8::1]:443``), brackets, quotes and zone ids are dropped.  A forwarded entry that is
-not an address (garbage, RFC 7239 ``unknown`` or an obfuscated ``_name``) falls back to
-``REMOTE_ADDR``, and is logged (WARNING, with the request id) and counted
+not an address (garbage, RFC 7239 ``unknown`` or an obfuscated ``_name``), or a header
+with fewer entries than trusted proxies (``missing``, ``short``), falls back to
+``REMOTE_ADDR`` and is logged (WARNING, with the request id) and counted
 (``hardening_client_ip_unparsed_total{reason}``): distinct clients never silently share the
-proxy's bucket.
+proxy's bucket.  A Unix-socket peer (``REMOTE_ADDR`` empty or ``unix:...``) is the proxy
+hop when proxies are configured: only a local process can connect to it.
 """
 
 from __future__ import annotations
@@ -113,7 +115,18 @@ def forwarded_for(value: str) -> list[str]:
     return found
 
 
-def _unusable(request: HttpRequest, entry: str, header: str) -> None:
+def _fallback(reason: str, message: str, header: str) -> None:
+    """Log (WARNING, with the request id, never the header's text) and count a fallback."""
+    CLIENT_IP_UNPARSED.labels(reason=reason).inc()
+    logger.warning(
+        message,
+        header,
+        reason,
+        extra={"request_id": current_request_id(), "reason": reason},
+    )
+
+
+def _unusable(entry: str, header: str) -> None:
     bare = entry.strip().strip('"')
     if bare.lower() == "unknown":
         reason = "unknown"
@@ -121,23 +134,27 @@ def _unusable(request: HttpRequest, entry: str, header: str) -> None:
         reason = "obfuscated"
     else:
         reason = "invalid"
-    CLIENT_IP_UNPARSED.labels(reason=reason).inc()
-    logger.warning(
-        "The %s entry is not a client address (%s): rate limits use REMOTE_ADDR.",
-        header,
-        reason,
-        extra={"request_id": current_request_id(), "reason": reason},
-    )
+    _fallback(reason, _UNUSABLE, header)
+
+
+def _unix_peer(raw: str) -> bool:
+    """A Unix-socket peer: gunicorn sets ``REMOTE_ADDR=''``, an ASGI server sends no client
+    (Django then sets no ``REMOTE_ADDR``), some servers write ``unix:/path``."""
+    text = raw.strip()
+    return not text or text.startswith(("unix:", "/"))
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client address (not masked); ``""`` when even REMOTE_ADDR is unusable."""
-    remote = normalise(str(request.META.get("REMOTE_ADDR") or "")) or ""
+    """The client address (not masked); ``""`` when no address is usable."""
+    raw_remote = str(request.META.get("REMOTE_ADDR") or "")
+    remote = normalise(raw_remote) or ""
     count = conf.HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT
-    if count <= 0 or not remote:
+    if count <= 0:
         return remote
+    if not remote and not _unix_peer(raw_remote):
+        return remote  # an unparseable TCP peer is nobody's proxy
     networks = trusted_networks()
-    if networks:
+    if networks and remote:  # only a local process reaches a Unix socket: the proxy
         address = ipaddress.ip_address(remote)
         if not any(address in network for network in networks):
             return remote
@@ -148,12 +165,21 @@ def client_ip(request: HttpRequest) -> str:
     else:
         hops = [hop.strip() for hop in raw.split(",") if hop.strip()]
     if len(hops) < count:
+        reason = "short" if hops else "missing"
+        _fallback(reason, _SHORT, header)
         return remote
     ip = normalise(hops[-count])
     if ip is None:
-        _unusable(request, hops[-count], header)
+        _unusable(hops[-count], header)
         return remote
     return ip
+
+
+_UNUSABLE = "The %s entry is not a client address (%s): rate limits use REMOTE_ADDR."
+_SHORT = (
+    "The %s header has fewer entries than HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT (%s): "
+    "rate limits use REMOTE_ADDR (a Unix socket: the shared ip:unknown bucket)."
+)
 
 
 def masked_ip(ip: str) -> str:

@@ -7,6 +7,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template import engines
 
+from hardening import formfields
 from hardening.ratelimit.bans import active_bans, lift_ban
 
 __all__ = ["bans_view"]
@@ -30,13 +31,21 @@ def bans_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not request.user.has_perm("auth.change_user"):
             return HttpResponse(status=403)
+        refused = formfields.refusal(request, {"identity": 100})
+        if refused is not None:  # NUL or a lone surrogate: never a cache key
+            messages.error(request, refused.message)
+            return _render(request, status=400)
         identity = request.POST.get("identity", "").strip()
-        if identity.startswith(("ip:", "u:")) and len(identity) <= 100:
+        if identity.startswith(("ip:", "u:")):
             active = lift_ban(identity, request=request, by="admin")
             messages.info(request, f"{identity}: {'lifted' if active else 'no active ban'}")
         else:
             messages.error(request, "Give an identity like ip:203.0.113.7 or u:42.")
         return HttpResponseRedirect(request.path)
+    return _render(request)
+
+
+def _render(request: HttpRequest, status: int = 200) -> HttpResponse:
     bans = active_bans()
     context = {
         **admin.site.each_context(request),
@@ -44,4 +53,5 @@ def bans_view(request: HttpRequest) -> HttpResponse:
         "bans": bans or [],
         "listing": bans is not None,
     }
-    return HttpResponse(engines["django"].from_string(PAGE).render(context, request))
+    page = engines["django"].from_string(PAGE).render(context, request)
+    return HttpResponse(page, status=status)

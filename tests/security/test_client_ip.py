@@ -82,13 +82,96 @@ def test_unusable_forwarded_entries_are_logged_and_counted(
     assert "request_id" in records[0].__dict__
 
 
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "hardening.ratelimit"]
+
+
+def _unparsed(reason: str) -> float:
+    return float(CLIENT_IP_UNPARSED.labels(reason=reason)._value.get())
+
+
 @override_settings(**ONE_PROXY)
 def test_unparseable_forwarded_for_is_logged_too(caplog: pytest.LogCaptureFixture) -> None:
-    before = CLIENT_IP_UNPARSED.labels(reason="invalid")._value.get()
+    before = _unparsed("invalid")
     with caplog.at_level(logging.WARNING, logger="hardening.ratelimit"):
         assert client_ip(request(ip="10.0.0.2", HTTP_X_FORWARDED_FOR="garbage")) == "10.0.0.2"
-    assert CLIENT_IP_UNPARSED.labels(reason="invalid")._value.get() == before + 1
-    assert any("garbage" not in r.getMessage() for r in caplog.records)
+    assert _unparsed("invalid") == before + 1
+    [record] = _warnings(caplog)  # exactly one event, at WARNING, with the request id
+    assert record.levelno == logging.WARNING
+    assert record.__dict__["reason"] == "invalid"
+    assert "request_id" in record.__dict__
+    assert "X-Forwarded-For" in record.getMessage()
+    assert "garbage" not in record.getMessage()  # never the header's text
+
+
+@override_settings(**ONE_PROXY)
+@pytest.mark.parametrize("remote", ["", "unix:/run/gunicorn.sock", None])
+def test_a_unix_socket_peer_is_the_proxy_hop(remote: str | None) -> None:
+    """gunicorn on a Unix socket sets ``REMOTE_ADDR=''`` (an ASGI server sends no client
+    at all): behind nginx the client is in the header, not in the shared ``ip:unknown``."""
+    req = request(HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7:4431")
+    del req.META["REMOTE_ADDR"]
+    if remote is not None:
+        req.META["REMOTE_ADDR"] = remote
+    assert client_ip(req) == "198.51.100.7"
+
+
+@override_settings(**ONE_PROXY, HARDENING_RATELIMIT_TRUSTED_PROXIES=["10.0.0.0/8"])
+def test_a_unix_socket_peer_is_trusted_with_trusted_networks_too() -> None:
+    """Only a local process can connect to a Unix socket: it is the proxy."""
+    assert client_ip(request(ip="", HTTP_X_FORWARDED_FOR="198.51.100.7")) == "198.51.100.7"
+
+
+@override_settings(**ONE_PROXY)
+def test_distinct_clients_behind_a_unix_socket_proxy_keep_their_buckets() -> None:
+    from tests.ratelimit.helpers import FakeClock, make, unique_ip
+
+    mw = make(FakeClock())
+    policies = [{"name": "ip", "key": "ip", "rates": ["1/m"]}]
+    clients = [unique_ip() for _ in range(3)]
+    with override_settings(HARDENING_RATELIMIT_POLICIES=policies):
+        first = [mw(request(ip="", HTTP_X_FORWARDED_FOR=ip)) for ip in clients]
+        again = mw(request(ip="", HTTP_X_FORWARDED_FOR=clients[0]))
+    assert [r.status_code for r in first] == [200, 200, 200]
+    assert again.status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("count", "remote", "meta", "reason"),
+    [
+        (1, "", {}, "missing"),
+        (1, "10.0.0.2", {}, "missing"),
+        (1, "10.0.0.2", {"HTTP_X_FORWARDED_FOR": " , "}, "missing"),
+        (2, "", {"HTTP_X_FORWARDED_FOR": "198.51.100.7"}, "short"),
+        (2, "10.0.0.2", {"HTTP_X_FORWARDED_FOR": "198.51.100.7"}, "short"),
+    ],
+)
+def test_a_missing_or_short_forwarded_header_is_logged_and_counted(
+    count: int, remote: str, meta: dict[str, str], reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Fewer entries than trusted proxies: the fallback (REMOTE_ADDR, or the shared
+    ``ip:unknown`` on a Unix socket) is never silent."""
+    before = _unparsed(reason)
+    with (
+        override_settings(HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT=count),
+        caplog.at_level(logging.WARNING, logger="hardening.ratelimit"),
+    ):
+        assert client_ip(request(ip=remote, **meta)) == remote
+    assert _unparsed(reason) == before + 1
+    [record] = _warnings(caplog)
+    assert record.levelno == logging.WARNING
+    assert record.__dict__["reason"] == reason
+    assert "request_id" in record.__dict__
+
+
+@override_settings(**ONE_PROXY, HARDENING_RATELIMIT_TRUSTED_PROXIES=["10.0.0.0/8"])
+def test_a_direct_client_outside_the_trusted_networks_is_not_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A health probe from another network sends no header and is no proxy: no noise."""
+    with caplog.at_level(logging.WARNING, logger="hardening.ratelimit"):
+        assert client_ip(request(ip="192.0.2.80")) == "192.0.2.80"
+    assert _warnings(caplog) == []
 
 
 @settings(max_examples=200, deadline=None)
@@ -158,3 +241,35 @@ def test_dual_stack_gunicorn_keeps_ipv4_and_ipv6_loopback_apart() -> None:
         assert 429 in statuses, statuses  # the IPv4 client used up its own bucket
         assert _status(f"http://[::1]:{server.port}/api/me") == 401  # IPv6: its own bucket
         assert server.get("/api/me").status == 429  # and IPv4 is still limited
+
+
+def _unix_status(path: str, forwarded_for: str) -> int:
+    import http.client
+    import socket
+
+    class UnixConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(10)
+            self.sock.connect(path)
+
+    connection = UnixConnection("localhost")
+    try:
+        connection.request("GET", "/api/me", headers={"X-Forwarded-For": forwarded_for})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+@pytest.mark.server
+def test_gunicorn_on_a_unix_socket_keeps_clients_behind_the_proxy_apart(tmp_path: Any) -> None:
+    """gunicorn bound to a Unix socket (nginx in front) sets ``REMOTE_ADDR=''``.  Before the
+    fix the header was never read: every client shared ``ip:unknown``."""
+    from tests.servers import serve
+
+    sock = tmp_path / "gunicorn.sock"
+    env = {"TRUSTED_PROXY_COUNT": "1", "RATE_LIMIT_IP": "2/m", "RATE_LIMIT_GLOBAL": "100000/m"}
+    with serve("gunicorn", env=env, args=["--bind", f"unix:{sock}"], tmp_path=tmp_path):
+        first = [_unix_status(str(sock), "6.6.6.6, 203.0.113.1") for _ in range(3)]
+        assert first == [401, 401, 429]  # the first client used up its own bucket
+        assert _unix_status(str(sock), "203.0.113.2") == 401  # the second has its own

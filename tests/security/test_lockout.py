@@ -80,6 +80,31 @@ def test_lock_is_bounded_even_when_attempts_continue(
         assert token_login(client, "alice", PASSWORD, "203.0.113.9").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/admin/login/?next=/admin/", "/account/login/"])
+def test_attempts_refused_by_the_lock_are_not_counted(
+    alice: Any, client: Client, fake_clock: Clock, path: str
+) -> None:
+    """Session logins: ``LockoutBackend`` refuses a locked account with PermissionDenied,
+    and Django then sends ``user_login_failed``.  Those refusals used to be counted, so one
+    wrong password after the lock re-locked the account at once."""
+
+    def login(password: str, ip: str) -> Any:
+        return client.post(path, {"username": "alice", "password": password}, REMOTE_ADDR=ip)
+
+    ips = iter(addresses(40))
+    assert {login("wrong", next(ips)).status_code for _ in range(5)} <= {200, 401}
+    left = lockout.blocked_for("alice")
+    assert left > 0
+    for _ in range(20):  # hammering during the lock, spread over all of it
+        fake_clock.advance((left - 1) / 20)
+        assert login("wrong", next(ips)).status_code == 429
+    fake_clock.advance(lockout.blocked_for("alice") + 1)
+    assert lockout.blocked_for("alice") == 0
+    assert login("wrong", next(ips)).status_code in (200, 401)  # the form with its error
+    assert lockout.blocked_for("alice") == 0  # one failure, not a new lock
+    assert login(PASSWORD, next(ips)).status_code == 302
+
+
 def test_mfa_step_is_locked_per_account(alice: Any, client: Client, fake_clock: Clock) -> None:
     make_device(alice)
     for ip in addresses(5):

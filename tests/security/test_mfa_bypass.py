@@ -112,6 +112,24 @@ def test_verified_session_confirms_a_second_device_without_re_marking(
     assert TOTPDevice.objects.filter(user=staff, confirmed=True).count() == 2
 
 
+@pytest.mark.parametrize("action", ["enroll", "add"])
+def test_password_only_session_cannot_add_a_device_on_the_page(
+    staff: Any, client: Client, fake_clock: Clock, action: str
+) -> None:
+    """A password alone never yields a second factor: adding a device (whose secret the page
+    would then show) needs a session verified with a confirmed device, like the API."""
+    make_device(staff)
+    admin_login(client)
+    refused = client.post("/account/mfa/", {"action": action, "name": "attacker phone"})
+    assert refused.status_code == 403
+    page = refused.content.decode()
+    assert 'id="secret"' not in page and "<svg" not in page
+    assert list(TOTPDevice.objects.filter(user=staff).values_list("name", flat=True)) == ["default"]
+    api = send(client, "/api/mfa/totp", {"name": "attacker phone"})
+    assert api.status_code == 403 and api.json()["error"] == "mfa_required"
+    assert TOTPDevice.objects.filter(user=staff).count() == 1
+
+
 def test_disable_needs_a_verified_session(staff: Any, client: Client, fake_clock: Clock) -> None:
     make_device(staff)
     admin_login(client)
