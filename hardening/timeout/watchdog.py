@@ -51,6 +51,7 @@ class Watchdog:
         self._condition = threading.Condition()
         self._deadlines: set[Deadline] = set()
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
         self._pid = 0
         self._wake_at = math.inf  # when the thread will next look (monotonic)
 
@@ -78,20 +79,36 @@ class Watchdog:
         with self._condition:
             return len(self._deadlines)
 
+    def stop(self, timeout: float = 5.0) -> bool:
+        """End the thread once it has finished what it is doing (its log lines included),
+        waiting at most ``timeout``; True when no thread is left.  For tests: a later
+        ``register`` starts a new thread."""
+        with self._condition:
+            thread, self._thread = self._thread, None
+            self._stop.set()
+            self._condition.notify()
+        if thread is None or thread is threading.current_thread():
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
     def _ensure_thread(self) -> None:
         # After a fork (gunicorn workers) the parent's thread does not exist here.
         if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
             return
         self._pid = os.getpid()
         self._wake_at = -math.inf
+        self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, name="hardening-timeout-watchdog", daemon=True
+            target=self._run, args=(self._stop,), name="hardening-timeout-watchdog", daemon=True
         )
         self._thread.start()
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         while True:
             with self._condition:
+                if stop.is_set():
+                    return
                 now = time.monotonic()
                 due = [d for d in self._deadlines if d.expires + GRACE <= now]
                 self._deadlines.difference_update(due)
