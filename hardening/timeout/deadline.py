@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 __all__ = [
     "Deadline",
     "DeadlineExceeded",
+    "DeadlineInterrupt",
     "check_deadline",
     "current_deadline",
     "deadline_scope",
@@ -46,6 +47,22 @@ class DeadlineExceeded(Exception):  # noqa: N818 - public name used in docs
     """The current request's time budget is used up; the middleware answers 504."""
 
     def __init__(self, kind: str = "deadline") -> None:
+        super().__init__(f"request deadline exceeded ({kind})")
+        self.kind = kind
+
+
+class DeadlineInterrupt(BaseException):
+    """Raised by the ``SIGALRM`` timer (gunicorn sync workers) where the view's code is
+    when its deadline passes; ``TimeoutMiddleware`` answers 504.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: ``except Exception`` in a view cannot
+    swallow it.  ``transaction.atomic`` rolls back on it and ``finally`` blocks run, but
+    Django does not turn it into a response, so middleware listed after
+    ``TimeoutMiddleware`` sees no response step for that request.  Never raise it
+    yourself: use :func:`check_deadline`.
+    """
+
+    def __init__(self, kind: str = "signal") -> None:
         super().__init__(f"request deadline exceeded ({kind})")
         self.kind = kind
 

@@ -7,8 +7,9 @@
   running in its thread (threads cannot be stopped safely), but its queries are cancelled
   and refused by the database layer (:mod:`hardening.timeout.db`).
 * WSGI in the main thread (gunicorn sync): a ``SIGALRM`` timer raises
-  ``DeadlineExceeded`` in the view at the deadline (when nothing else uses ``SIGALRM``;
-  see :mod:`hardening.timeout.watchdog` and docs/timeouts.md for why that is safe).
+  ``DeadlineInterrupt`` (a ``BaseException``: ``except Exception`` cannot swallow it) in
+  the view at the deadline, caught here (when nothing else uses ``SIGALRM``; see
+  :mod:`hardening.timeout.alarm` and docs/timeouts.md for why that is safe).
 * WSGI in other threads (gunicorn gthread): the rest of the stack runs in a helper
   thread (:mod:`hardening.timeout.runner`) and this thread answers 504 at the deadline.
 * Everywhere: the watchdog cancels the in-flight query, the ORM refuses new ones and
@@ -36,11 +37,13 @@ from hardening.errors import error_response
 from hardening.middleware import GetResponse, HardeningMiddleware
 from hardening.observability.audit import audit
 from hardening.observability.metrics import TIMEOUTS
+from hardening.timeout.alarm import arm_alarm
 from hardening.timeout.config import budget_for_path, budget_for_view, db_mode
 from hardening.timeout.db import is_timeout_error, rollback_connections
 from hardening.timeout.deadline import (
     Deadline,
     DeadlineExceeded,
+    DeadlineInterrupt,
     activate,
     current_deadline,
     deactivate,
@@ -53,7 +56,7 @@ from hardening.timeout.runner import (
     run_with_deadline,
     take_executor,
 )
-from hardening.timeout.watchdog import arm_alarm, watchdog
+from hardening.timeout.watchdog import watchdog
 
 __all__ = ["TimeoutMiddleware", "timeout_response"]
 
@@ -137,9 +140,9 @@ class TimeoutMiddleware(HardeningMiddleware):
         deadline.connections = [connections[alias] for alias in connections]
         token = activate(deadline)
         watchdog.register(deadline)
-        disarm = arm_alarm(deadline) if conf.HARDENING_REQUEST_TIMEOUT_SIGNAL else None
+        alarm = arm_alarm(deadline) if conf.HARDENING_REQUEST_TIMEOUT_SIGNAL else None
         in_helper = (
-            disarm is None
+            alarm is None
             and conf.HARDENING_REQUEST_TIMEOUT_THREAD
             and threading.current_thread() is not threading.main_thread()
         )
@@ -151,13 +154,15 @@ class TimeoutMiddleware(HardeningMiddleware):
                 finished, response = run_with_deadline(
                     lambda: self.get_response(request), lambda done: _wait(deadline, done)
                 )
+            elif alarm is not None:
+                response = alarm.run(lambda: self.get_response(request))
             else:
                 response = self.get_response(request)
-        except DeadlineExceeded as exc:  # SIGALRM landing outside the view
+        except DeadlineInterrupt as exc:  # the SIGALRM timer stopped the request's code
             kind = exc.kind
         finally:
-            if disarm is not None:
-                disarm()
+            if alarm is not None:
+                alarm.disarm()
             if finished:
                 with deadline.lock:
                     deadline.active = False
@@ -169,6 +174,8 @@ class TimeoutMiddleware(HardeningMiddleware):
             deadline.trip("thread")
             return timeout_response(request, deadline, "thread")
         if response is None:
+            if alarm is not None:
+                alarm.report()
             rollback_connections()
             return timeout_response(request, deadline, kind)
         if _should_replace(deadline, response):

@@ -49,6 +49,15 @@ def upstream_httpx(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": httpx.get(_upstream(), timeout=UPSTREAM_TIMEOUT).status_code})
 
 
+def swallow(request: HttpRequest) -> HttpResponse:
+    """A catch-all around slow work: it must not swallow the deadline."""
+    try:
+        time.sleep(3)
+    except Exception:  # noqa: BLE001 - what user code does
+        return JsonResponse({"caught": True})
+    return JsonResponse({"finished": True})
+
+
 def cpu(request: HttpRequest) -> HttpResponse:
     end = time.monotonic() + 5
     n = 0
@@ -67,6 +76,7 @@ urlpatterns = [
     path("t/requests", upstream_requests),
     path("t/httpx", upstream_httpx),
     path("t/cpu", cpu),
+    path("t/swallow", swallow),
     path("t/pid", pid),
     path("", include("example_project.urls")),
 ]
