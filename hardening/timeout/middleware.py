@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -50,7 +49,8 @@ from hardening.timeout.deadline import (
 )
 from hardening.timeout.island import SyncIsland, build, is_sync_view
 from hardening.timeout.runner import (
-    ORPHANS,
+    RequestExecutor,
+    count_orphan,
     executor_context,
     recycle,
     run_with_deadline,
@@ -193,7 +193,7 @@ class TimeoutMiddleware(HardeningMiddleware):
         token = activate(deadline)
         watchdog.register(deadline)
         executor = take_executor()
-        deadline.connections = getattr(executor, "hardening_connections", [])
+        deadline.connections = executor.hardening_connections
         try:
             # The task copies the context, so the view and its threads see the deadline.
             task = asyncio.ensure_future(self._inner(request, executor))
@@ -209,9 +209,8 @@ class TimeoutMiddleware(HardeningMiddleware):
             raise
         finally:
             deactivate(token)
-            if not task.done():  # the view's thread keeps running: count it until done
-                ORPHANS.inc()
-                executor.submit(ORPHANS.dec)
+            if not task.done():  # sync work still running in its thread: counted
+                count_orphan(executor)
             recycle(executor)
         if task.done():
             with deadline.lock:
@@ -228,7 +227,7 @@ class TimeoutMiddleware(HardeningMiddleware):
         task.add_done_callback(_consume)
         return await self._atimeout_response(request, deadline, "asgi")
 
-    async def _inner(self, request: HttpRequest, executor: ThreadPoolExecutor) -> Any:
+    async def _inner(self, request: HttpRequest, executor: RequestExecutor) -> Any:
         # Sync code inside this middleware gets a thread of its own, not the request's
         # thread-sensitive one: middleware outside it (SecurityMiddleware,
         # django-prometheus) then never waits for a timed-out view's thread.
