@@ -11,11 +11,17 @@ from __future__ import annotations
 import os
 import time
 import urllib.request
+from collections.abc import Iterator
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import include, path
 
+from hardening.timeout import remaining
+
 UPSTREAM_TIMEOUT = 6.0
+#: Seconds the exempt view and the streaming body take: past the 1 s deadline + slack.
+OUTLIVE = 1.6
+CHUNKS = 4
 
 handler400 = "hardening.errors.handler400"
 handler403 = "hardening.errors.handler403"
@@ -66,6 +72,23 @@ def cpu(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"loops": n})
 
 
+def exempt_sleep(request: HttpRequest) -> HttpResponse:
+    """Under a prefix of ``HARDENING_REQUEST_TIMEOUT_EXEMPT``: no deadline at all."""
+    time.sleep(OUTLIVE)
+    return JsonResponse({"remaining": remaining()})
+
+
+def stream(request: HttpRequest) -> StreamingHttpResponse:
+    """Answered at once; its body takes longer than the deadline."""
+
+    def chunks() -> Iterator[bytes]:
+        for n in range(CHUNKS):
+            time.sleep(OUTLIVE / CHUNKS)
+            yield f"chunk {n}\n".encode()
+
+    return StreamingHttpResponse(chunks(), content_type="text/plain")
+
+
 def pid(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"pid": os.getpid()})
 
@@ -78,5 +101,7 @@ urlpatterns = [
     path("t/cpu", cpu),
     path("t/swallow", swallow),
     path("t/pid", pid),
+    path("t/exempt/sleep", exempt_sleep),
+    path("t/stream", stream),
     path("", include("example_project.urls")),
 ]
