@@ -4,14 +4,20 @@ A ContextVar follows the request into ``sync_to_async`` threads and ``asyncio`` 
 database connections are per thread, so every piece of code that serves a request (view,
 ORM execute wrapper, watchdog registration) finds the same :class:`Deadline` object.
 
-Application code uses two functions::
+Application code uses :func:`check_deadline` for its own loops, and
+:func:`hardening.timeout.http.budget` for the timeouts of outgoing calls::
 
-    from hardening.timeout import check_deadline, remaining
+    import httpx
+
+    from hardening.timeout import check_deadline
+    from hardening.timeout.http import budget
 
     for item in batch:
         check_deadline()          # raises DeadlineExceeded -> 504
         process(item)
-    httpx.get(url, timeout=remaining() or 10)
+    httpx.get(url, timeout=budget(10))  # min(10, time left); refused once it has passed
+
+(Not ``remaining() or 10``: :func:`remaining` is ``0.0`` once the deadline has passed.)
 """
 
 from __future__ import annotations
