@@ -15,6 +15,7 @@ from __future__ import annotations
 from hardening.timeout.deadline import (
     Deadline,
     DeadlineExceeded,
+    DeadlineInterrupt,
     check_deadline,
     current_deadline,
     deadline_scope,
@@ -25,6 +26,7 @@ from hardening.timeout.deadline import (
 __all__ = [
     "Deadline",
     "DeadlineExceeded",
+    "DeadlineInterrupt",
     "check_deadline",
     "current_deadline",
     "deadline_scope",

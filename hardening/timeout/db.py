@@ -28,7 +28,7 @@ from django.db import DatabaseError, close_old_connections, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
-from hardening.timeout.deadline import DeadlineExceeded, current_deadline
+from hardening.timeout.deadline import DeadlineExceeded, DeadlineInterrupt, current_deadline
 
 __all__ = [
     "DB_MODES",
@@ -84,7 +84,7 @@ class StatementTimeoutWrapper:
             if is_timeout_error(exc) or deadline.exceeded:
                 deadline.trip("db")
             raise
-        except DeadlineExceeded:
+        except DeadlineInterrupt:
             interrupted = True
             raise
         finally:
@@ -169,14 +169,15 @@ def install() -> None:
 
 
 def is_timeout_error(exc: BaseException) -> bool:
-    """True for :class:`DeadlineExceeded` and for a query cancelled by a statement
-    timeout or a cancel request (SQLSTATE 57014, psycopg ``QueryCanceled``; sqlite3
-    "interrupted"), wrapped or not by Django's ``OperationalError``."""
+    """True for :class:`DeadlineExceeded` (or ``DeadlineInterrupt``) and for a query
+    cancelled by a statement timeout or a cancel request (SQLSTATE 57014, psycopg
+    ``QueryCanceled``; sqlite3 "interrupted"), wrapped or not by Django's
+    ``OperationalError``."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, DeadlineExceeded):
+        if isinstance(current, (DeadlineExceeded, DeadlineInterrupt)):
             return True
         code = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
         if code == QUERY_CANCELED:
@@ -254,9 +255,15 @@ def sever(raw: Any) -> None:
 
 
 def rollback_connections() -> None:
-    """Roll back what a timed-out request left open on this thread's connections."""
+    """Roll back what a timed-out request left open on this thread's connections; close
+    one left in the middle of a command (the SIGALRM timer interrupted the wait for its
+    reply): its state is unknown, so it is never reused."""
     for connection in connections.all(initialized_only=True):
         if connection.connection is None:
+            continue
+        if busy_connections([connection], []):
+            with contextlib.suppress(Exception):
+                connection.close()
             continue
         with contextlib.suppress(DatabaseError):
             if connection.in_atomic_block:

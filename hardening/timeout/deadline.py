@@ -4,14 +4,20 @@ A ContextVar follows the request into ``sync_to_async`` threads and ``asyncio`` 
 database connections are per thread, so every piece of code that serves a request (view,
 ORM execute wrapper, watchdog registration) finds the same :class:`Deadline` object.
 
-Application code uses two functions::
+Application code uses :func:`check_deadline` for its own loops, and
+:func:`hardening.timeout.http.budget` for the timeouts of outgoing calls::
 
-    from hardening.timeout import check_deadline, remaining
+    import httpx
+
+    from hardening.timeout import check_deadline
+    from hardening.timeout.http import budget
 
     for item in batch:
         check_deadline()          # raises DeadlineExceeded -> 504
         process(item)
-    httpx.get(url, timeout=remaining() or 10)
+    httpx.get(url, timeout=budget(10))  # min(10, time left); refused once it has passed
+
+(Not ``remaining() or 10``: :func:`remaining` is ``0.0`` once the deadline has passed.)
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any, TypeVar
 __all__ = [
     "Deadline",
     "DeadlineExceeded",
+    "DeadlineInterrupt",
     "check_deadline",
     "current_deadline",
     "deadline_scope",
@@ -46,6 +53,22 @@ class DeadlineExceeded(Exception):  # noqa: N818 - public name used in docs
     """The current request's time budget is used up; the middleware answers 504."""
 
     def __init__(self, kind: str = "deadline") -> None:
+        super().__init__(f"request deadline exceeded ({kind})")
+        self.kind = kind
+
+
+class DeadlineInterrupt(BaseException):
+    """Raised by the ``SIGALRM`` timer (gunicorn sync workers) where the view's code is
+    when its deadline passes; ``TimeoutMiddleware`` answers 504.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: ``except Exception`` in a view cannot
+    swallow it.  ``transaction.atomic`` rolls back on it and ``finally`` blocks run, but
+    Django does not turn it into a response, so middleware listed after
+    ``TimeoutMiddleware`` sees no response step for that request.  Never raise it
+    yourself: use :func:`check_deadline`.
+    """
+
+    def __init__(self, kind: str = "signal") -> None:
         super().__init__(f"request deadline exceeded ({kind})")
         self.kind = kind
 

@@ -6,6 +6,7 @@ is shorter", and raises :class:`~hardening.timeout.DeadlineExceeded` when nothin
 left.  Ready-made glue (both libraries are optional)::
 
     # httpx: a transport (sync / async), or an event hook on your own client
+    import httpx
     from hardening.timeout.http import DeadlineTransport, AsyncDeadlineTransport
     client = httpx.Client(transport=DeadlineTransport(), timeout=10)
 

@@ -7,8 +7,9 @@
   running in its thread (threads cannot be stopped safely), but its queries are cancelled
   and refused by the database layer (:mod:`hardening.timeout.db`).
 * WSGI in the main thread (gunicorn sync): a ``SIGALRM`` timer raises
-  ``DeadlineExceeded`` in the view at the deadline (when nothing else uses ``SIGALRM``;
-  see :mod:`hardening.timeout.watchdog` and docs/timeouts.md for why that is safe).
+  ``DeadlineInterrupt`` (a ``BaseException``: ``except Exception`` cannot swallow it) in
+  the view at the deadline, caught here (when nothing else uses ``SIGALRM``; see
+  :mod:`hardening.timeout.alarm` and docs/timeouts.md for why that is safe).
 * WSGI in other threads (gunicorn gthread): the rest of the stack runs in a helper
   thread (:mod:`hardening.timeout.runner`) and this thread answers 504 at the deadline.
 * Everywhere: the watchdog cancels the in-flight query, the ORM refuses new ones and
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -36,24 +36,27 @@ from hardening.errors import error_response
 from hardening.middleware import GetResponse, HardeningMiddleware
 from hardening.observability.audit import audit
 from hardening.observability.metrics import TIMEOUTS
+from hardening.timeout.alarm import arm_alarm
 from hardening.timeout.config import budget_for_path, budget_for_view, db_mode
 from hardening.timeout.db import is_timeout_error, rollback_connections
 from hardening.timeout.deadline import (
     Deadline,
     DeadlineExceeded,
+    DeadlineInterrupt,
     activate,
     current_deadline,
     deactivate,
 )
 from hardening.timeout.island import SyncIsland, build, is_sync_view
 from hardening.timeout.runner import (
-    ORPHANS,
+    RequestExecutor,
+    count_orphan,
     executor_context,
     recycle,
     run_with_deadline,
     take_executor,
 )
-from hardening.timeout.watchdog import arm_alarm, watchdog
+from hardening.timeout.watchdog import watchdog
 
 __all__ = ["TimeoutMiddleware", "timeout_response"]
 
@@ -137,9 +140,9 @@ class TimeoutMiddleware(HardeningMiddleware):
         deadline.connections = [connections[alias] for alias in connections]
         token = activate(deadline)
         watchdog.register(deadline)
-        disarm = arm_alarm(deadline) if conf.HARDENING_REQUEST_TIMEOUT_SIGNAL else None
+        alarm = arm_alarm(deadline) if conf.HARDENING_REQUEST_TIMEOUT_SIGNAL else None
         in_helper = (
-            disarm is None
+            alarm is None
             and conf.HARDENING_REQUEST_TIMEOUT_THREAD
             and threading.current_thread() is not threading.main_thread()
         )
@@ -151,13 +154,15 @@ class TimeoutMiddleware(HardeningMiddleware):
                 finished, response = run_with_deadline(
                     lambda: self.get_response(request), lambda done: _wait(deadline, done)
                 )
+            elif alarm is not None:
+                response = alarm.run(lambda: self.get_response(request))
             else:
                 response = self.get_response(request)
-        except DeadlineExceeded as exc:  # SIGALRM landing outside the view
+        except DeadlineInterrupt as exc:  # the SIGALRM timer stopped the request's code
             kind = exc.kind
         finally:
-            if disarm is not None:
-                disarm()
+            if alarm is not None:
+                alarm.disarm()
             if finished:
                 with deadline.lock:
                     deadline.active = False
@@ -169,6 +174,8 @@ class TimeoutMiddleware(HardeningMiddleware):
             deadline.trip("thread")
             return timeout_response(request, deadline, "thread")
         if response is None:
+            if alarm is not None:
+                alarm.report()
             rollback_connections()
             return timeout_response(request, deadline, kind)
         if _should_replace(deadline, response):
@@ -186,7 +193,7 @@ class TimeoutMiddleware(HardeningMiddleware):
         token = activate(deadline)
         watchdog.register(deadline)
         executor = take_executor()
-        deadline.connections = getattr(executor, "hardening_connections", [])
+        deadline.connections = executor.hardening_connections
         try:
             # The task copies the context, so the view and its threads see the deadline.
             task = asyncio.ensure_future(self._inner(request, executor))
@@ -202,9 +209,8 @@ class TimeoutMiddleware(HardeningMiddleware):
             raise
         finally:
             deactivate(token)
-            if not task.done():  # the view's thread keeps running: count it until done
-                ORPHANS.inc()
-                executor.submit(ORPHANS.dec)
+            if not task.done():  # sync work still running in its thread: counted
+                count_orphan(executor)
             recycle(executor)
         if task.done():
             with deadline.lock:
@@ -221,7 +227,7 @@ class TimeoutMiddleware(HardeningMiddleware):
         task.add_done_callback(_consume)
         return await self._atimeout_response(request, deadline, "asgi")
 
-    async def _inner(self, request: HttpRequest, executor: ThreadPoolExecutor) -> Any:
+    async def _inner(self, request: HttpRequest, executor: RequestExecutor) -> Any:
         # Sync code inside this middleware gets a thread of its own, not the request's
         # thread-sensitive one: middleware outside it (SecurityMiddleware,
         # django-prometheus) then never waits for a timed-out view's thread.

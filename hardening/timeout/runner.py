@@ -38,6 +38,8 @@ from prometheus_client import Gauge
 __all__ = [
     "ORPHANS",
     "OWN_EXECUTOR",
+    "RequestExecutor",
+    "count_orphan",
     "executor_context",
     "Job",
     "PooledASGIHandler",
@@ -192,12 +194,32 @@ def run_with_deadline(
 
 #: Idle single-thread executors kept for reuse (more are created under load).
 MAX_IDLE = 64
-_idle: list[ThreadPoolExecutor] = []
+_idle: list[RequestExecutor] = []
 _idle_lock = threading.Lock()
 _idle_pid = 0
 
 
-def take_executor() -> ThreadPoolExecutor:
+class RequestExecutor(ThreadPoolExecutor):
+    """A one-thread executor that knows whether its thread is running something."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="hardening-request")
+        self.running = 0  # changed by its one thread only
+        #: The thread's connections, for the watchdog (set after each request).
+        self.hardening_connections: list[Any] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return super().submit(self._run, fn, *args, **kwargs)
+
+    def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self.running += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.running -= 1
+
+
+def take_executor() -> RequestExecutor:
     """A single-thread executor for one request's thread-sensitive work (reused, so its
     thread keeps its persistent database connections like a WSGI worker thread)."""
     global _idle_pid
@@ -207,10 +229,19 @@ def take_executor() -> ThreadPoolExecutor:
             _idle_pid = os.getpid()
         if _idle:
             return _idle.pop()
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="hardening-request")
+    return RequestExecutor()
 
 
-def recycle(executor: ThreadPoolExecutor) -> None:
+def count_orphan(executor: RequestExecutor) -> None:
+    """Count ``executor``'s thread in ``ORPHANS`` if it is still running the request's
+    sync work (a sync view, a sync middleware step), until that work returns.  A
+    cancelled async view runs nothing there and is not counted."""
+    if executor.running:
+        ORPHANS.inc()
+        executor.submit(ORPHANS.dec)
+
+
+def recycle(executor: RequestExecutor) -> None:
     """Submitted to ``executor`` after a request: runs once its thread is idle (after an
     orphaned view has returned), cleans up like ``request_finished`` and makes the
     executor available again."""
@@ -219,7 +250,7 @@ def recycle(executor: ThreadPoolExecutor) -> None:
     def run() -> None:
         finish_thread()
         # The watchdog's view of this thread's connections for the next request.
-        executor.hardening_connections = [connections[a] for a in connections]  # type: ignore[attr-defined]
+        executor.hardening_connections = [connections[a] for a in connections]
         with _idle_lock:
             if len(_idle) < MAX_IDLE and _idle_pid == os.getpid():
                 _idle.append(executor)

@@ -11,11 +11,17 @@ from __future__ import annotations
 import os
 import time
 import urllib.request
+from collections.abc import Iterator
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import include, path
 
+from hardening.timeout import remaining
+
 UPSTREAM_TIMEOUT = 6.0
+#: Seconds the exempt view and the streaming body take: past the 1 s deadline + slack.
+OUTLIVE = 1.6
+CHUNKS = 4
 
 handler400 = "hardening.errors.handler400"
 handler403 = "hardening.errors.handler403"
@@ -49,12 +55,38 @@ def upstream_httpx(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": httpx.get(_upstream(), timeout=UPSTREAM_TIMEOUT).status_code})
 
 
+def swallow(request: HttpRequest) -> HttpResponse:
+    """A catch-all around slow work: it must not swallow the deadline."""
+    try:
+        time.sleep(3)
+    except Exception:  # noqa: BLE001 - what user code does
+        return JsonResponse({"caught": True})
+    return JsonResponse({"finished": True})
+
+
 def cpu(request: HttpRequest) -> HttpResponse:
     end = time.monotonic() + 5
     n = 0
     while time.monotonic() < end:
         n += 1
     return JsonResponse({"loops": n})
+
+
+def exempt_sleep(request: HttpRequest) -> HttpResponse:
+    """Under a prefix of ``HARDENING_REQUEST_TIMEOUT_EXEMPT``: no deadline at all."""
+    time.sleep(OUTLIVE)
+    return JsonResponse({"remaining": remaining()})
+
+
+def stream(request: HttpRequest) -> StreamingHttpResponse:
+    """Answered at once; its body takes longer than the deadline."""
+
+    def chunks() -> Iterator[bytes]:
+        for n in range(CHUNKS):
+            time.sleep(OUTLIVE / CHUNKS)
+            yield f"chunk {n}\n".encode()
+
+    return StreamingHttpResponse(chunks(), content_type="text/plain")
 
 
 def pid(request: HttpRequest) -> HttpResponse:
@@ -67,6 +99,9 @@ urlpatterns = [
     path("t/requests", upstream_requests),
     path("t/httpx", upstream_httpx),
     path("t/cpu", cpu),
+    path("t/swallow", swallow),
     path("t/pid", pid),
+    path("t/exempt/sleep", exempt_sleep),
+    path("t/stream", stream),
     path("", include("example_project.urls")),
 ]

@@ -5,7 +5,7 @@ import json
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import Group
@@ -120,20 +120,6 @@ def test_sigalrm_is_left_alone_when_something_else_uses_it() -> None:
     assert Client().get("/cooperative").status_code == 504
     assert Client().get("/ok").status_code == 200
     assert signal.getsignal(signal.SIGALRM) is handler
-
-
-@pytest.fixture
-def free_sigalrm() -> Iterator[None]:
-    """SIGALRM as in a gunicorn sync worker: default handler, no timer."""
-    handler = signal.getsignal(signal.SIGALRM)
-    left, interval = signal.setitimer(signal.ITIMER_REAL, 0)
-    signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGALRM, handler)
-        if left:
-            signal.setitimer(signal.ITIMER_REAL, left, interval)
 
 
 @timeout_settings(0.3)

@@ -1,6 +1,7 @@
 """Issue 21: plain sync views that do not cooperate (sleep, a hung upstream via urllib,
-requests and httpx, a CPU loop) answer 504 JSON within deadline + 0.5 s under real gunicorn
-sync, gunicorn gthread and uvicorn processes, and the same worker serves the next request.
+requests and httpx, a CPU loop, a sleep inside ``except Exception``) answer 504 JSON within
+deadline + 0.5 s under real gunicorn sync, gunicorn gthread and uvicorn processes, and the
+same worker serves the next request.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import Server, serve
+from tests.timeout.server_urls import CHUNKS, OUTLIVE
 from tests.timeout.upstream import SilentServer, silent_upstream
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
@@ -19,7 +21,7 @@ pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
 DEADLINE = 1.0
 SLACK = 0.5
 KINDS = ["gunicorn", "gthread", "uvicorn"]
-VIEWS = ["sleep", "urllib", "requests", "httpx", "cpu"]
+VIEWS = ["sleep", "urllib", "requests", "httpx", "cpu", "swallow"]
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +79,24 @@ def test_sync_view_gets_504_at_the_deadline(server: Server, view: str) -> None:
 def test_exempt_probe_and_normal_route_are_untouched(server: Server) -> None:
     assert server.get("/health/live", timeout=10).status == 200
     assert server.get("/api/slow?ms=20", timeout=10).status == 200
+
+
+def test_exempt_route_outlives_the_deadline(server: Server) -> None:
+    # /t/exempt/ is in HARDENING_REQUEST_TIMEOUT_EXEMPT (tests.timeout.server_settings).
+    started = time.monotonic()
+    reply = server.get("/t/exempt/sleep", timeout=15)
+    elapsed = time.monotonic() - started
+    assert (reply.status, reply.json()) == (200, {"remaining": None}), reply.body[:300]
+    assert elapsed >= OUTLIVE > DEADLINE + SLACK
+
+
+def test_streaming_body_outlives_the_deadline(server: Server) -> None:
+    # Under gthread the view runs in the helper thread and the body is streamed by the
+    # server's thread after TimeoutMiddleware has returned.
+    started = time.monotonic()
+    reply = server.get("/t/stream", timeout=15)
+    elapsed = time.monotonic() - started
+    assert reply.status == 200, reply.body[:300]
+    assert reply.body == b"".join(f"chunk {n}\n".encode() for n in range(CHUNKS))
+    assert elapsed >= OUTLIVE > DEADLINE + SLACK
+    assert _pid(server)  # the worker serves the next request

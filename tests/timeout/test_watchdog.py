@@ -1,10 +1,24 @@
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 import time
+from collections.abc import Iterator
+
+import pytest
 
 from hardening.timeout.deadline import Deadline
 from hardening.timeout.watchdog import Watchdog
+
+
+@pytest.fixture
+def dog() -> Iterator[Watchdog]:
+    """A watchdog of the test's own, whose thread has ended when the test ends (its log
+    lines once landed in a later test)."""
+    dog = Watchdog()
+    yield dog
+    assert dog.stop(timeout=5), "the watchdog thread did not end"
 
 
 class FakeConnection:
@@ -15,8 +29,10 @@ class FakeConnection:
         self.cancelled.set()
 
 
-def test_watchdog_cancels_running_query_at_expiry_only_while_active() -> None:
-    dog = Watchdog()
+def test_watchdog_cancels_running_query_at_expiry_only_while_active(
+    dog: Watchdog, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="hardening.timeout")
     late, early, done = FakeConnection(), FakeConnection(), FakeConnection()
     slow = Deadline(budget=0.2)
     slow.running[1] = ("postgresql", late)
@@ -35,10 +51,36 @@ def test_watchdog_cancels_running_query_at_expiry_only_while_active() -> None:
     assert not done.cancelled.is_set()
     assert len(dog) == 1
     dog.unregister(long_budget)
+    assert dog.stop(timeout=5)  # waits for the thread: its log line is this test's
+    lines = [r.getMessage() for r in caplog.records if r.name == "hardening.timeout"]
+    assert lines == ["request - passed its 0.2s deadline; 1 query(ies) cancelled"]
 
 
-def test_watchdog_wakes_for_an_earlier_or_moved_deadline() -> None:
+def test_stop_waits_for_the_log_line_of_a_cancel_in_progress(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A tiny switch interval lets the test thread run on between the cancel and the
+    # watchdog's log line, as on a loaded CI machine.
+    caplog.set_level(logging.DEBUG, logger="hardening.timeout")
     dog = Watchdog()
+    conn = FakeConnection()
+    deadline = Deadline(budget=0.05)
+    deadline.running[1] = ("postgresql", conn)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        dog.register(deadline)
+        assert conn.cancelled.wait(2)
+        assert dog.stop(timeout=5)
+    finally:
+        sys.setswitchinterval(interval)
+    assert [r.getMessage() for r in caplog.records if r.name == "hardening.timeout"] == [
+        "request - passed its 0.05s deadline; 1 query(ies) cancelled"
+    ]
+    assert dog.stop(timeout=1)  # stopping twice is harmless
+
+
+def test_watchdog_wakes_for_an_earlier_or_moved_deadline(dog: Watchdog) -> None:
     far = Deadline(budget=30)
     dog.register(far)
     near = Deadline(budget=0.1)
@@ -56,8 +98,7 @@ def test_watchdog_wakes_for_an_earlier_or_moved_deadline() -> None:
     dog.unregister(far)
 
 
-def test_inactive_deadline_is_left_alone() -> None:
-    dog = Watchdog()
+def test_inactive_deadline_is_left_alone(dog: Watchdog) -> None:
     deadline = Deadline(budget=0.05)
     conn = FakeConnection()
     deadline.running[1] = ("postgresql", conn)

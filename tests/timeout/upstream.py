@@ -1,4 +1,5 @@
-"""A loopback TCP server that accepts connections and never answers (a hung upstream)."""
+"""Loopback upstreams for the outgoing-HTTP tests: one that accepts connections and never
+answers (a hung upstream), one that answers every GET with 200 at once."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class SilentServer:
@@ -49,3 +51,30 @@ def silent_upstream() -> Iterator[SilentServer]:
         yield server
     finally:
         server.stop()
+
+
+class _Ok(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        body = b'{"ok": true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@contextlib.contextmanager
+def answering_upstream() -> Iterator[str]:
+    """The URL of a loopback server that answers 200 JSON at once."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    thread = threading.Thread(target=server.serve_forever, name="ok-upstream", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
