@@ -73,8 +73,9 @@ def operations(tokens: dict[str, Any]) -> dict[str, Callable[[], object]]:
         watchdog.unregister(deadline)
 
     # Capture the exact EVALSHA the rate limiter sends, to replay it raw.
+    from hardening.clientip import client_ip
     from hardening.ratelimit.decorators import view_policies
-    from hardening.ratelimit.ip import client_ip, masked_ip
+    from hardening.ratelimit.ip import masked_ip
     from hardening.timeout.middleware import budget_for_path
 
     captured: list[tuple[Any, ...]] = []

@@ -209,8 +209,8 @@ HARDENING_RATELIMIT_POLICIES = [
     },
 ]
 HARDENING_RATELIMIT_HEADERS = env.bool("RATE_LIMIT_HEADERS", default=False)
-HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-HARDENING_RATELIMIT_TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+HARDENING_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+HARDENING_TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # -- request timeouts (docs/timeouts.md) ----------------------------------------------
 

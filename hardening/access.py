@@ -143,7 +143,7 @@ def _other_secrets(name: str) -> dict[str, str]:
 def _token_strength(name: str, token: str) -> list[CheckMessage]:
     """``E049``: the token is another secret; ``E050``: it is guessable."""
     from hardening.checks import problem
-    from hardening.checks.strength import MIN_SECRET_BITS, estimated_bits, is_published
+    from hardening.deploy.strength import MIN_SECRET_BITS, estimated_bits, is_published
 
     setting = f"HARDENING_{name}_TOKEN"
     messages = [

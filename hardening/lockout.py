@@ -36,14 +36,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from hardening.breaker import GuardedCache, log_cache_failure
-from hardening.checks import problem
+from hardening.checks import problem, register
 from hardening.conf import conf
 from hardening.errors import error_response
 from hardening.mfa import clock
-from hardening.middleware import HardeningMiddleware
 from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES
 from hardening.parsers import clean_string
+from hardening.request import HardeningMiddleware
 
 __all__ = [
     "MAX_LOCK_SECONDS",
@@ -194,6 +194,7 @@ def connect() -> None:
     user_login_failed.connect(_login_failed, dispatch_uid="hardening.lockout.login_failed")
 
 
+@register
 def check_lockout_wiring(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if not conf.HARDENING_LOCKOUT_ENABLED:
         return []

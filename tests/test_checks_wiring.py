@@ -1,4 +1,4 @@
-"""The wiring checks (hardening.checks.wiring): each fires in production as an Error, as a
+"""The wiring checks (hardening.deploy.wiring): each fires in production as an Error, as a
 Warning elsewhere, and stays quiet on the example project's wiring."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.checks import CheckMessage
 
-from hardening.checks.wiring import server_workers
+from hardening.deploy.wiring import server_workers
 from hardening.drf import rest_framework_settings
 from tests.checks_helpers import check_error_codes
 from tests.test_checks_core import production
@@ -156,7 +156,7 @@ def test_a_development_runserver_prints_one_line_not_every_finding(
 def test_a_development_runserver_runs_each_check_once(monkeypatch: pytest.MonkeyPatch) -> None:
     from django.core.checks import Error, Warning
 
-    from hardening.checks.wiring import quiet, summary
+    from hardening.checks import quiet, summary
 
     calls: list[str] = []
 
@@ -164,7 +164,8 @@ def test_a_development_runserver_runs_each_check_once(monkeypatch: pytest.Monkey
         calls.append("run")
         return [Error("e", id="hardening.E999"), Warning("w", id="hardening.W999")]
 
-    registered = (quiet(check_two_findings), summary((check_two_findings,)))
+    monkeypatch.setattr("hardening.checks.REGISTERED", [check_two_findings])
+    registered = (quiet(check_two_findings), summary)
     with production(HARDENING_ENVIRONMENT="development"):
         monkeypatch.setattr("sys.argv", ["manage.py", "runserver"])
         shown = [m.id for check in registered for m in check()]

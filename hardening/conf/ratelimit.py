@@ -44,24 +44,6 @@ class RateLimitSettings(BaseSettings):
         return bool(_get("HARDENING_RATELIMIT_HEADERS", False))
 
     @property
-    def HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT(self) -> int:
-        """Reverse proxies in front of the app (0: use REMOTE_ADDR); -1 when invalid (E301)."""
-        value = _get("HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT", 0)
-        return (
-            value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else -1
-        )
-
-    @property
-    def HARDENING_RATELIMIT_CLIENT_IP_HEADER(self) -> str:
-        return str(_get("HARDENING_RATELIMIT_CLIENT_IP_HEADER", "X-Forwarded-For") or "")
-
-    @property
-    def HARDENING_RATELIMIT_TRUSTED_PROXIES(self) -> list[str]:
-        """Networks of the proxies; the IP header is only read from them (empty: any)."""
-        value = _get("HARDENING_RATELIMIT_TRUSTED_PROXIES", [])
-        return [value] if isinstance(value, str) else [str(v) for v in value]
-
-    @property
     def HARDENING_RATELIMIT_IPV4_MASK(self) -> int:
         return int(_get("HARDENING_RATELIMIT_IPV4_MASK", 32))
 

@@ -39,7 +39,7 @@ from django.http.response import HttpResponseBase
 from hardening.conf import conf
 from hardening.headers.csp import HEADER, LazyNonce, build_policy, django_csp_middleware_active
 from hardening.headers.policies import build_permissions_policy
-from hardening.middleware import GetResponse, HardeningMiddleware
+from hardening.request import GetResponse, HardeningMiddleware
 
 __all__ = ["SecurityHeadersMiddleware"]
 

@@ -10,7 +10,7 @@ from django.core.checks import CheckMessage
 from django.urls import NoReverseMatch, reverse
 
 from hardening.access import gate_checks
-from hardening.checks import problem, warning
+from hardening.checks import problem, register, warning
 from hardening.conf import conf
 
 __all__ = ["check_health_settings", "check_health_urls"]
@@ -30,6 +30,7 @@ def _search(pattern: str, path: str) -> bool:
         return False
 
 
+@register
 def check_health_urls(**kwargs: Any) -> list[CheckMessage]:
     try:
         path = _ready_path()
@@ -146,5 +147,6 @@ def _check_references() -> list[CheckMessage]:
     return messages
 
 
+@register
 def check_health_settings(**kwargs: Any) -> list[CheckMessage]:
     return _check_numbers() + _check_access() + _check_references()

@@ -1,6 +1,6 @@
 """System checks of token verification (``hardening.E101``–``E112``, ``W101``–``W103``).
 
-The own-token signing key and Clerk test keys are checked by ``hardening.checks.secrets``
+The own-token signing key and Clerk test keys are checked by ``hardening.deploy.secrets``
 (``E040``–``E046``); these cover what verification of every issuer needs.
 """
 
@@ -14,7 +14,7 @@ from django.apps import apps
 from django.core.checks import CheckMessage
 from django.utils.module_loading import import_string
 
-from hardening.checks import problem, warning
+from hardening.checks import problem, register, warning
 from hardening.conf import conf
 from hardening.jwt.config import ASYMMETRIC_ALGORITHMS, external_issuers
 
@@ -34,6 +34,7 @@ def _valid_pem(value: str) -> bool:
     return True
 
 
+@register
 def check_issuers(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     for issuer in external_issuers():
@@ -108,6 +109,7 @@ def check_issuers(**kwargs: Any) -> list[CheckMessage]:
     return messages
 
 
+@register
 def check_jwt_settings(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     leeway = conf.HARDENING_JWT_LEEWAY

@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponseBase
 from hardening.conf import conf
 from hardening.jwt.auth import CLERK_COOKIE, authenticate
 from hardening.jwt.parsing import TokenRejected
-from hardening.middleware import HardeningMiddleware
+from hardening.request import HardeningMiddleware
 
 __all__ = ["BEARER_USER_ATTR", "JWTAuthenticationMiddleware", "is_bearer_path"]
 

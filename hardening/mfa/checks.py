@@ -1,7 +1,7 @@
 """System checks of the MFA capability (``E2xx`` / ``W2xx``).
 
 Missing or malformed ``HARDENING_FIELD_ENCRYPTION_KEYS`` are ``E047`` / ``E048``
-(``hardening.checks.secrets``); these cover the MFA settings themselves.
+(``hardening.deploy.secrets``); these cover the MFA settings themselves.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage
 from django.urls import NoReverseMatch, reverse
 
-from hardening.checks import problem, warning
+from hardening.checks import problem, register, warning
 from hardening.conf import conf
 
 __all__ = ["check_mfa_settings", "check_mfa_wiring"]
@@ -21,6 +21,7 @@ POLICIES = ("off", "staff", "all")
 PER_PROCESS_CACHES = ("LocMemCache", "DummyCache", "FileBasedCache")
 
 
+@register
 def check_mfa_settings(**kwargs: Any) -> list[CheckMessage]:
     if not conf.HARDENING_MFA_ENABLED:
         return []
@@ -113,6 +114,7 @@ def _check_cache() -> list[CheckMessage]:
     return []
 
 
+@register
 def check_mfa_wiring(**kwargs: Any) -> list[CheckMessage]:
     """MFA is required by the policy but users have no way to enroll."""
     if conf.HARDENING_MFA_REQUIRED not in ("staff", "all"):

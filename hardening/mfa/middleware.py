@@ -20,7 +20,7 @@ from hardening.conf import conf
 from hardening.errors import error_response
 from hardening.mfa.permissions import MFA_REQUIRED_DETAIL
 from hardening.mfa.policy import is_mfa_verified, mfa_required_for
-from hardening.middleware import HardeningMiddleware
+from hardening.request import HardeningMiddleware
 
 __all__ = ["MFAPolicyMiddleware"]
 

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from hardening.breaker import GuardedCache, log_cache_failure
 from hardening.conf import conf
 from hardening.mfa import clock
+from hardening.request import state
 
 __all__ = ["attempts_left", "blocked_for", "client_ip", "record_failure", "reset_user"]
 
@@ -25,8 +26,8 @@ logger = logging.getLogger("hardening.mfa")
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client address as resolved by the proxy-aware middleware, else REMOTE_ADDR."""
-    return str(getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR") or "-")
+    """The client address (:mod:`hardening.clientip`), ``-`` when unknown."""
+    return state(request).client_ip or "-"
 
 
 def _window() -> tuple[int, int]:

@@ -19,6 +19,7 @@ from django.dispatch import Signal
 from django.http import HttpRequest
 
 from hardening.context import current_request_id
+from hardening.request import state
 
 __all__ = ["EVENTS", "audit", "security_event"]
 
@@ -60,8 +61,7 @@ EVENTS: dict[str, bool] = {
 def _client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    ip = getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR")
-    return str(ip) if ip else None
+    return state(request).client_ip or None
 
 
 def audit(event: str, *, request: HttpRequest | None = None, **fields: Any) -> None:

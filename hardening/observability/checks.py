@@ -9,7 +9,7 @@ from django.core.checks import CheckMessage
 from django.urls import Resolver404, resolve
 
 from hardening.access import gate_checks
-from hardening.checks import problem, warning
+from hardening.checks import problem, register, warning
 from hardening.conf import conf
 
 __all__ = [
@@ -24,10 +24,10 @@ REQUEST_ID = "hardening.observability.middleware.RequestIDMiddleware"
 HEADERS = "hardening.headers.middleware.SecurityHeadersMiddleware"
 PROM_BEFORE = "django_prometheus.middleware.PrometheusBeforeMiddleware"
 PROM_AFTER = "django_prometheus.middleware.PrometheusAfterMiddleware"
-DJANGO_CSP = "django.middleware.csp.ContentSecurityPolicyMiddleware"
 _UNSAFE = ("'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:")
 
 
+@register
 def check_observability_middleware(**kwargs: Any) -> list[CheckMessage]:
     middleware = list(settings.MIDDLEWARE)
     messages: list[CheckMessage] = []
@@ -39,26 +39,13 @@ def check_observability_middleware(**kwargs: Any) -> list[CheckMessage]:
                 f"Add {REQUEST_ID!r} first (after PrometheusBeforeMiddleware).",
             )
         )
-    else:
-        expected = 1 if middleware and middleware[0] == PROM_BEFORE else 0
-        if middleware.index(REQUEST_ID) != expected:
-            messages.append(
-                problem(
-                    "E603",
-                    "RequestIDMiddleware is not first in MIDDLEWARE.",
-                    "Move it to the top (only PrometheusBeforeMiddleware may precede it) so "
-                    "every response and log line carries the request ID.",
-                )
-            )
     before, after = PROM_BEFORE in middleware, PROM_AFTER in middleware
-    if (before or after) and (
-        not (before and after) or middleware[0] != PROM_BEFORE or middleware[-1] != PROM_AFTER
-    ):
+    if before != after:  # the order is hardening.E033's
         messages.append(
             problem(
                 "E604",
-                "django-prometheus middleware is missing or misplaced.",
-                "PrometheusBeforeMiddleware must be first and PrometheusAfterMiddleware last.",
+                "Only one of django-prometheus's two middleware is in MIDDLEWARE.",
+                "Add PrometheusBeforeMiddleware first and PrometheusAfterMiddleware last.",
             )
         )
     return messages
@@ -75,6 +62,7 @@ def _metrics_view_is_ungated() -> bool:
     return getattr(func, "__module__", "") == "django_prometheus.exports"
 
 
+@register
 def check_metrics_endpoint(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     if _metrics_view_is_ungated():
@@ -97,6 +85,7 @@ def check_metrics_endpoint(**kwargs: Any) -> list[CheckMessage]:
     )
 
 
+@register
 def check_security_headers_middleware(**kwargs: Any) -> list[CheckMessage]:
     if HEADERS in settings.MIDDLEWARE:
         return []
@@ -117,6 +106,7 @@ def _csp_in_use() -> dict[str, Any]:
     return dict(getattr(settings, "SECURE_CSP", None) or {})
 
 
+@register
 def check_csp(**kwargs: Any) -> list[CheckMessage]:
     if HEADERS not in settings.MIDDLEWARE and "django.middleware.csp" not in str(
         settings.MIDDLEWARE
@@ -133,20 +123,6 @@ def check_csp(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     messages: list[CheckMessage] = []
-    middleware = list(settings.MIDDLEWARE)
-    if (
-        HEADERS in middleware
-        and DJANGO_CSP in middleware
-        and middleware.index(HEADERS) < middleware.index(DJANGO_CSP)
-    ):
-        messages.append(
-            warning(
-                "W613",
-                "SecurityHeadersMiddleware is above Django's CSP middleware.",
-                "Move it below django.middleware.csp.ContentSecurityPolicyMiddleware so API "
-                "responses get the strict API policy.",
-            )
-        )
     risky = sorted(
         {
             str(source)
@@ -182,6 +158,7 @@ def _sources(value: Any) -> list[Any]:
     return list(value)
 
 
+@register
 def check_sentry(**kwargs: Any) -> list[CheckMessage]:
     try:
         import sentry_sdk

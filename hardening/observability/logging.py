@@ -96,7 +96,9 @@ class RequestContextFilter(logging.Filter):
             # django.request logs 4xx/5xx after the middleware has left the request, but
             # passes the request itself: fall back to the ID stored on it.
             request = getattr(record, "request", None)
-            request_id = current_request_id() or getattr(request, "request_id", None)
+            request_id = current_request_id() or getattr(
+                getattr(request, "hardening", None), "request_id", None
+            )
             if request_id is None and record.name == "django.server":
                 request_id = getattr(_served, "request_id", None)
                 _served.request_id = None

@@ -20,8 +20,8 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 from hardening.context import request_id_var
-from hardening.middleware import HardeningMiddleware
 from hardening.observability.logging import note_served, request_var, user_id_var
+from hardening.request import HardeningMiddleware, attach
 
 __all__ = ["HEADER", "RequestIDMiddleware", "new_request_id", "valid_request_id"]
 
@@ -57,7 +57,8 @@ def _tag_sentry(request_id: str) -> None:
 
 
 class RequestIDMiddleware(HardeningMiddleware):
-    """Sets ``request.request_id`` and the request-ID ContextVar; echoes ``X-Request-ID``."""
+    """Starts ``request.hardening`` (request ID, client address), sets the request-ID
+    ContextVar and echoes ``X-Request-ID``."""
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
@@ -82,7 +83,7 @@ class RequestIDMiddleware(HardeningMiddleware):
 
     def _start(self, request: HttpRequest) -> tuple[str, tuple[Token[Any], ...]]:
         request_id = _incoming(request)
-        request.request_id = request_id  # type: ignore[attr-defined]
+        attach(request, request_id)
         _tag_sentry(request_id)
         tokens = (
             request_id_var.set(request_id),

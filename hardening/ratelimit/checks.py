@@ -3,13 +3,12 @@ checks E060 (alias not in CACHES) and E061 (not shared between processes)."""
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage
 
-from hardening.checks import problem, warning
+from hardening.checks import problem, register, warning
 from hardening.conf import conf
 from hardening.ratelimit.config import get_config, parse_bans
 from hardening.ratelimit.policy import PolicyError
@@ -18,16 +17,12 @@ __all__ = [
     "check_ratelimit_cache_options",
     "check_ratelimit_middleware",
     "check_ratelimit_policies",
-    "check_trusted_proxies",
 ]
 
 MIDDLEWARE = "hardening.ratelimit.middleware.RateLimitMiddleware"
-AUTH_MIDDLEWARE = (
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "hardening.jwt.middleware.JWTAuthenticationMiddleware",
-)
 
 
+@register
 def check_ratelimit_policies(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     try:
@@ -54,58 +49,7 @@ def check_ratelimit_policies(**kwargs: Any) -> list[CheckMessage]:
 _BAN_HINT = "HARDENING_RATELIMIT_BAN_TIERS is a list of seconds, e.g. [300, 3600, 86400]."
 
 
-def check_trusted_proxies(**kwargs: Any) -> list[CheckMessage]:
-    messages: list[CheckMessage] = []
-    count = conf.HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT
-    if count < 0:
-        messages.append(
-            problem(
-                "E301",
-                "HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT is not a non-negative integer.",
-                "Set it to the number of reverse proxies in front of the app (0: none).",
-            )
-        )
-    networks = conf.HARDENING_RATELIMIT_TRUSTED_PROXIES
-    for entry in networks:
-        try:
-            ipaddress.ip_network(entry.strip(), strict=False)
-        except ValueError:
-            messages.append(
-                problem(
-                    "E302",
-                    f"HARDENING_RATELIMIT_TRUSTED_PROXIES entry {entry[:50]!r} is not a network.",
-                    "Use addresses or CIDR networks such as '10.0.0.0/8'.",
-                )
-            )
-    header = conf.HARDENING_RATELIMIT_CLIENT_IP_HEADER.strip()
-    if count > 0 and (not header or not all(c.isalnum() or c in "-_" for c in header)):
-        messages.append(
-            problem(
-                "E303",
-                "HARDENING_RATELIMIT_CLIENT_IP_HEADER is empty or not a header name.",
-                "Name the header your proxy writes, e.g. 'X-Forwarded-For' or 'X-Real-IP'.",
-            )
-        )
-    if count > 0 and not networks:
-        messages.append(
-            warning(
-                "W300",
-                "The client-IP header is trusted from any peer.",
-                "Clients that reach the app directly can spoof their IP; set "
-                "HARDENING_RATELIMIT_TRUSTED_PROXIES to your proxies' networks.",
-            )
-        )
-    if count == 0 and networks:
-        messages.append(
-            warning(
-                "W301",
-                "HARDENING_RATELIMIT_TRUSTED_PROXIES has no effect without a proxy count.",
-                "Set HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT to the number of proxies.",
-            )
-        )
-    return messages
-
-
+@register
 def check_ratelimit_middleware(**kwargs: Any) -> list[CheckMessage]:
     if not conf.HARDENING_RATELIMIT_ENABLED:
         return []
@@ -118,16 +62,6 @@ def check_ratelimit_middleware(**kwargs: Any) -> list[CheckMessage]:
                 f"Add {MIDDLEWARE!r} after the authentication middleware.",
             )
         ]
-    position = middleware.index(MIDDLEWARE)
-    early = [m for m in AUTH_MIDDLEWARE if m in middleware and middleware.index(m) > position]
-    if early:
-        return [
-            warning(
-                "W302",
-                f"RateLimitMiddleware runs before {early[0].rsplit('.', 1)[-1]}.",
-                "Per-user limits would see every request as anonymous; move it after.",
-            )
-        ]
     return []
 
 
@@ -137,6 +71,7 @@ _TIMEOUT_OPTIONS = {
 }
 
 
+@register
 def check_ratelimit_cache_options(**kwargs: Any) -> list[CheckMessage]:
     """Beyond E060/E061: caches that work but count badly or hang (warnings)."""
     if not conf.HARDENING_RATELIMIT_ENABLED:

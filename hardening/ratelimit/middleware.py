@@ -2,7 +2,7 @@
 
 Place it after AuthenticationMiddleware and the JWT middleware (it reads ``request.user``,
 or the verified ``request.bearer_user`` where a bearer token is not the request's user) and
-before the views.  It sets ``request.client_ip`` for the code that runs after it.
+before the views.
 
 Directly after the JWT middleware, it also carries the revocation lookup of the request's
 own access token in the same script (``hardening.jwt.auth``), and settles that lookup with
@@ -21,15 +21,15 @@ from hardening.breaker import BreakerOpen, for_cache, is_outage
 from hardening.conf import conf
 from hardening.errors import error_response
 from hardening.jwt.auth import pending_revocation, settle_revocation
-from hardening.middleware import GetResponse, HardeningMiddleware
 from hardening.observability.audit import audit
 from hardening.observability.metrics import BANS, RATELIMIT_BLOCKS, RATELIMIT_CACHE_ERRORS
 from hardening.ratelimit.config import get_config
 from hardening.ratelimit.decorators import EXEMPT, view_policies
 from hardening.ratelimit.headers import ratelimit_headers
-from hardening.ratelimit.ip import client_ip, masked_ip
+from hardening.ratelimit.ip import masked_ip
 from hardening.ratelimit.limiter import Check, Clock, Decision, Limiter, Revocation
 from hardening.ratelimit.policy import Policy
+from hardening.request import GetResponse, HardeningMiddleware, state
 
 __all__ = ["FAIL_CLOSED_RETRY_AFTER", "RateLimitMiddleware"]
 
@@ -66,7 +66,7 @@ def _checks(
     """The checks and ban identities of ``request`` for ``user`` (False: :func:`limited_user`)."""
     user = limited_user(request) if user is False else user
     user_id = str(user.pk) if user is not None and user.is_authenticated else None
-    ip = "ip:" + (masked_ip(getattr(request, "client_ip", "")) or "unknown")
+    ip = "ip:" + (masked_ip(state(request).client_ip) or "unknown")
     uid = f"u:{user_id}" if user_id else None
     checks: list[Check] = []
     for policy in policies:
@@ -124,7 +124,6 @@ class RateLimitMiddleware(HardeningMiddleware):
         return outcome
 
     def _check(self, request: HttpRequest) -> Outcome:
-        request.client_ip = client_ip(request)  # type: ignore[attr-defined]
         if not conf.HARDENING_RATELIMIT_ENABLED:
             return None, {}
         cfg = get_config()

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage
 from django.core.exceptions import ImproperlyConfigured
 
-from hardening.checks import problem, warning
+from hardening.checks import problem, register, warning
 from hardening.conf import conf
 from hardening.timeout import config
 
@@ -28,6 +28,7 @@ MIDDLEWARE_PATH = "hardening.timeout.middleware.TimeoutMiddleware"
 _SYNC_WORKERS = frozenset({"sync", "gunicorn.workers.sync.SyncWorker"})
 
 
+@register
 def check_timeout_settings(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     try:
@@ -110,6 +111,7 @@ def _largest_budget() -> float | None:
     return max(finite) if finite else None
 
 
+@register
 def check_server_timeout(**kwargs: Any) -> list[CheckMessage]:
     budget = _largest_budget()
     if budget is None:
@@ -140,6 +142,7 @@ def _has_statement_timeout(database: dict[str, Any]) -> bool:
     return "statement_timeout" in str(options.get("options", ""))
 
 
+@register
 def check_database_timeout(**kwargs: Any) -> list[CheckMessage]:
     if not conf.is_production:
         return []

@@ -33,9 +33,9 @@ from django.http import HttpRequest, HttpResponseBase
 from hardening.conf import conf
 from hardening.context import current_request_id
 from hardening.errors import error_response
-from hardening.middleware import GetResponse, HardeningMiddleware
 from hardening.observability.audit import audit
 from hardening.observability.metrics import TIMEOUTS
+from hardening.request import GetResponse, HardeningMiddleware
 from hardening.timeout.alarm import arm_alarm
 from hardening.timeout.config import budget_for_path, budget_for_view, db_mode
 from hardening.timeout.db import is_timeout_error, rollback_connections

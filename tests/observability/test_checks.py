@@ -28,9 +28,9 @@ def moved_last(name: str) -> list[str]:
 CASES = [
     ({"ROOT_URLCONF": "tests.observability.open_metrics_urls"}, "hardening.E601"),
     ({"MIDDLEWARE": without(REQUEST_ID)}, "hardening.E602"),
-    ({"MIDDLEWARE_": "request_id_last"}, "hardening.E603"),
+    ({"MIDDLEWARE_": "request_id_last"}, "hardening.E033"),  # the canonical order
     ({"MIDDLEWARE": without(BEFORE)}, "hardening.E604"),
-    ({"MIDDLEWARE_": "after_not_last"}, "hardening.E604"),
+    ({"MIDDLEWARE_": "after_not_last"}, "hardening.E033"),
     ({"HARDENING_METRICS_ALLOWED_IPS": ["10.0.0.0/33"]}, "hardening.E605"),
     ({"HARDENING_METRICS_ALLOWED_IPS": ["0.0.0.0/0"]}, "hardening.W606"),
     ({"HARDENING_METRICS_TOKEN": "short-token"}, "hardening.E607"),
@@ -124,8 +124,9 @@ def test_headers_middleware_above_django_csp_middleware(monkeypatch: pytest.Monk
         with override_settings(
             **{**SAFE_PRODUCTION, "HARDENING_ENVIRONMENT": environment, "MIDDLEWARE": above}
         ):
-            assert check_error_codes().get("hardening.W613") == "WARNING"
+            expected = "ERROR" if environment == "production" else "WARNING"
+            assert check_error_codes().get("hardening.E033") == expected
         with override_settings(
             **{**SAFE_PRODUCTION, "HARDENING_ENVIRONMENT": environment, "MIDDLEWARE": below}
         ):
-            assert "hardening.W613" not in check_error_codes()
+            assert "hardening.E033" not in check_error_codes()

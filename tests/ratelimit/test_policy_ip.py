@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
+from hardening.clientip import client_ip
 from hardening.ratelimit.headers import ratelimit_headers
-from hardening.ratelimit.ip import client_ip, masked_ip
+from hardening.ratelimit.ip import masked_ip
 from hardening.ratelimit.limiter import Check, WindowState
 from hardening.ratelimit.policy import PolicyError, Rate, parse_policies, parse_policy, parse_rate
 from tests.ratelimit.helpers import request
@@ -65,7 +66,7 @@ def test_client_ip_is_remote_addr_by_default_even_with_forwarded_for() -> None:
     assert client_ip(req) == "192.0.2.1"
 
 
-@override_settings(HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT=1)
+@override_settings(HARDENING_TRUSTED_PROXY_COUNT=1)
 def test_one_trusted_proxy_uses_the_rightmost_entry() -> None:
     # A client-supplied entry on the left is ignored: only the proxy's own entry counts.
     req = request(ip="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.9")
@@ -75,9 +76,9 @@ def test_one_trusted_proxy_uses_the_rightmost_entry() -> None:
 
 
 @override_settings(
-    HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT=2,
-    HARDENING_RATELIMIT_TRUSTED_PROXIES=["10.0.0.0/8"],
-    HARDENING_RATELIMIT_CLIENT_IP_HEADER="X-Real-IP",
+    HARDENING_TRUSTED_PROXY_COUNT=2,
+    HARDENING_TRUSTED_PROXIES=["10.0.0.0/8"],
+    HARDENING_CLIENT_IP_HEADER="X-Real-IP",
 )
 def test_trusted_networks_and_header_name() -> None:
     hops = "6.6.6.6, 198.51.100.9, 10.1.1.1"

@@ -12,12 +12,13 @@ from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hardening.clientip import client_ip
 from hardening.observability.metrics import CLIENT_IP_UNPARSED
-from hardening.ratelimit.ip import client_ip, masked_ip
+from hardening.ratelimit.ip import masked_ip
 from tests.ratelimit.helpers import request
 
-ONE_PROXY = {"HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT": 1}
-FORWARDED = {**ONE_PROXY, "HARDENING_RATELIMIT_CLIENT_IP_HEADER": "Forwarded"}
+ONE_PROXY = {"HARDENING_TRUSTED_PROXY_COUNT": 1}
+FORWARDED = {**ONE_PROXY, "HARDENING_CLIENT_IP_HEADER": "Forwarded"}
 
 
 def test_mapped_remote_addresses_are_ipv4_before_masking() -> None:
@@ -74,16 +75,16 @@ def test_unusable_forwarded_entries_are_logged_and_counted(
     header: str, reason: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = CLIENT_IP_UNPARSED.labels(reason=reason)._value.get()
-    with caplog.at_level(logging.WARNING, logger="hardening.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="hardening.clientip"):
         assert client_ip(request(ip="10.0.0.2", HTTP_FORWARDED=header)) == "10.0.0.2"
     assert CLIENT_IP_UNPARSED.labels(reason=reason)._value.get() == before + 1
-    records = [r for r in caplog.records if r.name == "hardening.ratelimit"]
+    records = [r for r in caplog.records if r.name == "hardening.clientip"]
     assert records and records[0].levelno == logging.WARNING
     assert "request_id" in records[0].__dict__
 
 
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "hardening.ratelimit"]
+    return [r for r in caplog.records if r.name == "hardening.clientip"]
 
 
 def _unparsed(reason: str) -> float:
@@ -93,7 +94,7 @@ def _unparsed(reason: str) -> float:
 @override_settings(**ONE_PROXY)
 def test_unparseable_forwarded_for_is_logged_too(caplog: pytest.LogCaptureFixture) -> None:
     before = _unparsed("invalid")
-    with caplog.at_level(logging.WARNING, logger="hardening.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="hardening.clientip"):
         assert client_ip(request(ip="10.0.0.2", HTTP_X_FORWARDED_FOR="garbage")) == "10.0.0.2"
     assert _unparsed("invalid") == before + 1
     [record] = _warnings(caplog)  # exactly one event, at WARNING, with the request id
@@ -116,7 +117,7 @@ def test_a_unix_socket_peer_is_the_proxy_hop(remote: str | None) -> None:
     assert client_ip(req) == "198.51.100.7"
 
 
-@override_settings(**ONE_PROXY, HARDENING_RATELIMIT_TRUSTED_PROXIES=["10.0.0.0/8"])
+@override_settings(**ONE_PROXY, HARDENING_TRUSTED_PROXIES=["10.0.0.0/8"])
 def test_a_unix_socket_peer_is_trusted_with_trusted_networks_too() -> None:
     """Only a local process can connect to a Unix socket: it is the proxy."""
     assert client_ip(request(ip="", HTTP_X_FORWARDED_FOR="198.51.100.7")) == "198.51.100.7"
@@ -153,8 +154,8 @@ def test_a_missing_or_short_forwarded_header_is_logged_and_counted(
     ``ip:unknown`` on a Unix socket) is never silent."""
     before = _unparsed(reason)
     with (
-        override_settings(HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT=count),
-        caplog.at_level(logging.WARNING, logger="hardening.ratelimit"),
+        override_settings(HARDENING_TRUSTED_PROXY_COUNT=count),
+        caplog.at_level(logging.WARNING, logger="hardening.clientip"),
     ):
         assert client_ip(request(ip=remote, **meta)) == remote
     assert _unparsed(reason) == before + 1
@@ -164,12 +165,12 @@ def test_a_missing_or_short_forwarded_header_is_logged_and_counted(
     assert "request_id" in record.__dict__
 
 
-@override_settings(**ONE_PROXY, HARDENING_RATELIMIT_TRUSTED_PROXIES=["10.0.0.0/8"])
+@override_settings(**ONE_PROXY, HARDENING_TRUSTED_PROXIES=["10.0.0.0/8"])
 def test_a_direct_client_outside_the_trusted_networks_is_not_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A health probe from another network sends no header and is no proxy: no noise."""
-    with caplog.at_level(logging.WARNING, logger="hardening.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="hardening.clientip"):
         assert client_ip(request(ip="192.0.2.80")) == "192.0.2.80"
     assert _warnings(caplog) == []
 

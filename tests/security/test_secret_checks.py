@@ -110,7 +110,7 @@ def test_entropy_estimate_sees_patterns_not_length() -> None:
 
     from django.core.management.utils import get_random_secret_key
 
-    from hardening.checks.strength import estimated_bits
+    from hardening.deploy.strength import estimated_bits
 
     assert estimated_bits("a" * 48) < 32
     assert estimated_bits("changeme" * 6) < 40
@@ -126,7 +126,7 @@ def test_generated_fernet_keys_are_never_weak_and_patterns_always_are() -> None:
     50 000 samples the lowest estimate was 176 bits), patterns far below it."""
     from cryptography.fernet import Fernet
 
-    from hardening.checks.keys import weak_fernet_key
+    from hardening.deploy.keys import weak_fernet_key
 
     assert not any(weak_fernet_key(Fernet.generate_key().decode()) for _ in range(2000))
     assert all(weak_fernet_key(key) for key in WEAK_FERNET)
@@ -137,7 +137,7 @@ def test_generated_fernet_keys_are_never_weak_and_patterns_always_are() -> None:
 
 
 def test_every_published_development_value_is_known() -> None:
-    from hardening.checks.strength import is_published
+    from hardening.deploy.strength import is_published
 
     for name in dir(example):
         if name.startswith("DEV_"):
@@ -177,7 +177,7 @@ def _doc_values(text: str) -> list[str]:
 
 
 def test_secrets_written_in_the_docs_are_known_published_values() -> None:
-    from hardening.checks.strength import is_published
+    from hardening.deploy.strength import is_published
 
     root = Path(__file__).resolve().parents[2]
     pages = [*(root / "docs").glob("*.md"), root / "README.md"]
@@ -186,7 +186,7 @@ def test_secrets_written_in_the_docs_are_known_published_values() -> None:
 
 
 def test_public_suffix_fallback_without_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    from hardening.checks import hosts
+    from hardening.deploy import hosts
 
     assert hosts.is_public_suffix("com") and hosts.is_public_suffix("github.io")
     monkeypatch.setattr(hosts, "_psl", lambda: None)

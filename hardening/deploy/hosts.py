@@ -1,4 +1,6 @@
-"""Checks of host names and origins against the Public Suffix List (``E028``, ``E029``).
+"""Checks of host names, origins and proxies: ``ALLOWED_HOSTS`` and ``CSRF_TRUSTED_ORIGINS``
+against the Public Suffix List (``E028``, ``E029``), and the client-IP settings of
+:mod:`hardening.clientip` (``E301``–``E303``, ``W300``).
 
 ``ALLOWED_HOSTS = [".com"]`` accepts every ``.com`` site's name as ours, and
 ``CSRF_TRUSTED_ORIGINS = ["https://*.github.io"]`` trusts every GitHub Pages site to post
@@ -18,9 +20,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import CheckMessage
 
-from hardening.checks import problem
-
-__all__ = ["check_allowed_host_suffixes", "check_csrf_trusted_origins", "is_public_suffix"]
+from hardening.checks import problem, register, warning
+from hardening.conf import conf
+from hardening.conf.core import CoreSettings
 
 #: Used only when ``publicsuffixlist`` is not installed.
 FALLBACK_SUFFIXES = frozenset(
@@ -83,6 +85,7 @@ def is_public_suffix(name: str) -> bool:
     return bool(psl.is_public(name))
 
 
+@register
 def check_allowed_host_suffixes(**kwargs: Any) -> list[CheckMessage]:
     bad = [
         str(host)
@@ -112,6 +115,7 @@ def _origin_problem(origin: str) -> str | None:
     return None
 
 
+@register
 def check_csrf_trusted_origins(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     for origin in getattr(settings, "CSRF_TRUSTED_ORIGINS", []) or []:
@@ -125,4 +129,57 @@ def check_csrf_trusted_origins(**kwargs: Any) -> list[CheckMessage]:
                     "https://*.example.com.",
                 )
             )
+    return messages
+
+
+@register
+def check_trusted_proxies(**kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    count = conf.HARDENING_TRUSTED_PROXY_COUNT
+    if CoreSettings.HARDENING_TRUSTED_PROXY_COUNT.problem() is not None:
+        messages.append(
+            problem(
+                "E301",
+                "HARDENING_TRUSTED_PROXY_COUNT is not a non-negative integer.",
+                "Set it to the number of reverse proxies in front of the app (0: none).",
+            )
+        )
+    networks = conf.HARDENING_TRUSTED_PROXIES
+    for entry in networks:
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            messages.append(
+                problem(
+                    "E302",
+                    f"HARDENING_TRUSTED_PROXIES entry {entry[:50]!r} is not a network.",
+                    "Use addresses or CIDR networks such as '10.0.0.0/8'.",
+                )
+            )
+    header = conf.HARDENING_CLIENT_IP_HEADER.strip()
+    if count > 0 and (not header or not all(c.isalnum() or c in "-_" for c in header)):
+        messages.append(
+            problem(
+                "E303",
+                "HARDENING_CLIENT_IP_HEADER is empty or not a header name.",
+                "Name the header your proxy writes, e.g. 'X-Forwarded-For' or 'X-Real-IP'.",
+            )
+        )
+    if count > 0 and not networks:
+        messages.append(
+            warning(
+                "W300",
+                "The client-IP header is trusted from any peer.",
+                "Clients that reach the app directly can spoof their IP; set "
+                "HARDENING_TRUSTED_PROXIES to your proxies' networks.",
+            )
+        )
+    if count == 0 and networks:
+        messages.append(
+            warning(
+                "W301",
+                "HARDENING_TRUSTED_PROXIES has no effect without a proxy count.",
+                "Set HARDENING_TRUSTED_PROXY_COUNT to the number of proxies.",
+            )
+        )
     return messages

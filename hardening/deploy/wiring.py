@@ -12,33 +12,21 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import ERROR, CheckMessage, Info
+from django.core.checks import CheckMessage
 from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.module_loading import import_string
 
-from hardening.checks import problem
-
-__all__ = [
-    "check_drf_bearer_first",
-    "check_json_logging",
-    "check_login_url",
-    "check_metrics_multiprocess",
-    "quiet",
-    "server_workers",
-    "summary",
-]
+from hardening.checks import problem, register
 
 JWT_MIDDLEWARE = "hardening.jwt.middleware.JWTAuthenticationMiddleware"
 BEARER = "hardening.jwt.authentication.BearerTokenAuthentication"
@@ -57,6 +45,7 @@ def _is_bearer(path: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, bearer)
 
 
+@register
 def check_drf_bearer_first(**kwargs: Any) -> list[CheckMessage]:
     if JWT_MIDDLEWARE not in list(getattr(settings, "MIDDLEWARE", []) or []):
         return []
@@ -86,6 +75,7 @@ def _json_formatters(formatters: dict[str, Any]) -> set[str]:
     return names
 
 
+@register
 def check_json_logging(**kwargs: Any) -> list[CheckMessage]:
     config = getattr(settings, "LOGGING", None) or {}
     json_names = _json_formatters(dict(config.get("formatters", {}) or {}))
@@ -144,6 +134,7 @@ def server_workers(environ: dict[str, str] | None = None, argv: list[str] | None
     return max(counts)
 
 
+@register
 def check_metrics_multiprocess(**kwargs: Any) -> list[CheckMessage]:
     if "django_prometheus" not in settings.INSTALLED_APPS:
         return []
@@ -161,6 +152,7 @@ def check_metrics_multiprocess(**kwargs: Any) -> list[CheckMessage]:
     ]
 
 
+@register
 def check_login_url(**kwargs: Any) -> list[CheckMessage]:
     try:
         reverse("hardening-mfa-page")
@@ -187,59 +179,3 @@ def check_login_url(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
-
-
-# -- development runserver: one line instead of a screen of production-only findings -----
-
-Check = Callable[..., list[CheckMessage]]
-
-
-def quiet_in_development_runserver() -> bool:
-    """``manage.py runserver`` in development (``HARDENING_CHECKS_VERBOSE=1`` shows all)."""
-    from hardening.conf import conf
-
-    command = sys.argv[1] if len(sys.argv) > 1 else ""
-    return (
-        command == "runserver"
-        and conf.HARDENING_ENVIRONMENT == "development"
-        and not os.environ.get("HARDENING_CHECKS_VERBOSE")
-    )
-
-
-def quiet(check: Check) -> Check:
-    """``check`` as registered: during a development runserver it leaves the work to
-    :func:`summary` (which runs it once, keeping its Errors)."""
-
-    @functools.wraps(check)
-    def wrapper(**kwargs: Any) -> list[CheckMessage]:
-        if quiet_in_development_runserver():
-            return []
-        return check(**kwargs)
-
-    return wrapper
-
-
-def summary(checks: tuple[Check, ...]) -> Check:
-    """During a development runserver: every check once, its Errors, and one Info line
-    naming how many other findings were not printed.  Elsewhere nothing (the :func:`quiet`
-    wrappers report everything)."""
-
-    def check_hidden_findings(**kwargs: Any) -> list[CheckMessage]:
-        if not quiet_in_development_runserver():
-            return []
-        messages = [m for c in checks for m in c(**kwargs)]
-        errors = [m for m in messages if m.level >= ERROR]
-        hidden = len(messages) - len(errors)
-        if not hidden:
-            return errors
-        return [
-            *errors,
-            Info(
-                f"{hidden} production findings not shown during a development runserver.",
-                hint="List them: DJANGO_ENV=production python manage.py check "
-                "(or HARDENING_CHECKS_VERBOSE=1).",
-                id="hardening.I030",
-            ),
-        ]
-
-    return check_hidden_findings

@@ -12,23 +12,14 @@ from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
 
-from hardening.checks import problem, warning
-from hardening.conf import conf
+from hardening.checks import problem, register, warning
+from hardening.conf import Reader, conf, configured
 from hardening.env import ENVIRONMENTS
-
-__all__ = [
-    "check_cookies",
-    "check_cors",
-    "check_debug_and_hosts",
-    "check_environment",
-    "check_https",
-    "check_middleware",
-    "check_security_headers",
-]
 
 ONE_YEAR = 31_536_000
 
 
+@register
 def check_environment(**kwargs: Any) -> list[CheckMessage]:
     value = getattr(settings, "HARDENING_ENVIRONMENT", "production")
     if value not in ENVIRONMENTS:
@@ -42,6 +33,7 @@ def check_environment(**kwargs: Any) -> list[CheckMessage]:
     return []
 
 
+@register
 def check_debug_and_hosts(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     if settings.DEBUG:
@@ -72,6 +64,7 @@ def check_debug_and_hosts(**kwargs: Any) -> list[CheckMessage]:
     return messages
 
 
+@register
 def check_cookies(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     if not settings.SESSION_COOKIE_SECURE:
@@ -101,6 +94,7 @@ def check_cookies(**kwargs: Any) -> list[CheckMessage]:
     return messages
 
 
+@register
 def check_https(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     hsts = settings.SECURE_HSTS_SECONDS or 0
@@ -132,6 +126,7 @@ def check_https(**kwargs: Any) -> list[CheckMessage]:
     return messages
 
 
+@register
 def check_middleware(**kwargs: Any) -> list[CheckMessage]:
     middleware = list(settings.MIDDLEWARE)
     messages: list[CheckMessage] = []
@@ -168,6 +163,7 @@ def check_middleware(**kwargs: Any) -> list[CheckMessage]:
 _UNSAFE_REFERRER_POLICIES = {"unsafe-url", "no-referrer-when-downgrade", ""}
 
 
+@register
 def check_security_headers(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     if not settings.SECURE_CONTENT_TYPE_NOSNIFF:
@@ -207,6 +203,7 @@ def check_security_headers(**kwargs: Any) -> list[CheckMessage]:
 _ALLOW_ALL_REGEXES = {".*", "^.*$", "^.*", ".*$", ".+", "^.+$", "^(.*)$", "(.*)"}
 
 
+@register
 def check_cors(**kwargs: Any) -> list[CheckMessage]:
     if not apps.is_installed("corsheaders"):
         return []
@@ -223,3 +220,20 @@ def check_cors(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+@register
+def check_removed_settings(**kwargs: Any) -> list[CheckMessage]:
+    """A ``HARDENING_*`` setting that no longer exists is never silently ignored."""
+    messages: list[CheckMessage] = []
+    for reader in Reader.readers:
+        for name, instead in vars(reader).get("removed", {}).items():
+            if configured(name):
+                messages.append(
+                    problem(
+                        "E032",
+                        f"{name} was removed and is ignored.",
+                        f"Use {instead} instead (CHANGELOG.md lists every renamed setting).",
+                    )
+                )
+    return messages

@@ -10,19 +10,10 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error
 from django.core.exceptions import ImproperlyConfigured
 
-from hardening.checks import problem
-from hardening.checks.keys import field_key_problems, jwt_key_problems, low_entropy
-from hardening.checks.strength import MIN_SECRET_BITS, is_published
+from hardening.checks import problem, register
 from hardening.conf import conf
-
-__all__ = [
-    "KNOWN_WEAK_SECRETS",
-    "check_field_encryption_keys",
-    "check_clerk_keys",
-    "check_jwt_signing_key",
-    "check_secret_key",
-    "secret_weakness",
-]
+from hardening.deploy.keys import field_key_problems, jwt_key_problems, low_entropy
+from hardening.deploy.strength import MIN_SECRET_BITS, is_published
 
 MIN_SECRET_KEY_LENGTH = 50
 MIN_SECRET_KEY_UNIQUE_CHARACTERS = 10
@@ -115,6 +106,7 @@ def _secret_key() -> str:
         return ""
 
 
+@register
 def check_secret_key(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     key = _secret_key()
@@ -144,6 +136,7 @@ def _jwt_key_bytes(value: str) -> int:
     return len(value.encode("utf-8"))
 
 
+@register
 def check_jwt_signing_key(**kwargs: Any) -> list[CheckMessage]:
     if not conf.HARDENING_JWT_OWN_TOKENS:
         return []
@@ -201,6 +194,7 @@ SUPPORTED_JWT_ALGORITHMS = frozenset(
 )
 
 
+@register
 def check_clerk_keys(**kwargs: Any) -> list[CheckMessage]:
     if not conf.is_production:
         return []
@@ -231,6 +225,7 @@ def _is_fernet_key(key: str) -> bool:
         return False
 
 
+@register
 def check_field_encryption_keys(**kwargs: Any) -> list[CheckMessage]:
     if not conf.HARDENING_MFA_ENABLED:
         return []

@@ -22,17 +22,6 @@ import difflib
 import math
 import string
 
-__all__ = [
-    "MAX_CHARS",
-    "MIN_SECRET_BITS",
-    "PUBLISHED_SECRETS",
-    "WORDS",
-    "estimated_bits",
-    "is_pem",
-    "is_published",
-    "related",
-]
-
 #: Bits a generated secret must reach (a random 128-bit value passes, ``a`` x 48 does not).
 MIN_SECRET_BITS = 128
 #: Only this many characters are estimated (512 random characters are far above the bar).

@@ -1,6 +1,6 @@
 """Checks of what a key is made of (``E023``–``E027``, ``E042`` near-copies, ``E051``).
 
-Strength is judged by :func:`hardening.checks.strength.estimated_bits` and the lists of
+Strength is judged by :func:`hardening.deploy.strength.estimated_bits` and the lists of
 published values, never by length alone (docs/checks.md).
 """
 
@@ -13,9 +13,7 @@ from collections.abc import Iterable
 from django.core.checks import CheckMessage
 
 from hardening.checks import problem
-from hardening.checks.strength import MIN_SECRET_BITS, estimated_bits, is_pem, is_published, related
-
-__all__ = ["field_key_problems", "jwt_key_problems", "low_entropy", "weak_fernet_key"]
+from hardening.deploy.strength import MIN_SECRET_BITS, estimated_bits, is_pem, is_published, related
 
 _FERNET_HINT = (
     "Generate a key with: python -c 'from cryptography.fernet import Fernet; "

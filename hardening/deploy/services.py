@@ -7,15 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage
 
-from hardening.checks import problem, warning
+from hardening.checks import problem, register, warning
 from hardening.conf import conf
-
-__all__ = [
-    "NON_SHARED_CACHE_BACKENDS",
-    "check_asgi_database_pool",
-    "check_database_connections",
-    "check_ratelimit_cache",
-]
 
 NON_SHARED_CACHE_BACKENDS = frozenset(
     {
@@ -26,6 +19,7 @@ NON_SHARED_CACHE_BACKENDS = frozenset(
 )
 
 
+@register
 def check_ratelimit_cache(**kwargs: Any) -> list[CheckMessage]:
     if not conf.HARDENING_RATELIMIT_ENABLED:
         return []
@@ -57,6 +51,7 @@ def _pooled(database: dict[str, Any]) -> bool:
     return bool(options.get("pool"))
 
 
+@register
 def check_database_connections(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     for alias, database in (getattr(settings, "DATABASES", {}) or {}).items():
@@ -92,6 +87,7 @@ def _served_by_asgi() -> bool:
     return asgi_only or asgi_server_running()
 
 
+@register
 def check_asgi_database_pool(**kwargs: Any) -> list[CheckMessage]:
     """Under ASGI, persistent connections are thread-local to executor threads and
     outlive CONN_MAX_AGE (one idle backend per past concurrent request): use a pool."""

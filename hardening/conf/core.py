@@ -1,0 +1,80 @@
+"""Settings every room reads: the environment, which paths are the API, the shared cache,
+the client address behind proxies and the field-encryption keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hardening.conf import parse
+from hardening.conf.base import Reader, setting
+from hardening.env import ENVIRONMENTS
+
+
+def _encryption_keys(value: Any) -> list[str]:
+    return [key for key in parse.strings(value) if key]
+
+
+def _proxy_count(value: Any) -> int:
+    return parse.non_negative_int(value)
+
+
+class CoreSettings(Reader):
+    removed = {
+        "HARDENING_RATELIMIT_TRUSTED_PROXY_COUNT": "HARDENING_TRUSTED_PROXY_COUNT",
+        "HARDENING_RATELIMIT_TRUSTED_PROXIES": "HARDENING_TRUSTED_PROXIES",
+        "HARDENING_RATELIMIT_CLIENT_IP_HEADER": "HARDENING_CLIENT_IP_HEADER",
+    }
+
+    HARDENING_ENVIRONMENT = setting(
+        "production",
+        parse.string,
+        "``production`` (the default: secure unless told otherwise), ``development``, ``test``.",
+    )
+    HARDENING_FAIL_FAST = setting(
+        True,
+        parse.boolean,
+        "Run the Error-level checks when ``hardening.wsgi`` / ``hardening.asgi`` load.",
+    )
+    HARDENING_WEAK_SECRET_KEYS = setting(
+        list[str](),
+        parse.strings,
+        "Extra values that must never be used as a secret (your own leaked examples).",
+    )
+    HARDENING_API_PATHS = setting(
+        ["/api/"],
+        parse.path_prefixes,
+        "Path prefixes of the JSON API: bearer tokens and API keys authenticate there, errors "
+        "are JSON, responses are ``no-store`` and carry the API's Content-Security-Policy.",
+    )
+    HARDENING_CACHE = setting(
+        "default",
+        parse.string,
+        "Alias in ``CACHES`` of the shared cache: rate-limit counters and bans, lockout and "
+        "MFA counters, revoked tokens, and fetched JWKS documents when it is not per-process.",
+    )
+    HARDENING_TRUSTED_PROXY_COUNT = setting(
+        0,
+        _proxy_count,
+        "Reverse proxies in front of the app that append to the client-IP header (0: use "
+        "``REMOTE_ADDR``).",
+    )
+    HARDENING_TRUSTED_PROXIES = setting(
+        list[str](),
+        parse.strings,  # entries that are not networks are skipped and reported (E302)
+        "Networks of those proxies; the header is only believed from them (empty: any peer).",
+    )
+    HARDENING_CLIENT_IP_HEADER = setting(
+        "X-Forwarded-For",
+        parse.string,
+        "The header the proxies write: ``X-Forwarded-For`` or ``Forwarded`` (RFC 7239).",
+    )
+    HARDENING_FIELD_ENCRYPTION_KEYS = setting(
+        list[str](),
+        _encryption_keys,
+        "Fernet keys (urlsafe base64 of 32 bytes); the first encrypts, all decrypt.",
+    )
+
+    @property
+    def is_production(self) -> bool:
+        # An unknown value is reported by hardening.E022 and treated as production.
+        return self.HARDENING_ENVIRONMENT not in ENVIRONMENTS[1:]
