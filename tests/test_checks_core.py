@@ -4,40 +4,15 @@ import re
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.test import SimpleTestCase, override_settings
+from django.test import SimpleTestCase
 
-from tests.checks_helpers import check_error_codes
-
-STRONG_KEY = "q8Zr!x2Lp#v6Tn@w4Kd$y0Hs%b9Jf^m3Gc&e7Ra*u1Qz(i5Wt)o-Ny_k2Mx+h8Vp"
-FERNET = Fernet.generate_key().decode()  # never a published key (hardening.E026)
-JWT_KEY = "a-dedicated-jwt-signing-key-of-well-over-32-bytes-0123456789"
-
-SAFE_PRODUCTION = {
-    "HARDENING_ENVIRONMENT": "production",
-    "SECRET_KEY": STRONG_KEY,
-    "DEBUG": False,
-    "ALLOWED_HOSTS": ["api.example.com"],
-    "SESSION_COOKIE_SECURE": True,
-    "CSRF_COOKIE_SECURE": True,
-    "SECURE_HSTS_SECONDS": 63072000,
-    "SECURE_SSL_REDIRECT": True,
-    "HARDENING_JWT_ALGORITHM": "HS256",
-    "HARDENING_JWT_SIGNING_KEY": JWT_KEY,
-    "HARDENING_FIELD_ENCRYPTION_KEYS": [FERNET],
-    "CACHES": {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/0",
-        }
-    },
-}
-
-
-def production(**changes: object) -> override_settings:
-    return override_settings(**{**SAFE_PRODUCTION, **changes})
+from tests.helpers.checks import (
+    STRONG_KEY,
+    check_error_codes,
+    production,
+)
 
 
 class SafeProductionTests(SimpleTestCase):

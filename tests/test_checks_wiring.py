@@ -9,8 +9,7 @@ from django.core.checks import CheckMessage
 
 from hardening.deploy.wiring import server_workers
 from hardening.drf import rest_framework_settings
-from tests.checks_helpers import check_error_codes
-from tests.test_checks_core import production
+from tests.helpers.checks import check_error_codes, production
 
 SESSION = "rest_framework.authentication.SessionAuthentication"
 BEARER = "hardening.jwt.authentication.BearerTokenAuthentication"

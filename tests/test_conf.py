@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from hardening.conf import Reader, conf, parse, setting
 from hardening.deploy.order import misplaced
-from tests.checks_helpers import check_error_codes
+from tests.helpers.checks import check_error_codes
 
 
 class Example(Reader):
@@ -45,7 +45,7 @@ def test_declared_settings_carry_their_documentation() -> None:
 
 
 def test_a_removed_setting_is_an_error_in_production_naming_its_replacement() -> None:
-    from tests.test_checks_core import production
+    from tests.helpers.checks import production
 
     with production(HARDENING_EXAMPLE_OLD=1):
         assert check_error_codes().get("hardening.E032") == "ERROR"

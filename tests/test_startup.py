@@ -10,8 +10,8 @@ from django.test import override_settings
 
 from hardening.exceptions import StartupCheckFailed
 from hardening.startup import run_startup_checks
+from tests.helpers.checks import FERNET, SAFE_PRODUCTION, STRONG_KEY, production
 from tests.servers import BIN, ROOT, base_env, run_until_exit, serve, stop
-from tests.test_checks_core import FERNET, SAFE_PRODUCTION, STRONG_KEY, production
 
 PRODUCTION_SECRETS = {
     "DJANGO_ENV": "production",

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from tests.checks_helpers import check_error_codes
+from tests.helpers.checks import check_error_codes
 
 NO_HEALTH_URLS = "tests.health.urls_without_health"
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from tests.checks_helpers import check_error_codes
+from tests.helpers.checks import check_error_codes
 from tests.jwt.helpers import public_pem, rsa_key
 
 GOOD_OIDC = {

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from tests.checks_helpers import check_error_codes
-from tests.test_checks_core import SAFE_PRODUCTION
+from tests.helpers.checks import SAFE_PRODUCTION, check_error_codes
 
 CASES = [
     ({"HARDENING_MFA_TOTP_TOLERANCE": 2}, "hardening.E201"),

@@ -8,8 +8,7 @@ from django.conf import settings
 from django.test import override_settings
 from sentry_sdk.transport import Transport
 
-from tests.checks_helpers import check_error_codes
-from tests.test_checks_core import SAFE_PRODUCTION
+from tests.helpers.checks import SAFE_PRODUCTION, check_error_codes
 
 REQUEST_ID = "hardening.observability.middleware.RequestIDMiddleware"
 HEADERS = "hardening.headers.middleware.SecurityHeadersMiddleware"

@@ -5,8 +5,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from tests.checks_helpers import check_error_codes
-from tests.test_checks_core import production
+from tests.helpers.checks import check_error_codes, production
 
 MW = "hardening.ratelimit.middleware.RateLimitMiddleware"
 JWT = "hardening.jwt.middleware.JWTAuthenticationMiddleware"

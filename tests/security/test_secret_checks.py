@@ -13,9 +13,8 @@ from django.test import Client
 
 from example_project import settings as example
 from hardening.jwt.tokens import issue_token_pair
-from tests.checks_helpers import check_error_codes
+from tests.helpers.checks import JWT_KEY, STRONG_KEY, check_error_codes, production
 from tests.jwt.helpers import private_pem, rsa_key
-from tests.test_checks_core import JWT_KEY, STRONG_KEY, production
 
 SECRET_PATTERN = "abcdefghijk" * 6  # 66 characters, 11 distinct: passed E002/E003
 TOKEN = "Tq3vX9pLr2mZ8sK4wN7bY1cF6hJ0dG5e"  # 32 random characters

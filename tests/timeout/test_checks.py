@@ -6,8 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from hardening.timeout.checks import MIDDLEWARE_PATH, gunicorn_timeout
-from tests.checks_helpers import check_error_codes
-from tests.test_checks_core import production
+from tests.helpers.checks import check_error_codes, production
 
 POSTGRES = {"ENGINE": "django.db.backends.postgresql", "NAME": "x", "CONN_MAX_AGE": 60}
 

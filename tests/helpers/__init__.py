@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: one fake clock, check helpers, JSON requests."""

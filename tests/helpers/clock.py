@@ -1,0 +1,40 @@
+"""One fake clock for every room: patches :mod:`hardening.clock`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from hardening import clock as hardening_clock
+
+
+class FakeClock:
+    """Wall time starts at ``start``; monotonic time moves with it."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.t = start
+        self._origin = start
+
+    def now(self) -> float:
+        return self.t
+
+    def monotonic(self) -> float:
+        return 1000.0 + (self.t - self._origin)
+
+    __call__ = now
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+    def next_step(self, period: int = 30) -> None:
+        """To 1 s into the next TOTP step."""
+        self.t = (int(self.t // period) + 1) * period + 1
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
+    fake = FakeClock()
+    monkeypatch.setattr(hardening_clock, "now", fake.now)
+    monkeypatch.setattr(hardening_clock, "monotonic", fake.monotonic)
+    yield fake
