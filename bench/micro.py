@@ -44,7 +44,7 @@ def operations(tokens: dict[str, Any]) -> dict[str, Callable[[], object]]:
     factory = RequestFactory()
     h_token, p_token = tokens["hardening"], tokens["peer"]
     iss = os.environ["PERF_ISSUER"]
-    redis = get_redis_connection(conf.HARDENING_RATELIMIT_CACHE)
+    redis = get_redis_connection(conf.HARDENING_CACHE)
     public = keys.public_pem(__import__("pathlib").Path(os.environ["PERF_KEYDIR"]))
     prepared = jwt.algorithms.RSAAlgorithm(jwt.algorithms.RSAAlgorithm.SHA256).prepare_key(public)
     claims, user, _kind = verify_token(h_token)
@@ -126,7 +126,7 @@ def operations(tokens: dict[str, Any]) -> dict[str, Callable[[], object]]:
         "simplejwt authenticate RS256 + user SELECT (peer)": simplejwt_authenticate,
         "timeout watchdog register+unregister": watchdog_cycle,
         "timeout budget_for_path": lambda: budget_for_path("/api/ping"),
-        "one conf.HARDENING_* settings read": lambda: conf.HARDENING_RATELIMIT_ENABLED,
+        "one conf.HARDENING_* settings read": lambda: conf.HARDENING_CACHE,
         "RequestFactory.get (harness overhead)": lambda: factory.get("/api/ping"),
     }
 
@@ -137,7 +137,7 @@ def evalsha_stats() -> tuple[int, int]:
 
     from hardening.conf import conf
 
-    stats = get_redis_connection(conf.HARDENING_RATELIMIT_CACHE).info("commandstats")
+    stats = get_redis_connection(conf.HARDENING_CACHE).info("commandstats")
     entry = stats.get("cmdstat_evalsha", {})
     return int(entry.get("calls", 0)), int(entry.get("usec", 0))
 

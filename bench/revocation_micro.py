@@ -80,14 +80,12 @@ def main() -> None:
     results["pwv fingerprint (own_user, no I/O)"] = median_us(
         lambda: lifecycle.password_unchanged({"pwv": "0" * 16}, user)
     )
-    from hardening.ratelimit.config import get_config
+    from hardening.ratelimit.conf import config
     from hardening.ratelimit.limiter import Check, Limiter, Revocation
     from hardening.ratelimit.policy import Rate
 
-    with override_settings(
-        HARDENING_RATELIMIT_CACHE="redis", HARDENING_JWT_REVOKE_ACCESS_TOKENS=True
-    ):
-        cfg = get_config()
+    with override_settings(HARDENING_CACHE="redis", HARDENING_JWT_REVOKE_ACCESS_TOKENS=True):
+        cfg = config()
         uid, ip = "u:bench-" + uuid.uuid4().hex[:8], "ip:192.0.2.1"
         huge = Rate(10**9, 60)  # never reached: every call counts, as an admitted request
         by_name = {p.name: p for p in cfg.policies}  # the default policies

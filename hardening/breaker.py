@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,19 +27,8 @@ from django.core.cache import BaseCache, caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from hardening import clock
 from hardening.observability.metrics import BREAKER_OPEN, BREAKER_TRANSITIONS
-
-__all__ = [
-    "INITIAL",
-    "MAXIMUM",
-    "Breaker",
-    "BreakerOpen",
-    "GuardedCache",
-    "breaker",
-    "for_cache",
-    "is_outage",
-    "reset_all",
-]
 
 logger = logging.getLogger("hardening.breaker")
 
@@ -94,15 +82,11 @@ def log_cache_failure(log: logging.Logger, what: str, exc: BaseException) -> Non
 
 
 class Breaker:
-    def __init__(
-        self,
-        name: str,
-        *,
-        initial: float = INITIAL,
-        maximum: float = MAXIMUM,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.name, self.initial, self.maximum, self.clock = name, initial, maximum, clock
+    """One dependency's breaker; intervals on :func:`hardening.clock.monotonic` (tests move
+    it with the fake clock of ``tests/helpers/clock.py``)."""
+
+    def __init__(self, name: str, *, initial: float = INITIAL, maximum: float = MAXIMUM) -> None:
+        self.name, self.initial, self.maximum = name, initial, maximum
         self._lock = threading.Lock()
         self._open = False
         self._probing = False
@@ -125,7 +109,7 @@ class Breaker:
         with self._lock:
             if self.state == "closed":  # closed meanwhile
                 return True
-            now = self.clock()
+            now = clock.monotonic()
             # A probe that never reported (killed thread) must not block probing forever.
             stuck = self._probing and now >= self._until + self.maximum
             if now >= self._until and (not self._probing or stuck):
@@ -141,7 +125,7 @@ class Breaker:
         with self._lock:
             if self.state == "closed":  # closed meanwhile
                 return
-            down = self.clock() - self._since
+            down = clock.monotonic() - self._since
             self._open = self._probing = False
             self._interval = self.initial
             skipped, failures = self._skipped, self._failures
@@ -159,7 +143,7 @@ class Breaker:
     def failure(self, exc: BaseException) -> bool:
         """Record an outage error; True when this call opened the breaker."""
         with self._lock:
-            now = self.clock()
+            now = clock.monotonic()
             self._failures += 1
             if not self._open:
                 self._open, self._probing = True, False

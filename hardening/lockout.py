@@ -11,7 +11,7 @@ the same way (the answer never says whether an account exists).  More attempts w
 locked neither extend the lock nor count towards the next one, so an attacker cannot lock a
 user out for longer than the bound, and the user's first typo afterwards does not re-lock.
 
-Counters live in the rate-limit cache (``HARDENING_RATELIMIT_CACHE``, shared by every
+Counters live in the shared cache (``HARDENING_CACHE``, shared by every
 worker) under a SHA-256 of the username; a cache error fails closed (the attempt is
 refused, as the MFA throttle does).  The clock is :func:`hardening.mfa.clock.now`.
 
@@ -86,7 +86,7 @@ def blocked_for(username: object) -> int:
     if not conf.HARDENING_LOCKOUT_ENABLED or username is None:
         return 0
     try:
-        until = GuardedCache(conf.HARDENING_RATELIMIT_CACHE).get(_keys(username)[2])
+        until = GuardedCache(conf.HARDENING_CACHE).get(_keys(username)[2])
     except Exception as exc:  # fail closed: a broken cache must not lift the limit
         log_cache_failure(logger, "account lockout counters", exc)
         return _duration()
@@ -107,7 +107,7 @@ def record_failure(username: object, request: HttpRequest | None = None) -> None
         return
     count_key, previous_key, lock_key = _keys(username)
     try:
-        cache = GuardedCache(conf.HARDENING_RATELIMIT_CACHE)
+        cache = GuardedCache(conf.HARDENING_CACHE)
         timeout = 2 * conf.HARDENING_LOCKOUT_WINDOW + 5
         count = 1
         if not cache.add(count_key, 1, timeout):

@@ -8,6 +8,9 @@ import pytest
 
 from tests.servers import SERVICES_REQUIRED, required
 
+#: Shared fixtures: ``clock`` (the one fake clock, tests/helpers/clock.py).
+pytest_plugins = ["tests.helpers.clock"]
+
 REQUIRED = required(SERVICES_REQUIRED)
 
 _SERVICES = {

@@ -56,7 +56,7 @@ CASES = [
     ({"HARDENING_CLERK_PUBLISHABLE_KEY": "pk_test_abc"}, "hardening.E046"),
     ({"HARDENING_FIELD_ENCRYPTION_KEYS": []}, "hardening.E047"),
     ({"HARDENING_FIELD_ENCRYPTION_KEYS": ["not-a-key"]}, "hardening.E048"),
-    ({"HARDENING_RATELIMIT_CACHE": "missing"}, "hardening.E060"),
+    ({"HARDENING_CACHE": "missing"}, "hardening.E060"),
     (
         {"CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}},
         "hardening.E061",
@@ -205,3 +205,32 @@ def test_every_check_id_is_documented_once() -> None:
     assert len(headings) == len(set(headings)), "an id is documented twice"
     missing = _source_ids() - set(headings)
     assert not missing, f"undocumented check ids: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(
+    ("backend", "expected"),
+    [
+        ("django.core.cache.backends.locmem.LocMemCache", True),
+        ("django.core.cache.backends.dummy.DummyCache", True),
+        ("django.core.cache.backends.filebased.FileBasedCache", True),
+        ("myproject.caches.LocMemCache", True),  # a subclass keeps the class name
+        ("django.core.cache.backends.redis.RedisCache", False),
+        ("django_redis.cache.RedisCache", False),
+        ("django.core.cache.backends.db.DatabaseCache", False),
+    ],
+)
+def test_per_process_caches_are_known_in_one_place(backend: str, expected: bool) -> None:
+    from django.test import override_settings
+
+    from hardening.conf.core import per_process
+
+    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(CACHES={**caches, "x": {"BACKEND": backend}}):
+        assert per_process("x") is expected
+    assert per_process("not-a-cache") is False  # hardening.E060 reports it
+
+
+def test_the_shared_cache_must_exist_even_without_rate_limits() -> None:
+    # Lockout, MFA counters and revoked tokens use HARDENING_CACHE too.
+    with production(HARDENING_CACHE="missing", HARDENING_RATELIMIT_ENABLED=False):
+        assert check_error_codes().get("hardening.E060") == "ERROR"

@@ -5,9 +5,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from hardening.conf import parse
 from hardening.conf.base import Reader, setting
 from hardening.env import ENVIRONMENTS
+
+#: Cache backends that keep their data in one process (or nowhere): N workers count N times,
+#: and nothing written there reaches another worker.  Matched by class name, so a subclass
+#: of one of them is one too.
+PER_PROCESS_CACHES = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+        "django.core.cache.backends.filebased.FileBasedCache",
+    }
+)
+_PER_PROCESS_NAMES = frozenset(path.rsplit(".", 1)[-1] for path in PER_PROCESS_CACHES)
+
+
+def per_process(alias: str) -> bool:
+    """True when the cache ``alias`` of ``CACHES`` is not shared between processes (False for
+    an alias that is not in ``CACHES``: ``hardening.E060`` reports that)."""
+    cache = (getattr(settings, "CACHES", None) or {}).get(alias)
+    if not cache:
+        return False
+    return str(cache.get("BACKEND", "")).rsplit(".", 1)[-1] in _PER_PROCESS_NAMES
 
 
 def _encryption_keys(value: Any) -> list[str]:

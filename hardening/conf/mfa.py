@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from hardening.conf.base import _get
-from hardening.conf.ratelimit import RateLimitSettings
+from hardening.conf.base import BaseSettings, _get
+from hardening.conf.core import CoreSettings
 
 __all__ = ["MFASettings"]
 
 
-class MFASettings(RateLimitSettings):
+class MFASettings(BaseSettings):
     # -- MFA and field encryption ------------------------------------------------------
 
     @property
@@ -63,7 +63,7 @@ class MFASettings(RateLimitSettings):
     @property
     def HARDENING_MFA_CACHE(self) -> str:
         """Cache alias for the per-user / per-IP failure counters (shared between processes)."""
-        return str(_get("HARDENING_MFA_CACHE", self.HARDENING_RATELIMIT_CACHE))
+        return str(_get("HARDENING_MFA_CACHE", CoreSettings().HARDENING_CACHE))
 
     @property
     def HARDENING_MFA_TOKEN_TTL(self) -> int:

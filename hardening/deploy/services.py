@@ -1,4 +1,10 @@
-"""Checks for shared services (``E060``–``E079``): caches and databases."""
+"""Checks for shared services (``E060``–``E079``): the shared cache and the databases.
+
+The shared cache (``HARDENING_CACHE``) holds rate-limit counters and bans, lockout and MFA
+counters and revoked tokens; which backends keep their data per process is known in one
+place, :func:`hardening.conf.core.per_process`.  Its warnings W303/W304 keep the ids they
+had in the rate-limit block.
+"""
 
 from __future__ import annotations
 
@@ -9,38 +15,57 @@ from django.core.checks import CheckMessage
 
 from hardening.checks import problem, register, warning
 from hardening.conf import conf
+from hardening.conf.core import per_process
+from hardening.ratelimit.conf import conf as ratelimit
 
-NON_SHARED_CACHE_BACKENDS = frozenset(
-    {
-        "django.core.cache.backends.locmem.LocMemCache",
-        "django.core.cache.backends.dummy.DummyCache",
-        "django.core.cache.backends.filebased.FileBasedCache",
-    }
-)
+_TIMEOUT_OPTIONS = {
+    "django_redis.cache.RedisCache": "SOCKET_TIMEOUT",
+    "django.core.cache.backends.redis.RedisCache": "socket_timeout",
+}
 
 
 @register
-def check_ratelimit_cache(**kwargs: Any) -> list[CheckMessage]:
-    if not conf.HARDENING_RATELIMIT_ENABLED:
-        return []
-    alias = conf.HARDENING_RATELIMIT_CACHE
-    caches = getattr(settings, "CACHES", {}) or {}
+def check_shared_cache(**kwargs: Any) -> list[CheckMessage]:
+    alias = conf.HARDENING_CACHE
+    caches = getattr(settings, "CACHES", None) or {}
     if alias not in caches:
         return [
             problem(
                 "E060",
-                f"HARDENING_RATELIMIT_CACHE {alias!r} is not a key of CACHES.",
-                "Point HARDENING_RATELIMIT_CACHE at a shared cache such as Redis.",
+                f"HARDENING_CACHE {alias!r} is not a key of CACHES.",
+                "Point HARDENING_CACHE at a shared cache such as Redis.",
             )
         ]
-    backend = caches[alias].get("BACKEND", "")
-    if backend in NON_SHARED_CACHE_BACKENDS:
+    if not ratelimit.HARDENING_RATELIMIT_ENABLED:
+        return []  # the rest is about counting requests across processes
+    cache = caches[alias]
+    backend = str(cache.get("BACKEND", ""))
+    if per_process(alias):
         name = backend.rsplit(".", 1)[-1]
         return [
             problem(
                 "E061",
-                f"The rate-limit cache {alias!r} ({name}) is not shared between processes.",
+                f"The shared cache {alias!r} ({name}) is not shared between processes.",
                 "Each worker would count on its own; use Redis (CACHE_URL=redis://...).",
+            )
+        ]
+    if backend == "django.core.cache.backends.db.DatabaseCache":
+        return [
+            warning(
+                "W303",
+                f"The shared cache {alias!r} is a DatabaseCache.",
+                "Its increments are not atomic: concurrent requests can be lost; use Redis.",
+            )
+        ]
+    option = _TIMEOUT_OPTIONS.get(backend)
+    options = cache.get("OPTIONS") or {}
+    location = str(cache.get("LOCATION", ""))
+    if option and option not in options and "socket_timeout" not in location:
+        return [
+            warning(
+                "W304",
+                f"The Redis shared cache {alias!r} has no socket timeout.",
+                f"A hung Redis would hang every request; set OPTIONS[{option!r}] (e.g. 0.25).",
             )
         ]
     return []

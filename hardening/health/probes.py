@@ -28,6 +28,7 @@ from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable, ServiceWarning
 
 from hardening.conf import conf
+from hardening.ratelimit.conf import conf as ratelimit
 
 __all__ = [
     "Cache",
@@ -266,8 +267,8 @@ def readiness_checks() -> list[HealthCheck]:
         checks.append(Migrations())
     aliases = conf.HARDENING_HEALTH_CACHES
     checks += [Cache(alias=alias, critical=_session_cache(alias)) for alias in aliases]
-    ratelimit_alias = conf.HARDENING_RATELIMIT_CACHE
-    if conf.HARDENING_RATELIMIT_ENABLED and ratelimit_alias not in aliases:
+    ratelimit_alias = conf.HARDENING_CACHE
+    if ratelimit.HARDENING_RATELIMIT_ENABLED and ratelimit_alias not in aliases:
         critical = _session_cache(ratelimit_alias)
         checks.append(Cache(alias=ratelimit_alias, label="ratelimit_cache", critical=critical))
     if conf.HARDENING_HEALTH_DISK_PATHS:

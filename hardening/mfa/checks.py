@@ -14,11 +14,11 @@ from django.urls import NoReverseMatch, reverse
 
 from hardening.checks import problem, register, warning
 from hardening.conf import conf
+from hardening.conf.core import per_process
 
 __all__ = ["check_mfa_settings", "check_mfa_wiring"]
 
 POLICIES = ("off", "staff", "all")
-PER_PROCESS_CACHES = ("LocMemCache", "DummyCache", "FileBasedCache")
 
 
 @register
@@ -102,8 +102,7 @@ def _check_cache() -> list[CheckMessage]:
                 "Point it at a key of CACHES; it holds the per-user and per-IP MFA limits.",
             )
         ]
-    backend = str(caches[alias].get("BACKEND", ""))
-    if conf.is_production and backend.rsplit(".", 1)[-1] in PER_PROCESS_CACHES:
+    if conf.is_production and per_process(alias):
         return [
             warning(
                 "W202",

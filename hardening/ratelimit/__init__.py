@@ -1,8 +1,8 @@
-"""Rate limits: site-wide middleware, per-view overrides, atomic counters and bans.
+"""Internal: import from hardening.<public module> (``hardening.middleware``,
+``hardening.decorators``).
 
-See docs/ratelimit.md.  Import the pieces from their modules
-(``hardening.ratelimit.middleware.RateLimitMiddleware``,
-``hardening.ratelimit.decorators.ratelimit``) so that importing this package stays cheap.
+Rate limits: site-wide middleware, per-view overrides (``rate_limit``), atomic counters and
+bans.  See docs/ratelimit.md.
 """
 
 from __future__ import annotations

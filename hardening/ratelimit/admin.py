@@ -23,8 +23,6 @@ from django.http import HttpRequest
 
 from hardening.ratelimit.bans import lift_ban
 
-__all__ = ["lift_rate_limit_bans"]
-
 
 @admin.action(description="Lift the rate-limit bans of the selected users", permissions=["change"])
 def lift_rate_limit_bans(

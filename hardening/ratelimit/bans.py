@@ -8,8 +8,6 @@ from hardening.observability.audit import audit
 from hardening.ratelimit.ip import masked_ip
 from hardening.ratelimit.limiter import Limiter, ban_key, redis_client
 
-__all__ = ["active_bans", "identity_for", "lift_ban"]
-
 
 def identity_for(*, ip: str | None = None, user: str | None = None) -> str:
     """``ip:<masked network>`` or ``u:<pk>``; ValueError for a bad IP."""

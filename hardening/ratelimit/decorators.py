@@ -1,15 +1,17 @@
 """Per-view overrides, read by the middleware from the resolved view::
 
-    @ratelimit("5/m", "50/d", key="user_or_ip", name="export")
+    @rate_limit("5/m", "50/d", key="user_or_ip", name="export")
     @api_view(["POST"])
     def export(request): ...
 
-    @ratelimit(exempt=True)
+    @rate_limit(exempt=True)
     def webhook(request): ...
 
-Put ``@ratelimit`` outermost (above ``@api_view`` / ``@csrf_exempt``) so the attribute
-lands on the function the URLconf points at.  A view policy is added to the site-wide
-policies that match the path; like route policies it fails closed unless told otherwise.
+(Named ``rate_limit``, not ``ratelimit``: django-ratelimit's ``ratelimit`` decorator takes
+other arguments, and a project may use both.)  Put ``@rate_limit`` outermost (above
+``@api_view`` / ``@csrf_exempt``) so the attribute lands on the function the URLconf points
+at.  A view policy is added to the site-wide policies that match the path; like route
+policies it fails closed unless told otherwise.
 """
 
 from __future__ import annotations
@@ -23,15 +25,13 @@ from django.urls import Resolver404, resolve
 
 from hardening.ratelimit.policy import Policy, parse_policy
 
-__all__ = ["EXEMPT", "ratelimit", "view_policies"]
-
 ATTRIBUTE: Final = "hardening_ratelimit"
 EXEMPT: Final = "exempt"
 
 V = TypeVar("V", bound=Callable[..., Any])
 
 
-def ratelimit(
+def rate_limit(
     *rates: str | tuple[int, int],
     key: str = "user_or_ip",
     name: str | None = None,

@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING
 
 from django.core.cache import BaseCache
 
-from hardening.ratelimit.config import Config
+from hardening.ratelimit.policy import Bans
 
 if TYPE_CHECKING:
     from hardening.ratelimit.limiter import Decision
-
-__all__ = ["violate", "window_end"]
 
 
 def window_end(value: str, period: int, now: float) -> int:
@@ -25,7 +23,7 @@ def window_end(value: str, period: int, now: float) -> int:
     return w + period if w < ts else w
 
 
-def violate(cache: BaseCache, decision: Decision, cfg: Config, now: float) -> None:
+def violate(cache: BaseCache, decision: Decision, bans: Bans, now: float) -> None:
     violators = {
         w.check.identity
         for w in decision.windows
@@ -33,14 +31,14 @@ def violate(cache: BaseCache, decision: Decision, cfg: Config, now: float) -> No
     }
     for identity in sorted(violators):
         vio = f"hrl:vio:{identity}"
-        cache.add(vio, 0, cfg.ban_window)
-        if cache.incr(vio) < cfg.ban_threshold:
+        cache.add(vio, 0, bans.window)
+        if cache.incr(vio) < bans.threshold:
             continue
         level_key = f"hrl:lvl:{identity}"
-        cache.add(level_key, 0, cfg.ban_memory)
+        cache.add(level_key, 0, bans.memory)
         level = cache.incr(level_key)
-        cache.touch(level_key, cfg.ban_memory)
-        seconds = cfg.ban_tiers[min(level, len(cfg.ban_tiers)) - 1]
+        cache.touch(level_key, bans.memory)
+        seconds = bans.tiers[min(level, len(bans.tiers)) - 1]
         cache.set(f"hrl:ban:{identity}", now + seconds, seconds)
         cache.delete(vio)
         decision.new_ban = (identity, seconds)

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 
 from hardening.ratelimit.limiter import WindowState
 
-__all__ = ["ratelimit_headers", "window_name"]
-
 
 def window_name(state: WindowState) -> str:
     policy = state.check.policy

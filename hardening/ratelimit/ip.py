@@ -7,18 +7,20 @@ import ipaddress
 from functools import lru_cache
 
 from hardening.clientip import normalise
-from hardening.conf import conf
+
+#: Prefix length an IPv4 client is counted by: the address itself, as in django-ratelimit.
+IPV4_MASK = 32
+#: Prefix length an IPv6 client is counted by: one subscriber usually owns a whole /64.
+IPV6_MASK = 64
 
 
 def masked_ip(ip: str) -> str:
-    """The network address the limits count by: IPv6 /64 and IPv4 /32 by default, as in
-    django-ratelimit (``RATELIMIT_IPV4_MASK`` / ``RATELIMIT_IPV6_MASK``).  An IPv4-mapped
-    address is masked as the IPv4 address it is."""
+    """The network address the limits count by: IPv6 /64 and IPv4 /32, as django-ratelimit
+    does by default.  An IPv4-mapped address is masked as the IPv4 address it is."""
     if not ip:
         return ""
     ip = normalise(ip) or ip
-    mask = conf.HARDENING_RATELIMIT_IPV6_MASK if ":" in ip else conf.HARDENING_RATELIMIT_IPV4_MASK
-    return _network(ip, mask)
+    return _network(ip, IPV6_MASK if ":" in ip else IPV4_MASK)
 
 
 @lru_cache(maxsize=1024)  # pure; bounded

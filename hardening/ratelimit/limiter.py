@@ -4,7 +4,6 @@ window on any other shared cache (memcached, database)."""
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,23 +15,12 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django_ratelimit.core import EXPIRATION_FUDGE, _make_cache_key
 
+from hardening import clock as hardening_clock
 from hardening.conf import conf
-from hardening.ratelimit.config import Config
+from hardening.ratelimit.conf import NAMES, Config
 from hardening.ratelimit.fixed_window import violate, window_end
 from hardening.ratelimit.policy import Policy, Rate
 from hardening.ratelimit.redis_script import SCRIPT, SHA
-
-__all__ = [
-    "Check",
-    "Decision",
-    "Limiter",
-    "RedisTarget",
-    "Revocation",
-    "WindowState",
-    "ban_key",
-    "redis_client",
-    "redis_target",
-]
 
 Clock = Callable[[], float]
 
@@ -105,13 +93,13 @@ _PROBE = "hrl:probe"
 
 @lru_cache(maxsize=1)
 def redis_target() -> RedisTarget | None:
-    """The rate-limit cache's client and prefix when it is Redis with Django's default
-    key function, else None (the caller then goes through the cache object).
+    """The shared cache's client and prefix when it is Redis with Django's default key
+    function, else None (the caller then goes through the cache object).
 
     redis-py clients are thread-safe and share their connection pool, so one per process
-    is enough; cleared when CACHES or a HARDENING_RATELIMIT_* setting changes.
+    is enough; cleared when CACHES, HARDENING_CACHE or a rate-limit setting changes.
     """
-    cache = caches[conf.HARDENING_RATELIMIT_CACHE]
+    cache = caches[conf.HARDENING_CACHE]
     client = redis_client(cache)
     if client is None or getattr(cache, "key_func", None) is not default_key_func:
         return None
@@ -123,20 +111,25 @@ def redis_target() -> RedisTarget | None:
 
 @receiver(setting_changed)
 def _clear(*, setting: str, **kwargs: object) -> None:
-    if setting == "CACHES" or setting.startswith("HARDENING_RATELIMIT_"):
+    if setting in ("CACHES", "HARDENING_CACHE") or setting in NAMES:
         redis_target.cache_clear()
 
 
 class Limiter:
     """Decides a request.  Raises whatever the cache raises: the caller applies the
-    fail-open/closed policy."""
+    fail-open/closed policy.
+
+    Time: on Redis the script reads Redis' own ``TIME`` (hosts with skewed clocks agree);
+    on other caches :func:`hardening.clock.now`.  A ``clock`` given here (tests: the fake
+    clock of ``tests/helpers/clock.py``) is used for both.
+    """
 
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock
 
     @property
     def cache(self) -> BaseCache:
-        return caches[conf.HARDENING_RATELIMIT_CACHE]
+        return caches[conf.HARDENING_CACHE]
 
     def decide(
         self,
@@ -162,7 +155,7 @@ class Limiter:
         checks: Sequence[Check], identities: Sequence[str], cfg: Config
     ) -> tuple[list[str], list[Any]]:
         """The key names and ARGV of one set of checks (see ``redis_script``)."""
-        if not cfg.bans_enabled:
+        if cfg.bans is None:
             identities = ()
         names = [f"hrl:ban:{i}" for i in identities]
         names += [f"hrl:vio:{i}" for i in identities]
@@ -244,9 +237,9 @@ class Limiter:
     def _fallback(
         self, cache: BaseCache, checks: Sequence[Check], identities: Sequence[str], cfg: Config
     ) -> Decision:
-        now = time.time() if self.clock is None else self.clock()
+        now = hardening_clock.now() if self.clock is None else self.clock()
         decision = Decision()
-        if cfg.bans_enabled and identities:
+        if cfg.bans is not None and identities:
             found = cache.get_many([ban_key(i) for i in identities])
             for identity in identities:
                 until = found.get(ban_key(identity))
@@ -274,6 +267,6 @@ class Limiter:
             state = WindowState(check, allowed, wait, max(0, limit - count), reset)
             decision.windows.append(state)
         self._summarise(decision)
-        if not decision.allowed and cfg.bans_enabled:
-            violate(cache, decision, cfg, now)
+        if not decision.allowed and cfg.bans is not None:
+            violate(cache, decision, cfg.bans, now)
         return decision

@@ -18,20 +18,18 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from hardening.breaker import BreakerOpen, for_cache, is_outage
-from hardening.conf import conf
+from hardening.conf import conf as core
 from hardening.errors import error_response
 from hardening.jwt.auth import pending_revocation, settle_revocation
 from hardening.observability.audit import audit
 from hardening.observability.metrics import BANS, RATELIMIT_BLOCKS, RATELIMIT_CACHE_ERRORS
-from hardening.ratelimit.config import get_config
+from hardening.ratelimit.conf import conf, config
 from hardening.ratelimit.decorators import EXEMPT, view_policies
 from hardening.ratelimit.headers import ratelimit_headers
 from hardening.ratelimit.ip import masked_ip
 from hardening.ratelimit.limiter import Check, Clock, Decision, Limiter, Revocation
 from hardening.ratelimit.policy import Policy
 from hardening.request import GetResponse, HardeningMiddleware, state
-
-__all__ = ["FAIL_CLOSED_RETRY_AFTER", "RateLimitMiddleware"]
 
 logger = logging.getLogger("hardening.ratelimit")
 
@@ -126,9 +124,9 @@ class RateLimitMiddleware(HardeningMiddleware):
     def _check(self, request: HttpRequest) -> Outcome:
         if not conf.HARDENING_RATELIMIT_ENABLED:
             return None, {}
-        cfg = get_config()
+        cfg = config()
         path = request.path_info
-        if cfg.exempt(path):
+        if cfg.exempt.matches(path):
             return None, {}
         extra = view_policies(request)
         if extra == EXEMPT:
@@ -144,7 +142,7 @@ class RateLimitMiddleware(HardeningMiddleware):
             revocation = Revocation(keys, *alternative)
         if not checks and not (revocation and revocation.checks):
             return None, {}
-        breaker = for_cache(conf.HARDENING_RATELIMIT_CACHE)
+        breaker = for_cache(core.HARDENING_CACHE)
         if not breaker.allow():  # Redis is being skipped after an outage: decide at once
             return self._cache_error(request, {c.policy for c in checks}, BreakerOpen()), {}
         try:

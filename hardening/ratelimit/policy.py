@@ -11,6 +11,9 @@ Keys: ``user`` (authenticated requests, by user), ``anon`` (anonymous requests, 
 IP), ``ip`` (every request, by client IP), ``user_or_ip`` and ``global`` (one bucket for the
 whole site).  ``paths`` are prefixes, or regexes when they start with ``^``; a policy with
 paths is a route policy and fails closed unless ``fail_open`` says otherwise.
+
+Bans (``HARDENING_RATELIMIT_BANS``, :class:`Bans`) escalate for clients that keep being
+refused; ``None`` disables them.
 """
 
 from __future__ import annotations
@@ -18,11 +21,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django_ratelimit.core import _split_rate
-
-__all__ = ["KEYS", "Policy", "PolicyError", "Rate", "parse_policies", "parse_policy", "parse_rate"]
 
 KEYS = frozenset({"user", "anon", "ip", "user_or_ip", "global"})
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
@@ -31,7 +33,27 @@ _ALL_METHODS: frozenset[str] = frozenset()
 
 
 class PolicyError(ValueError):
-    """A policy or rate that cannot be used (reported by hardening.E300)."""
+    """A policy, rate, path or ban setting that cannot be used (hardening.E300 / E304)."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Path prefixes, or regexes when they start with ``^`` (matched from the start)."""
+
+    prefixes: tuple[str, ...] = ()
+    regexes: tuple[re.Pattern[str], ...] = ()
+
+    def matches(self, path: str) -> bool:
+        return path.startswith(self.prefixes) or any(r.match(path) for r in self.regexes)
+
+
+def parse_paths(raw: Iterable[str]) -> Paths:
+    entries = tuple(raw)
+    try:
+        regexes = tuple(re.compile(p) for p in entries if p.startswith("^"))
+    except re.error as exc:
+        raise PolicyError(f"bad path regex: {exc}") from None
+    return Paths(tuple(p for p in entries if not p.startswith("^")), regexes)
 
 
 @dataclass(frozen=True)
@@ -72,16 +94,12 @@ class Policy:
     methods: frozenset[str] = _ALL_METHODS
     fail_open: bool = True
     ban: bool = True
-    _regexes: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
+    _match: Paths = field(default=Paths(), repr=False, compare=False)
 
     def matches(self, path: str, method: str) -> bool:
         if self.methods and method not in self.methods:
             return False
-        if not self.paths:
-            return True
-        if any(path.startswith(p) for p in self.paths if not p.startswith("^")):
-            return True
-        return any(r.match(path) for r in self._regexes)
+        return not self.paths or self._match.matches(path)
 
 
 def _as_list(value: object) -> list[Any]:
@@ -123,9 +141,9 @@ def parse_policy(raw: Mapping[str, Any], *, route: bool = False) -> Policy:
         raise PolicyError(f"policy {name!r} has no rate")
     paths = tuple(_strings(raw.get("paths", ())))
     try:
-        regexes = tuple(re.compile(p) for p in paths if p.startswith("^"))
-    except re.error as exc:
-        raise PolicyError(f"policy {name!r}: bad path regex: {exc}") from None
+        match = parse_paths(paths)
+    except PolicyError as exc:
+        raise PolicyError(f"policy {name!r}: {exc}") from None
     methods = frozenset(m.upper() for m in _strings(raw.get("methods", ())))
     is_route = route or bool(paths)
     return Policy(
@@ -136,7 +154,7 @@ def parse_policy(raw: Mapping[str, Any], *, route: bool = False) -> Policy:
         methods=methods,
         fail_open=bool(raw.get("fail_open", not is_route)),
         ban=bool(raw.get("ban", key != "global")) and key != "global",
-        _regexes=regexes,
+        _match=match,
     )
 
 
@@ -147,3 +165,61 @@ def parse_policies(raw: object) -> tuple[Policy, ...]:
     if duplicates:
         raise PolicyError(f"duplicate policy name(s): {', '.join(duplicates)}")
     return policies
+
+
+@dataclass(frozen=True)
+class Bans:
+    """Refusals of one client (user or IP) that earn a ban, and how long bans last."""
+
+    #: Refusals within ``window`` seconds that earn a ban.
+    threshold: int = 20
+    window: int = 600
+    #: Ban lengths in seconds for the 1st, 2nd, ... ban (the last one repeats).
+    tiers: tuple[int, ...] = (300, 3600, 86400)
+    #: Seconds a client's ban level is remembered after its last ban.
+    memory: int = 7 * 86400
+
+    @cached_property
+    def args(self) -> tuple[int, ...]:
+        """The script's ARGV after ``now``: threshold, window, memory, ntiers, tiers."""
+        return (self.threshold, self.window, self.memory, len(self.tiers), *self.tiers)
+
+
+#: The script's ban ARGV when bans are off (no identity is ever counted then).
+NO_BANS_ARGS = (0, 1, 1, 0)
+_BAN_FIELDS = frozenset({"threshold", "window", "tiers", "memory"})
+
+
+def _whole_seconds(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise PolicyError(f"{name} must be a whole number above 0, got {value!r}")
+    return value
+
+
+def parse_bans(raw: object) -> Bans | None:
+    """``HARDENING_RATELIMIT_BANS``: None (no bans) or a dict of :class:`Bans` fields (the
+    missing ones keep their defaults).
+
+    >>> parse_bans({"threshold": 5, "tiers": [60, 600]})
+    Bans(threshold=5, window=600, tiers=(60, 600), memory=604800)
+    """
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise PolicyError(f"expected a dict or None, got {type(raw).__name__}")
+    unknown = set(raw) - _BAN_FIELDS
+    if unknown:
+        raise PolicyError(f"unknown option(s): {', '.join(sorted(map(str, unknown)))}")
+    default = Bans()
+    tiers = raw.get("tiers", default.tiers)
+    if isinstance(tiers, str) or not isinstance(tiers, Iterable):
+        raise PolicyError(f"tiers must be a list of seconds, got {tiers!r}")
+    tiers = tuple(_whole_seconds("each tier", t) for t in tiers)
+    if not tiers:
+        raise PolicyError("tiers must list at least one ban length (None disables bans)")
+    return Bans(
+        threshold=_whole_seconds("threshold", raw.get("threshold", default.threshold)),
+        window=_whole_seconds("window", raw.get("window", default.window)),
+        tiers=tiers,
+        memory=_whole_seconds("memory", raw.get("memory", default.memory)),
+    )

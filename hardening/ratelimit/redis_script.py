@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import hashlib
 
-__all__ = ["SCRIPT", "SHA"]
-
 SCRIPT = """
 local now = tonumber(ARGV[1])
 if not now then

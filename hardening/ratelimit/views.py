@@ -10,8 +10,6 @@ from django.template import engines
 from hardening import formfields
 from hardening.ratelimit.bans import active_bans, lift_ban
 
-__all__ = ["bans_view"]
-
 PAGE = """{% extends "admin/base_site.html" %}
 {% block content %}
 <form method="post">{% csrf_token %}

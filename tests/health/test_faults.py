@@ -126,7 +126,7 @@ def redis_settings(server: RedisServer) -> override_settings:
         HARDENING_HEALTH_DATABASES=[],
         HARDENING_HEALTH_JWKS=False,
         HARDENING_RATELIMIT_ENABLED=True,
-        HARDENING_RATELIMIT_CACHE="limits",
+        HARDENING_CACHE="limits",
         HARDENING_HEALTH_TIMEOUT=TIMEOUT,
         HARDENING_HEALTH_CACHE_SECONDS=0,
     )

@@ -23,16 +23,3 @@ def _delete_own_redis_keys() -> Iterator[None]:
     keys = list(client.scan_iter(match=cache.make_key("hrl:*"), count=1000))
     if keys:
         client.delete(*keys)
-
-
-def delete_prefix(url: str, prefix: str) -> None:
-    """Delete the keys under ``prefix`` (an end-to-end server's own KEY_PREFIX)."""
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match=prefix + "*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()

@@ -8,40 +8,32 @@ import pytest
 
 from hardening.breaker import Breaker, BreakerOpen, GuardedCache, for_cache, is_outage
 from hardening.observability.metrics import BREAKER_OPEN, BREAKER_TRANSITIONS
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers.clock import FakeClock
 
 
 def test_opens_on_first_outage_and_probes_with_a_doubling_interval(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, clock: FakeClock
 ) -> None:
-    clock = Clock()
-    b = Breaker("test-a", initial=0.5, maximum=2.0, clock=clock)
+    b = Breaker("test-a", initial=0.5, maximum=2.0)
     opened = BREAKER_TRANSITIONS.labels(breaker="test-a", state="open")._value.get()
     with caplog.at_level(logging.WARNING, "hardening.breaker"):
         assert b.allow()
         assert b.failure(TimeoutError()) is True
         assert BREAKER_OPEN.labels(breaker="test-a")._value.get() == 1
         assert [b.allow() for _ in range(5)] == [False] * 5  # skipped at once
-        clock.now += 0.5
+        clock.advance(0.5)
         assert b.allow()  # the probe
         assert not b.allow()  # one probe at a time
         assert b.failure(TimeoutError()) is False
-        clock.now += 0.9
+        clock.advance(0.9)
         assert not b.allow()  # now 1.0 s
-        clock.now += 0.1
+        clock.advance(0.1)
         assert b.allow()
         b.failure(TimeoutError())
-        clock.now += 2.0  # doubled to 2.0, capped at the maximum
+        clock.advance(2.0)  # doubled to 2.0, capped at the maximum
         assert b.allow()
         b.failure(TimeoutError())
-        clock.now += 2.0
+        clock.advance(2.0)
         assert b.allow()
         b.success()
         assert b.state == "closed"
@@ -56,24 +48,22 @@ def test_opens_on_first_outage_and_probes_with_a_doubling_interval(
     assert "recovered" in lines[1] and "7 calls skipped, 4 failed" in lines[1]
 
 
-def test_a_late_failure_from_before_the_outage_does_not_extend_it() -> None:
-    clock = Clock()
-    b = Breaker("test-b", clock=clock)
+def test_a_late_failure_from_before_the_outage_does_not_extend_it(clock: FakeClock) -> None:
+    b = Breaker("test-b")
     b.failure(ConnectionError())
     assert b.failure(ConnectionError()) is False  # a second in-flight call timing out
-    clock.now += 0.5
+    clock.advance(0.5)
     assert b.allow()
 
 
-def test_a_probe_that_never_reports_does_not_block_probing_forever() -> None:
-    clock = Clock()
-    b = Breaker("test-c", initial=0.5, maximum=2.0, clock=clock)
+def test_a_probe_that_never_reports_does_not_block_probing_forever(clock: FakeClock) -> None:
+    b = Breaker("test-c", initial=0.5, maximum=2.0)
     b.failure(ConnectionError())
-    clock.now += 0.5
+    clock.advance(0.5)
     assert b.allow()  # this probe's thread dies without reporting
-    clock.now += 1.0
+    clock.advance(1.0)
     assert not b.allow()
-    clock.now += 1.0
+    clock.advance(1.0)
     assert b.allow()
 
 

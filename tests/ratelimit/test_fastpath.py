@@ -9,10 +9,12 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
-from hardening.ratelimit.config import get_config
+from hardening.ratelimit import ip as ip_module
+from hardening.ratelimit.conf import config
 from hardening.ratelimit.ip import masked_ip
 from hardening.ratelimit.limiter import Check, Limiter, redis_client, redis_target
-from tests.ratelimit.helpers import FakeClock, User, make, request
+from tests.helpers.clock import FakeClock
+from tests.helpers.ratelimit import User, make, request
 
 NAMES = ["hrl:ban:u:42", "hrl:w:user:60:ip:2001:db8::", "hrl:w:global:60:*", "hrl:vio:ip:[x]"]
 
@@ -34,7 +36,7 @@ def django_redis_caches(**extra: Any) -> dict[str, Any]:
     [{}, {"KEY_PREFIX": "site-a", "VERSION": 7}, {"KEY_PREFIX": "p:q", "VERSION": 0}],
 )
 def test_prefix_equals_make_key(extra: dict[str, Any]) -> None:
-    with override_settings(CACHES=django_redis_caches(**extra), HARDENING_RATELIMIT_CACHE="rl"):
+    with override_settings(CACHES=django_redis_caches(**extra), HARDENING_CACHE="rl"):
         target = redis_target()
         assert target is not None
         cache = caches["rl"]
@@ -48,20 +50,18 @@ def custom_key(key: str, prefix: str, version: int) -> str:
 
 def test_custom_key_function_is_not_shortcut() -> None:
     caches_ = django_redis_caches(KEY_FUNCTION=f"{__name__}.custom_key")
-    with override_settings(CACHES=caches_, HARDENING_RATELIMIT_CACHE="rl"):
+    with override_settings(CACHES=caches_, HARDENING_CACHE="rl"):
         assert redis_target() is None
 
 
 def test_target_follows_setting_changes() -> None:
     with override_settings(CACHES=django_redis_caches(KEY_PREFIX="one")):
-        with override_settings(HARDENING_RATELIMIT_CACHE="rl"):
+        with override_settings(HARDENING_CACHE="rl"):
             first = redis_target()
             assert first is not None and first.prefix.startswith("one:")
-        with override_settings(HARDENING_RATELIMIT_CACHE="default"):
+        with override_settings(HARDENING_CACHE="default"):
             assert redis_target() is None  # LocMemCache
-    with override_settings(
-        CACHES=django_redis_caches(KEY_PREFIX="two"), HARDENING_RATELIMIT_CACHE="rl"
-    ):
+    with override_settings(CACHES=django_redis_caches(KEY_PREFIX="two"), HARDENING_CACHE="rl"):
         second = redis_target()
         assert second is not None and second.prefix.startswith("two:")
 
@@ -78,7 +78,9 @@ def spy_keys(client: Any, seen: list[tuple[Any, ...]]) -> Any:
 
 @pytest.mark.redis
 @pytest.mark.parametrize("custom", [False, True])
-def test_evalsha_keys_equal_make_key(custom: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_evalsha_keys_equal_make_key(
+    custom: bool, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
     from django.conf import settings
 
     caches_ = {**settings.CACHES}
@@ -86,7 +88,7 @@ def test_evalsha_keys_equal_make_key(custom: bool, monkeypatch: pytest.MonkeyPat
         caches_["redis"] = {**caches_["redis"], "KEY_FUNCTION": f"{__name__}.custom_key"}
     policies = [{"name": "user", "key": "user", "rates": ["5/m", "50/h"]}]
     with override_settings(
-        CACHES=caches_, HARDENING_RATELIMIT_CACHE="redis", HARDENING_RATELIMIT_POLICIES=policies
+        CACHES=caches_, HARDENING_CACHE="redis", HARDENING_RATELIMIT_POLICIES=policies
     ):
         assert (redis_target() is None) is custom
         cache = caches["redis"]
@@ -97,11 +99,11 @@ def test_evalsha_keys_equal_make_key(custom: bool, monkeypatch: pytest.MonkeyPat
         patched = target.client if target is not None else client
         monkeypatch.setattr(patched, "evalsha", spy_keys(patched, seen))
         user = User()
-        cfg = get_config()
+        cfg = config()
         policy = cfg.policies[0]
         ip = "ip:" + masked_ip("192.0.2.7")
         checks = [Check(policy, rate, f"u:{user.pk}", f"u:{user.pk}") for rate in policy.rates]
-        decision = Limiter(FakeClock()).decide(checks, [f"u:{user.pk}", ip], cfg)
+        decision = Limiter(clock).decide(checks, [f"u:{user.pk}", ip], cfg)
         assert decision.allowed and [w.remaining for w in decision.windows] == [4, 49]
         evalsha = [a for a in seen if a[0] == "EVALSHA"]
         assert len(evalsha) == 1
@@ -114,9 +116,11 @@ def test_evalsha_keys_equal_make_key(custom: bool, monkeypatch: pytest.MonkeyPat
         client.delete(*[cache.make_key(n) for n in names])
 
 
-def test_masking_follows_mask_settings() -> None:
+def test_masking_follows_the_mask_constants(monkeypatch: pytest.MonkeyPatch) -> None:
     assert masked_ip("2001:db8:1:2:3::9") == "2001:db8:1:2::"
-    with override_settings(HARDENING_RATELIMIT_IPV6_MASK=48, HARDENING_RATELIMIT_IPV4_MASK=24):
+    with monkeypatch.context() as patch:
+        patch.setattr(ip_module, "IPV6_MASK", 48)
+        patch.setattr(ip_module, "IPV4_MASK", 24)
         assert masked_ip("2001:db8:1:2:3::9") == "2001:db8:1::"
         assert masked_ip("192.0.2.77") == "192.0.2.0"
     assert masked_ip("192.0.2.77") == "192.0.2.77"
@@ -124,8 +128,8 @@ def test_masking_follows_mask_settings() -> None:
         masked_ip("not an ip")
 
 
-def test_middleware_still_counts_after_a_cache_switch() -> None:
-    mw = make(FakeClock())
+def test_middleware_still_counts_after_a_cache_switch(clock: FakeClock) -> None:
+    mw = make(clock)
     policies = [{"name": "t", "key": "ip", "rates": ["1/m"]}]
     with override_settings(HARDENING_RATELIMIT_POLICIES=policies):
         assert mw(request(ip="192.0.2.200")).status_code == 200

@@ -12,7 +12,8 @@ from django.test import override_settings
 from hardening.observability.metrics import BANS, RATELIMIT_BLOCKS, RATELIMIT_CACHE_ERRORS
 from hardening.ratelimit.middleware import RateLimitMiddleware
 from hardening.request import state
-from tests.ratelimit.helpers import FakeClock, User, make, request, unique_ip
+from tests.helpers.clock import FakeClock
+from tests.helpers.ratelimit import User, make, request, unique_ip
 
 BACKENDS = [
     "default",
@@ -22,7 +23,7 @@ BACKENDS = [
 
 @pytest.fixture(params=BACKENDS)
 def cache_alias(request: pytest.FixtureRequest) -> Iterator[str]:
-    with override_settings(HARDENING_RATELIMIT_CACHE=request.param):
+    with override_settings(HARDENING_CACHE=request.param):
         yield request.param
 
 
@@ -31,8 +32,9 @@ def limit(*rates: str, key: str = "user", **extra: Any) -> override_settings:
     return override_settings(HARDENING_RATELIMIT_POLICIES=[policy])
 
 
-def test_31_requests_at_30_per_minute_then_reset(cache_alias: str, events: list[Any]) -> None:
-    clock = FakeClock()
+def test_31_requests_at_30_per_minute_then_reset(
+    cache_alias: str, events: list[Any], clock: FakeClock
+) -> None:
     mw = make(clock)
     user = User()
     with limit("30/m"):
@@ -54,9 +56,8 @@ def test_31_requests_at_30_per_minute_then_reset(cache_alias: str, events: list[
 
 
 @pytest.mark.redis
-@override_settings(HARDENING_RATELIMIT_CACHE="redis")
-def test_no_double_burst_at_the_window_edge() -> None:
-    clock = FakeClock()
+@override_settings(HARDENING_CACHE="redis")
+def test_no_double_burst_at_the_window_edge(clock: FakeClock) -> None:
     mw = make(clock)
     user = User()
     with limit("30/m"):
@@ -68,8 +69,7 @@ def test_no_double_burst_at_the_window_edge() -> None:
         assert allowed <= 1
 
 
-def test_all_windows_of_a_policy_apply(cache_alias: str) -> None:
-    clock = FakeClock()
+def test_all_windows_of_a_policy_apply(cache_alias: str, clock: FakeClock) -> None:
     mw = make(clock)
     user = User()
     with limit("2/s", "5/m"):
@@ -82,10 +82,9 @@ def test_all_windows_of_a_policy_apply(cache_alias: str) -> None:
             assert codes.count(200) == 5
 
 
-def test_refused_requests_do_not_use_other_quota(cache_alias: str) -> None:
+def test_refused_requests_do_not_use_other_quota(cache_alias: str, clock: FakeClock) -> None:
     if cache_alias == "default":
         pytest.skip("django-ratelimit's fixed window counts refused requests too")
-    clock = FakeClock()
     mw = make(clock)
     user = User()
     two = [
@@ -98,8 +97,7 @@ def test_refused_requests_do_not_use_other_quota(cache_alias: str) -> None:
         assert '"a";r=98' in response["RateLimit"]
 
 
-def test_keys_separate_users_ips_and_anonymous(cache_alias: str) -> None:
-    clock = FakeClock()
+def test_keys_separate_users_ips_and_anonymous(cache_alias: str, clock: FakeClock) -> None:
     mw = make(clock)
     policies = [
         {"name": "u", "key": "user", "rates": ["1/m"]},
@@ -115,8 +113,8 @@ def test_keys_separate_users_ips_and_anonymous(cache_alias: str) -> None:
         assert mw(request(ip=unique_ip())).status_code == 200
 
 
-def test_exempt_paths_and_client_ip(cache_alias: str) -> None:
-    mw = make(FakeClock())
+def test_exempt_paths_and_client_ip(cache_alias: str, clock: FakeClock) -> None:
+    mw = make(clock)
     with limit("0/m", key="ip"):
         req = request("/health/live")
         assert mw(req).status_code == 200
@@ -126,8 +124,8 @@ def test_exempt_paths_and_client_ip(cache_alias: str) -> None:
 
 
 @override_settings(ROOT_URLCONF="tests.ratelimit.urls")
-def test_view_decorator_adds_a_policy_and_can_exempt(cache_alias: str) -> None:
-    mw = make(FakeClock())
+def test_view_decorator_adds_a_policy_and_can_exempt(cache_alias: str, clock: FakeClock) -> None:
+    mw = make(clock)
     user = User()
     with limit("100/m"):
         assert [mw(request("/export", user=user)).status_code for _ in range(3)] == [
@@ -141,8 +139,8 @@ def test_view_decorator_adds_a_policy_and_can_exempt(cache_alias: str) -> None:
         assert mw(request("/plain", user=user)).status_code == 429
 
 
-def test_headers_are_opt_in(cache_alias: str) -> None:
-    mw = make(FakeClock())
+def test_headers_are_opt_in(cache_alias: str, clock: FakeClock) -> None:
+    mw = make(clock)
     user = User()
     with limit("3/m"):
         assert "RateLimit" not in mw(request(user=user))
@@ -152,9 +150,10 @@ def test_headers_are_opt_in(cache_alias: str) -> None:
         assert response["RateLimit"].startswith('"test";r=2;t=')
 
 
-@override_settings(HARDENING_RATELIMIT_BAN_THRESHOLD=3, HARDENING_RATELIMIT_BAN_TIERS=[60, 600])
-def test_bans_escalate_and_can_be_lifted(cache_alias: str, events: list[Any]) -> None:
-    clock = FakeClock()
+@override_settings(HARDENING_RATELIMIT_BANS={"threshold": 3, "tiers": [60, 600]})
+def test_bans_escalate_and_can_be_lifted(
+    cache_alias: str, events: list[Any], clock: FakeClock
+) -> None:
     mw = make(clock)
     user = User()
     bans = BANS.labels(policy="test")._value.get()
@@ -192,7 +191,7 @@ BROKEN = {
 }
 
 
-@override_settings(CACHES=BROKEN, HARDENING_RATELIMIT_CACHE="broken")
+@override_settings(CACHES=BROKEN, HARDENING_CACHE="broken")
 def test_cache_down_fails_open_or_closed_per_policy(events: list[Any]) -> None:
     mw = make()
     policies = [
@@ -214,8 +213,8 @@ def test_cache_down_fails_open_or_closed_per_policy(events: list[Any]) -> None:
     assert outcomes == ["open"]
 
 
-def test_blocks_are_counted(cache_alias: str) -> None:
-    mw = make(FakeClock())
+def test_blocks_are_counted(cache_alias: str, clock: FakeClock) -> None:
+    mw = make(clock)
     before = RATELIMIT_BLOCKS.labels(policy="test")._value.get()
     with limit("1/m"):
         user = User()
@@ -230,11 +229,11 @@ def test_disabled_limits_nothing() -> None:
         assert mw(request()).status_code == 200
 
 
-async def test_async_stack(cache_alias: str) -> None:
+async def test_async_stack(cache_alias: str, clock: FakeClock) -> None:
     async def view(request: HttpRequest) -> HttpResponse:
         return HttpResponse("ok")
 
-    mw = RateLimitMiddleware(view, clock=FakeClock())
+    mw = RateLimitMiddleware(view, clock=clock)
     user = User()
     with limit("1/m"):
         first = await mw(request(user=user))

@@ -4,11 +4,12 @@ import pytest
 from django.test import override_settings
 
 from hardening.clientip import client_ip
+from hardening.ratelimit import ip
 from hardening.ratelimit.headers import ratelimit_headers
 from hardening.ratelimit.ip import masked_ip
 from hardening.ratelimit.limiter import Check, WindowState
 from hardening.ratelimit.policy import PolicyError, Rate, parse_policies, parse_policy, parse_rate
-from tests.ratelimit.helpers import request
+from tests.helpers.ratelimit import request
 
 
 @pytest.mark.parametrize(
@@ -87,11 +88,11 @@ def test_trusted_networks_and_header_name() -> None:
     assert client_ip(request(ip="203.0.113.5", HTTP_X_REAL_IP=hops)) == "203.0.113.5"
 
 
-def test_ipv6_is_masked_to_64() -> None:
+def test_ipv6_is_masked_to_64(monkeypatch: pytest.MonkeyPatch) -> None:
     assert masked_ip("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::"
     assert masked_ip("192.0.2.77") == "192.0.2.77"
-    with override_settings(HARDENING_RATELIMIT_IPV4_MASK=24):
-        assert masked_ip("192.0.2.77") == "192.0.2.0"
+    monkeypatch.setattr(ip, "IPV4_MASK", 24)
+    assert masked_ip("192.0.2.77") == "192.0.2.0"
 
 
 def test_headers_follow_the_ietf_draft() -> None:
@@ -103,3 +104,12 @@ def test_headers_follow_the_ietf_draft() -> None:
     headers = ratelimit_headers(windows)
     assert headers["RateLimit-Policy"] == '"user-60s";q=100;w=60, "user-3600s";q=1000;w=3600'
     assert headers["RateLimit"] == '"user-60s";r=42;t=17, "user-3600s";r=958;t=3000'
+
+
+def test_the_docstring_examples_run() -> None:
+    import doctest
+
+    from hardening.ratelimit import policy
+
+    result = doctest.testmod(policy)
+    assert result.attempted >= 2 and result.failed == 0, result

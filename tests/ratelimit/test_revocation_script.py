@@ -10,9 +10,9 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
-from hardening.ratelimit.config import get_config
+from hardening.ratelimit.conf import config
 from hardening.ratelimit.limiter import Check, Limiter, Revocation
-from tests.ratelimit.helpers import FakeClock
+from tests.helpers.clock import FakeClock
 
 pytestmark = pytest.mark.redis
 
@@ -22,19 +22,19 @@ POLICIES = [
 ]
 
 
-def run(revoked_key: bool) -> tuple[Any, Any, list[str]]:
+def run(revoked_key: bool, clock: FakeClock) -> tuple[Any, Any, list[str]]:
     cache = caches["redis"]
     tag = uuid.uuid4().hex[:10]
     jti = f"hardening:jwt:revoked:{tag}"
     if revoked_key:
         cache.set(jti, 1, 60)
-    cfg = get_config()
+    cfg = config()
     user_policy, anon_policy = cfg.policies
     uid, ip = f"u:{tag}", f"ip:198.51.100.{len(tag)}-{tag}"
     checks = [Check(user_policy, r, uid, uid) for r in user_policy.rates]
     alt = [Check(anon_policy, r, ip, ip) for r in anon_policy.rates]
     revocation = Revocation([jti, "hardening:jwt:revoked-family:" + tag], alt, [ip])
-    limiter = Limiter(FakeClock())
+    limiter = Limiter(clock)
     decisions = [limiter.decide(checks, [uid, ip], cfg, revocation) for _ in range(3)]
     plain = limiter.decide(checks, [uid, ip], cfg)  # without a lookup: set A, as before
     client = cache.client.get_client(write=True)
@@ -46,13 +46,13 @@ def run(revoked_key: bool) -> tuple[Any, Any, list[str]]:
 
 
 @pytest.mark.parametrize("bans", [True, False])
-def test_not_revoked_decides_the_authenticated_set(bans: bool) -> None:
+def test_not_revoked_decides_the_authenticated_set(bans: bool, clock: FakeClock) -> None:
     with override_settings(
-        HARDENING_RATELIMIT_CACHE="redis",
+        HARDENING_CACHE="redis",
         HARDENING_RATELIMIT_POLICIES=POLICIES,
-        HARDENING_RATELIMIT_BAN_THRESHOLD=0 if not bans else 10,
+        HARDENING_RATELIMIT_BANS={"threshold": 10} if bans else None,
     ):
-        decisions, plain, names = run(False)
+        decisions, plain, names = run(False, clock)
     assert [d.revoked for d in decisions] == [False, False, False]
     assert [d.allowed for d in decisions] == [True, True, True]
     assert [d.windows[0].check.policy.name for d in decisions] == ["rv-user"] * 3
@@ -60,11 +60,9 @@ def test_not_revoked_decides_the_authenticated_set(bans: bool) -> None:
     assert not [n for n in names if "rv-anon" in n]  # set B never touched
 
 
-def test_revoked_decides_the_anonymous_set() -> None:
-    with override_settings(
-        HARDENING_RATELIMIT_CACHE="redis", HARDENING_RATELIMIT_POLICIES=POLICIES
-    ):
-        decisions, plain, names = run(True)
+def test_revoked_decides_the_anonymous_set(clock: FakeClock) -> None:
+    with override_settings(HARDENING_CACHE="redis", HARDENING_RATELIMIT_POLICIES=POLICIES):
+        decisions, plain, names = run(True, clock)
     assert [d.revoked for d in decisions] == [True, True, True]
     assert [d.allowed for d in decisions] == [True, True, False]  # anon 2/m
     assert decisions[2].policy == "rv-anon"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ratelimit.conftest import delete_prefix
+from tests.helpers.ratelimit import delete_prefix
 from tests.servers import ROOT, Server, free_port, run_until_exit, serve, stop
 
 pytestmark = [pytest.mark.server]

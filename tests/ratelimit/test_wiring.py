@@ -10,7 +10,8 @@ from django.core.cache import caches
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
-from tests.ratelimit.helpers import FakeClock, User, make, request, unique_ip
+from tests.helpers.clock import FakeClock
+from tests.helpers.ratelimit import User, make, request, unique_ip
 
 
 @pytest.mark.django_db
@@ -42,12 +43,14 @@ def test_lift_ban_command_validates_input() -> None:
 
 @pytest.mark.redis
 @override_settings(
-    HARDENING_RATELIMIT_CACHE="redis",
-    HARDENING_RATELIMIT_BAN_THRESHOLD=1,
+    HARDENING_CACHE="redis",
+    HARDENING_RATELIMIT_BANS={"threshold": 1},
     HARDENING_RATELIMIT_POLICIES=[{"name": "t", "key": "ip", "rate": "1/m"}],
 )
-def test_lift_ban_lists_and_lifts_ip_bans(capsys: pytest.CaptureFixture[str]) -> None:
-    mw = make(FakeClock())
+def test_lift_ban_lists_and_lifts_ip_bans(
+    capsys: pytest.CaptureFixture[str], clock: FakeClock
+) -> None:
+    mw = make(clock)
     ip = unique_ip()
     assert [mw(request(ip=ip)).status_code for _ in range(3)] == [200, 429, 429]
     call_command("lift_ban", list=True)
@@ -60,11 +63,11 @@ def test_lift_ban_lists_and_lifts_ip_bans(capsys: pytest.CaptureFixture[str]) ->
 
 @pytest.mark.django_db
 @override_settings(
-    HARDENING_RATELIMIT_BAN_THRESHOLD=1,
+    HARDENING_RATELIMIT_BANS={"threshold": 1},
     HARDENING_RATELIMIT_POLICIES=[{"name": "t", "key": "user", "rate": "1/m", "paths": ["/api/"]}],
 )
-def test_admin_page_lifts_a_ban() -> None:
-    mw = make(FakeClock())
+def test_admin_page_lifts_a_ban(clock: FakeClock) -> None:
+    mw = make(clock)
     victim = User()
     assert [mw(request(user=victim)).status_code for _ in range(3)] == [200, 429, 429]
     admin = get_user_model().objects.create_superuser(
@@ -83,13 +86,13 @@ def test_admin_page_lifts_a_ban() -> None:
 
 @pytest.mark.django_db
 @override_settings(
-    HARDENING_RATELIMIT_BAN_THRESHOLD=1,
+    HARDENING_RATELIMIT_BANS={"threshold": 1},
     HARDENING_RATELIMIT_POLICIES=[{"name": "t", "key": "user", "rate": "1/m", "paths": ["/api/"]}],
 )
 def test_user_admin_action_lifts_the_selected_users_bans(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, clock: FakeClock
 ) -> None:
-    mw = make(FakeClock())
+    mw = make(clock)
     users = get_user_model().objects
     banned, other = (users.create_user(f"u-{uuid.uuid4().hex[:8]}") for _ in range(2))
     for user in (banned, other):

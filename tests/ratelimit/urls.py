@@ -3,15 +3,15 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from hardening.ratelimit.decorators import ratelimit
+from hardening.ratelimit.decorators import rate_limit
 
 
-@ratelimit("2/m", name="export", key="user_or_ip")
+@rate_limit("2/m", name="export", key="user_or_ip")
 def export(request: HttpRequest) -> HttpResponse:
     return HttpResponse("export")
 
 
-@ratelimit(exempt=True)
+@rate_limit(exempt=True)
 def webhook(request: HttpRequest) -> HttpResponse:
     return HttpResponse("hook")
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from hardening.clientip import client_ip
 from hardening.observability.metrics import CLIENT_IP_UNPARSED
 from hardening.ratelimit.ip import masked_ip
-from tests.ratelimit.helpers import request
+from tests.helpers.clock import FakeClock
+from tests.helpers.ratelimit import request
 
 ONE_PROXY = {"HARDENING_TRUSTED_PROXY_COUNT": 1}
 FORWARDED = {**ONE_PROXY, "HARDENING_CLIENT_IP_HEADER": "Forwarded"}
@@ -124,10 +125,12 @@ def test_a_unix_socket_peer_is_trusted_with_trusted_networks_too() -> None:
 
 
 @override_settings(**ONE_PROXY)
-def test_distinct_clients_behind_a_unix_socket_proxy_keep_their_buckets() -> None:
-    from tests.ratelimit.helpers import FakeClock, make, unique_ip
+def test_distinct_clients_behind_a_unix_socket_proxy_keep_their_buckets(
+    clock: FakeClock,
+) -> None:
+    from tests.helpers.ratelimit import make, unique_ip
 
-    mw = make(FakeClock())
+    mw = make(clock)
     policies = [{"name": "ip", "key": "ip", "rates": ["1/m"]}]
     clients = [unique_ip() for _ in range(3)]
     with override_settings(HARDENING_RATELIMIT_POLICIES=policies):

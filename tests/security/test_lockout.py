@@ -160,7 +160,7 @@ def test_wiring_checks(settings: Any) -> None:
 
 @pytest.mark.redis
 def test_counters_are_shared_through_redis(alice: Any, client: Client, fake_clock: Clock) -> None:
-    with override_settings(HARDENING_RATELIMIT_CACHE="redis"):
+    with override_settings(HARDENING_CACHE="redis"):
         answers = [token_login(client, "alice", "x", ip).status_code for ip in addresses(6)]
         assert answers == [401] * 5 + [429]
         assert lockout.blocked_for("  Alice") > 0  # the same account, normalised
@@ -173,9 +173,7 @@ def test_unreachable_cache_refuses_logins() -> None:
         "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
     }
     local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    with override_settings(
-        CACHES={"default": local, "broken": broken}, HARDENING_RATELIMIT_CACHE="broken"
-    ):
+    with override_settings(CACHES={"default": local, "broken": broken}, HARDENING_CACHE="broken"):
         assert lockout.blocked_for("alice") == conf.HARDENING_LOCKOUT_DURATION > 0
         lockout.record_failure("alice")  # logged, never raised
 

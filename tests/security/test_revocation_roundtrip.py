@@ -20,7 +20,7 @@ from django.urls import include, path
 
 from hardening.observability.metrics import REVOCATION_UNCHECKED
 from hardening.ratelimit import middleware as rl_middleware
-from hardening.ratelimit.decorators import ratelimit
+from hardening.ratelimit.decorators import rate_limit
 from hardening.ratelimit.limiter import Limiter
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
@@ -32,7 +32,7 @@ def plain(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"authenticated": request.user.is_authenticated})
 
 
-@ratelimit(exempt=True)
+@rate_limit(exempt=True)
 def exempt(request: HttpRequest) -> JsonResponse:
     return plain(request)
 
@@ -48,7 +48,7 @@ urlpatterns = [
 
 @pytest.fixture
 def redis_default() -> Iterator[str]:
-    """The default cache (revocation keys) and the rate-limit cache: one Redis cache."""
+    """The default cache (revocation keys) and the shared cache: one Redis cache."""
     if "redis" not in settings.CACHES:
         pytest.skip("needs HARDENING_TEST_REDIS_URL")
     prefix = f"hardening-test-rev-{uuid.uuid4().hex[:10]}"
@@ -56,7 +56,7 @@ def redis_default() -> Iterator[str]:
     with override_settings(
         CACHES=caches,
         ROOT_URLCONF=__name__,
-        HARDENING_RATELIMIT_CACHE="default",
+        HARDENING_CACHE="default",
         HARDENING_RATELIMIT_ENABLED=True,
         HARDENING_JWT_REVOKE_ACCESS_TOKENS=True,
     ):
@@ -178,7 +178,7 @@ FALLBACKS: dict[str, Any] = {
     "exempt path": {"settings": {"HARDENING_RATELIMIT_EXEMPT_PATHS": ["/api/"]}},
     "exempt view": {"url": "/api/exempt"},
     "no policy applies": {"settings": {"HARDENING_RATELIMIT_POLICIES": []}},
-    "non-Redis limiter cache": {"settings": {"HARDENING_RATELIMIT_CACHE": "other"}},
+    "non-Redis limiter cache": {"settings": {"HARDENING_CACHE": "other"}},
     "cache error (fails open through the breaker)": {"error": True},
     "breaker open": {"breaker": True},
     "DRF without the middleware": {"middleware": _drf_only},
@@ -199,7 +199,7 @@ def test_every_fallback_still_refuses_a_revoked_token(
     overrides: dict[str, Any] = dict(spec.get("settings", {}))
     if "middleware" in spec:
         overrides["MIDDLEWARE"] = spec["middleware"](list(settings.MIDDLEWARE))
-    if overrides.get("HARDENING_RATELIMIT_CACHE") == "other":
+    if overrides.get("HARDENING_CACHE") == "other":
         overrides["CACHES"] = {
             **settings.CACHES,
             "other": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

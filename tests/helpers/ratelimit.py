@@ -1,8 +1,10 @@
-"""Shared helpers: a controllable clock and a middleware driven by RequestFactory."""
+"""Rate-limit helpers: the middleware driven by RequestFactory (time: the fake clock of
+``tests/helpers/clock.py``), requests, users and addresses, and Redis clean-up."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -10,17 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
 from hardening.ratelimit.middleware import RateLimitMiddleware
-
-
-class FakeClock:
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class User:
@@ -34,7 +25,8 @@ def ok_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
 
 
-def make(clock: FakeClock | None = None) -> RateLimitMiddleware:
+def make(clock: Callable[[], float] | None = None) -> RateLimitMiddleware:
+    """The middleware; with ``clock`` (the ``clock`` fixture) Redis counts on it too."""
     return RateLimitMiddleware(ok_view, clock=clock)
 
 
@@ -58,3 +50,16 @@ def policies(*items: dict[str, Any]) -> list[dict[str, Any]]:
 def unique_ip() -> str:
     raw = uuid.uuid4().int
     return f"10.{raw % 250}.{(raw >> 8) % 250}.{(raw >> 16) % 250 + 1}"
+
+
+def delete_prefix(url: str, prefix: str) -> None:
+    """Delete the keys under ``prefix`` (an end-to-end server's own KEY_PREFIX)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
