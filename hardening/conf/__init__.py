@@ -13,8 +13,8 @@ from hardening.conf.base import Reader, configured, setting
 from hardening.conf.core import CoreSettings
 from hardening.conf.health import HealthSettings
 from hardening.conf.jwt import JWTSettings
-from hardening.conf.mfa import MFASettings
 from hardening.conf.observability import ObservabilitySettings
+from hardening.conf.ratelimit import RateLimitSettings
 from hardening.conf.timeout import TimeoutSettings
 
 __all__ = ["Reader", "Settings", "conf", "configured", "setting"]
@@ -23,7 +23,7 @@ __all__ = ["Reader", "Settings", "conf", "configured", "setting"]
 class Settings(
     CoreSettings,
     JWTSettings,
-    MFASettings,
+    RateLimitSettings,
     TimeoutSettings,
     HealthSettings,
     ObservabilitySettings,
