@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # 429 + Retry-After for a login refused by the per-account lock (docs/mfa.md).
-    "hardening.lockout.LockoutMiddleware",
+    "hardening.mfa.lockout.LockoutMiddleware",
     "hardening.jwt.middleware.JWTAuthenticationMiddleware",
     "hardening.ratelimit.middleware.RateLimitMiddleware",
     "hardening.mfa.middleware.MFAPolicyMiddleware",
@@ -89,7 +89,7 @@ MIDDLEWARE = [
 
 # First: refuses a locked account (per-account login throttling, docs/mfa.md).
 AUTHENTICATION_BACKENDS = [
-    "hardening.lockout.LockoutBackend",
+    "hardening.mfa.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

@@ -18,8 +18,9 @@ class HardeningConfig(AppConfig):
 
     def ready(self) -> None:
         import hardening
-        from hardening import checks, lockout
+        from hardening import checks
         from hardening.jwt import lifecycle
+        from hardening.mfa import lockout
         from hardening.observability import auth_events
         from hardening.timeout import db as timeout_db
 
@@ -27,7 +28,6 @@ class HardeningConfig(AppConfig):
             name = f"hardening.{room.name}.checks"
             if room.ispkg and find_spec(name) is not None:
                 import_module(name)  # its checks register themselves
-        import_module("hardening.lockout")  # a room in one module
         # A development runserver prints one line, not every production-only finding.
         register(Tags.security)(checks.summary)
         timeout_db.install()

@@ -1,7 +1,7 @@
 """Field encryption with key rotation (Fernet / MultiFernet).
 
-``HARDENING_FIELD_ENCRYPTION_KEYS`` is a list of Fernet keys: the first encrypts, all
-decrypt.  To rotate, put a new key first, deploy, then run
+``HARDENING_FIELD_ENCRYPTION_KEYS`` (a core setting, :mod:`hardening.conf.core`) is a list
+of Fernet keys: the first encrypts, all decrypt.  To rotate, put a new key first, deploy, then run
 ``manage.py reencrypt_mfa_secrets`` and finally drop the old key.
 
     token = encrypt("JBSWY3DPEHPK3PXPJBSWY3DP")
@@ -21,7 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from hardening.conf import conf
+from hardening.conf import conf as core
 
 __all__ = ["DecryptionError", "decrypt", "encrypt", "fernet", "needs_rotation", "rotate"]
 
@@ -46,7 +46,7 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
 
 def fernet() -> MultiFernet:
     """The MultiFernet for the configured keys (first encrypts, all decrypt)."""
-    return _fernet(tuple(conf.HARDENING_FIELD_ENCRYPTION_KEYS))
+    return _fernet(tuple(core.HARDENING_FIELD_ENCRYPTION_KEYS))
 
 
 def encrypt(plaintext: str) -> str:
@@ -62,7 +62,7 @@ def decrypt(ciphertext: str) -> str:
 
 def needs_rotation(ciphertext: str) -> bool:
     """True when ``ciphertext`` was not encrypted with the first (newest) key."""
-    keys = conf.HARDENING_FIELD_ENCRYPTION_KEYS
+    keys = core.HARDENING_FIELD_ENCRYPTION_KEYS
     if not keys:
         return False
     try:

@@ -13,7 +13,6 @@ from hardening.conf.base import Reader, configured, setting
 from hardening.conf.core import CoreSettings
 from hardening.conf.health import HealthSettings
 from hardening.conf.jwt import JWTSettings
-from hardening.conf.mfa import MFASettings
 from hardening.conf.observability import ObservabilitySettings
 from hardening.conf.timeout import TimeoutSettings
 
@@ -23,7 +22,6 @@ __all__ = ["Reader", "Settings", "conf", "configured", "setting"]
 class Settings(
     CoreSettings,
     JWTSettings,
-    MFASettings,
     TimeoutSettings,
     HealthSettings,
     ObservabilitySettings,

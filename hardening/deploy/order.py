@@ -32,7 +32,7 @@ CANONICAL: tuple[tuple[str, ...], ...] = (
     ("django.middleware.common.CommonMiddleware",),
     ("django.middleware.csrf.CsrfViewMiddleware",),
     ("django.contrib.auth.middleware.AuthenticationMiddleware",),
-    ("hardening.lockout.LockoutMiddleware",),
+    ("hardening.mfa.lockout.LockoutMiddleware",),
     ("hardening.jwt.middleware.JWTAuthenticationMiddleware",),
     ("hardening.ratelimit.middleware.RateLimitMiddleware",),
     ("hardening.mfa.middleware.MFAPolicyMiddleware",),

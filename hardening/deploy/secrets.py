@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import NoReverseMatch, reverse
 
 from hardening.checks import problem, register
 from hardening.conf import conf
@@ -225,9 +226,20 @@ def _is_fernet_key(key: str) -> bool:
         return False
 
 
+def _mfa_mounted() -> bool:
+    """Users can enroll a TOTP device (its secret is what the keys encrypt)."""
+    for name in ("hardening-mfa-page", "hardening-mfa-totp"):
+        try:
+            reverse(name)
+        except NoReverseMatch:
+            continue
+        return True
+    return False
+
+
 @register
 def check_field_encryption_keys(**kwargs: Any) -> list[CheckMessage]:
-    if not conf.HARDENING_MFA_ENABLED:
+    if not _mfa_mounted():
         return []
     keys = conf.HARDENING_FIELD_ENCRYPTION_KEYS
     if not keys:

@@ -21,16 +21,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import TokenError
 
-from hardening import lockout
 from hardening.conf import conf
 from hardening.errors import error_response
 from hardening.jwt import lifecycle
 from hardening.jwt.authentication import BearerTokenAuthentication
 from hardening.jwt.tokens import issue_token_pair, revoke_access_token
+from hardening.mfa import lockout
 from hardening.observability.audit import audit
 from hardening.observability.auth_events import login_failed, login_succeeded
 from hardening.observability.metrics import AUTH_FAILURES
 from hardening.parsers import JSONParser, clean_string
+from hardening.request import state
 
 if TYPE_CHECKING:
     from hardening.jwt.simplejwt import HardeningRefreshToken
@@ -67,9 +68,9 @@ def token(request: Request) -> HttpResponseBase:
     if wait:
         return lockout.locked_response(wait)
     user = authenticate_password(request._request, username=username, password=password)
-    wait = getattr(request._request, lockout.REQUEST_ATTRIBUTE, 0)
-    if wait:  # LockoutBackend refused it (a concurrent request locked the account)
-        return lockout.locked_response(wait)
+    refused = state(request).lockout_wait
+    if refused:  # LockoutBackend refused it (a concurrent request locked the account)
+        return lockout.locked_response(refused)
     if user is None or not user.is_active:
         # authenticate() already sent user_login_failed (audited and counted by
         # hardening.observability.auth_events) unless a backend returned an inactive user.

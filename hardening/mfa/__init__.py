@@ -1,6 +1,10 @@
-"""TOTP multi-factor authentication (see docs/mfa.md).
+"""TOTP multi-factor authentication and the per-account lockout (see docs/mfa.md).
 
-Modules: ``devices`` (verification, replay, back-off), ``recovery`` (recovery codes),
-``login`` (the JWT login step), ``policy`` / ``permissions`` / ``decorators`` /
-``middleware`` (who must pass MFA), ``api`` and ``page`` (enrollment), ``checks``.
+Internal: import from hardening.<public module> (docs/api.md).
+
+Modules: ``conf`` (settings), ``devices`` (verification, replay, back-off), ``recovery``
+(recovery codes), ``login`` (the JWT login step), ``policy`` (the one place the MFA rule is
+decided; ``permissions``, ``decorators`` and ``middleware`` ask it), ``throttle`` (per-user
+and per-IP limits), ``lockout`` (per-account lock), ``api`` and ``page`` (enrollment),
+``signin`` (the session login), ``checks``.
 """

@@ -16,8 +16,6 @@ from django.http import HttpRequest
 from hardening.mfa.models import RecoveryCode, TOTPDevice
 from hardening.mfa.reset import reset_mfa
 
-__all__ = ["TOTPDeviceAdmin"]
-
 
 @admin.action(description="Reset MFA of the selected devices' users", permissions=["delete"])
 def reset_selected(modeladmin: Any, request: HttpRequest, queryset: QuerySet[TOTPDevice]) -> None:

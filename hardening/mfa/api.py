@@ -33,8 +33,6 @@ from hardening.mfa.policy import is_mfa_verified, mark_session_verified
 from hardening.observability.audit import audit
 from hardening.parsers import JSONParser, clean_string
 
-__all__ = ["RecoveryCodesView", "TOTPConfirmView", "TOTPView"]
-
 
 def _field(request: Request, name: str, *, max_length: int = 64) -> str | None:
     data = request.data if isinstance(request.data, dict) else {}

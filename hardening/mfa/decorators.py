@@ -7,7 +7,7 @@
     def delete_account(request): ...
 
 Refusals are JSON errors: 401 ``not_authenticated``, 403 ``mfa_required`` or
-``mfa_step_up_required``.
+``mfa_step_up_required``, as :func:`hardening.mfa.policy.refusal` decides.
 """
 
 from __future__ import annotations
@@ -19,44 +19,31 @@ from typing import Any, TypeVar
 from django.http import HttpRequest, HttpResponse
 
 from hardening.errors import error_response
-from hardening.mfa.permissions import MFA_REQUIRED_DETAIL, STEP_UP_DETAIL
-from hardening.mfa.policy import is_mfa_verified, is_recent
-
-__all__ = ["mfa_required", "recent_auth_required"]
+from hardening.mfa.policy import refusal
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
 
-def _forbidden(code: str, detail: str) -> HttpResponse:
-    return error_response(403, code, detail)
+def _demanding(view: V, **demand: Any) -> V:
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        refused = refusal(request, **demand)
+        if refused is not None:
+            return error_response(refused.status, refused.code, refused.detail)
+        return view(request, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def mfa_required(view: V) -> V:
     """Decorator for Django views: 401 when anonymous, 403 unless MFA-verified."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return error_response(401, "not_authenticated", "Authentication required.")
-        if not is_mfa_verified(request):
-            return _forbidden("mfa_required", MFA_REQUIRED_DETAIL)
-        return view(request, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+    return _demanding(view, demand=True)
 
 
 def recent_auth_required(seconds: int) -> Callable[[V], V]:
     """Decorator for Django views: MFA within the last ``seconds``."""
 
     def decorator(view: V) -> V:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return error_response(401, "not_authenticated", "Authentication required.")
-            if not is_recent(request, seconds):
-                return _forbidden("mfa_step_up_required", STEP_UP_DETAIL)
-            return view(request, *args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
+        return _demanding(view, within=seconds)
 
     return decorator

@@ -25,24 +25,18 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from hardening.conf import conf
-from hardening.mfa import clock, totp
+from hardening import clock
+from hardening.mfa import totp
+from hardening.mfa.conf import conf
 from hardening.mfa.models import TOTPDevice
 
-__all__ = [
-    "MAX_BACKOFF_SECONDS",
-    "PENDING_DEVICE_TTL",
-    "Outcome",
-    "create_device",
-    "device_uri",
-    "pending_devices",
-    "reset_backoff",
-    "throttle_wait",
-    "verify_totp",
-]
-
+#: Digits of a code and seconds of a step for new devices (what authenticator apps expect).
+TOTP_DIGITS = 6
+TOTP_PERIOD = 30
+#: Per-device back-off: ``factor * 2**(n-1)`` seconds after n failures (0 disables).
+THROTTLE_FACTOR = 1.0
 MAX_BACKOFF_EXPONENT = 30
-#: The per-device back-off never exceeds the account lock bound (hardening.lockout).
+#: The per-device back-off never exceeds the account lock bound (hardening.mfa.lockout).
 MAX_BACKOFF_SECONDS = 900.0
 #: Seconds an unconfirmed device stays usable for its first code (then it expires).
 PENDING_DEVICE_TTL = 900
@@ -71,8 +65,8 @@ def create_device(user: Any, name: str = "default") -> tuple[TOTPDevice, str]:
     device = TOTPDevice(
         user=user,
         name=name,
-        digits=conf.HARDENING_MFA_TOTP_DIGITS,
-        period=conf.HARDENING_MFA_TOTP_PERIOD,
+        digits=TOTP_DIGITS,
+        period=TOTP_PERIOD,
     )
     device.secret = secret
     device.save()
@@ -106,7 +100,7 @@ def device_uri(device: TOTPDevice, secret: str) -> str:
 
 
 def _backoff(failures: int) -> float:
-    factor = conf.HARDENING_MFA_THROTTLE_FACTOR
+    factor = THROTTLE_FACTOR
     if factor <= 0:
         return 0.0
     return min(MAX_BACKOFF_SECONDS, float(factor * 2 ** min(failures - 1, MAX_BACKOFF_EXPONENT)))
@@ -128,7 +122,7 @@ def verify_totp(devices: QuerySet[TOTPDevice], code: str, *, confirm: bool = Fal
     With ``confirm=True`` a matching device is also marked confirmed (enrollment).
     """
     now = clock.now()
-    tolerance = max(0, conf.HARDENING_MFA_TOTP_TOLERANCE)
+    tolerance = conf.HARDENING_MFA_TOTP_TOLERANCE
     with transaction.atomic():
         locked = list(devices.select_for_update().order_by("pk"))
         if not locked:

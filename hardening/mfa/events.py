@@ -9,8 +9,6 @@ from django.http import HttpRequest
 from hardening.observability.audit import audit
 from hardening.observability.metrics import MFA_FAILURES
 
-__all__ = ["failure"]
-
 _EVENTS = {"replay": "mfa.replay", "throttled": "mfa.throttled"}
 
 

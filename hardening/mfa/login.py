@@ -8,8 +8,9 @@ recovery code for the token pair, with ``amr`` ``["pwd", "otp"]`` (TOTP) or
 ``["pwd", "mfa"]`` (recovery code) and ``auth_time``.
 
 The ``mfa_token`` is 256 random bits, opaque (not a JWT, so no authentication class can
-ever accept it), stored only as a SHA-256 hash, valid for ``HARDENING_MFA_TOKEN_TTL``
-seconds (<= 300), for ``HARDENING_MFA_TOKEN_MAX_ATTEMPTS`` attempts, and once.
+ever accept it), stored only as a SHA-256 hash, valid for :data:`TOKEN_TTL` seconds
+(<= 300), for :data:`TOKEN_MAX_ATTEMPTS` attempts, and once.  The step is asked of every
+user with a confirmed device (a project without MFA mounts no MFA URLs: nobody enrolls).
 """
 
 from __future__ import annotations
@@ -25,18 +26,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from hardening import crypto, lockout
-from hardening.conf import conf
+from hardening import clock, crypto
 from hardening.errors import error_response
-from hardening.mfa import clock, events, recovery, throttle
+from hardening.mfa import events, lockout, recovery, throttle
 from hardening.mfa.devices import reset_backoff, throttle_wait, verify_totp
 from hardening.mfa.models import MFAChallenge, TOTPDevice
 from hardening.observability.audit import audit
 from hardening.observability.auth_events import login_succeeded
 from hardening.parsers import JSONError, clean_string, loads
 
-__all__ = ["mfa_challenge", "mfa_login", "verify_code"]
-
+#: Seconds the ``mfa_token`` of the login step lives (at most :data:`MAX_TTL`).
+TOKEN_TTL = 300
+#: Codes one ``mfa_token`` may try.
+TOKEN_MAX_ATTEMPTS = 5
 MAX_TTL = 300
 MAX_ACTIVE_CHALLENGES = 5
 
@@ -46,13 +48,11 @@ def _hash(token: str) -> str:
 
 
 def _ttl() -> int:
-    return max(1, min(conf.HARDENING_MFA_TOKEN_TTL, MAX_TTL))
+    return max(1, min(TOKEN_TTL, MAX_TTL))
 
 
 def mfa_challenge(request: HttpRequest, user: Any) -> dict[str, Any] | None:
     """``{"mfa_required": True, "mfa_token": ...}`` when ``user`` has a confirmed device."""
-    if not conf.HARDENING_MFA_ENABLED:
-        return None
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return None
     now = clock.now()
@@ -149,7 +149,7 @@ def mfa_login(request: HttpRequest) -> HttpResponse:
     token, code = parsed
     now = clock.now()
     challenge = MFAChallenge.objects.filter(token_hash=_hash(token)).first()
-    max_attempts = conf.HARDENING_MFA_TOKEN_MAX_ATTEMPTS
+    max_attempts = TOKEN_MAX_ATTEMPTS
     if challenge is None or challenge.used or challenge.expires_at <= now:
         return _invalid_token()
     user = get_user_model().objects.filter(pk=challenge.user_id, is_active=True).first()

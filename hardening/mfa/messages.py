@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from hardening.conf import conf
-from hardening.mfa import throttle
-
-__all__ = ["refusal"]
+from hardening.mfa import devices, throttle
 
 
 def _plural(n: int, word: str) -> str:
@@ -20,7 +17,7 @@ def refusal(request: HttpRequest, user_id: object, reason: str, retry_after: int
         wait = _plural(max(1, retry_after), "second")
         return f"Too many attempts. Wait {wait}, then try again with a new code."
     if reason == "replay":
-        period = conf.HARDENING_MFA_TOTP_PERIOD
+        period = devices.TOTP_PERIOD
         return (
             "That code was already used. Wait for the next code "
             f"(your app shows a new one every {period} seconds) and enter it."

@@ -11,8 +11,6 @@ from django.db import models
 
 from hardening import crypto
 
-__all__ = ["MFAChallenge", "RecoveryCode", "TOTPDevice"]
-
 
 class TOTPDevice(models.Model):
     user = models.ForeignKey(

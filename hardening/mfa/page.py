@@ -29,8 +29,6 @@ from hardening.mfa.models import RecoveryCode, TOTPDevice
 from hardening.mfa.policy import is_mfa_verified, mark_session_verified
 from hardening.observability.audit import audit
 
-__all__ = ["mfa_page"]
-
 #: The fields this page reads and their maximum lengths (a longer value is a 400).
 LIMITS = {"action": 32, "code": 64, "name": 64, "next": 2048}
 

@@ -1,9 +1,10 @@
-"""DRF permissions and view decorators that demand MFA or a recent (step-up) MFA.
+"""DRF permissions that demand MFA or a recent (step-up) MFA.
 
     class TransferView(APIView):
         permission_classes = [IsAuthenticated, RequireMFA, RequireRecentAuth(300)]
 
-The same for plain Django views is in :mod:`hardening.mfa.decorators`.
+The same for plain Django views is in :mod:`hardening.mfa.decorators`; both ask
+:func:`hardening.mfa.policy.refusal`.
 
 Refusals are 403 JSON errors with the code ``mfa_required`` or
 ``mfa_step_up_required`` (a client reacts to the latter by running
@@ -18,34 +19,29 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from hardening.mfa.policy import is_mfa_verified, is_recent, mfa_required_for
-
-__all__ = ["MFA_REQUIRED_DETAIL", "STEP_UP_DETAIL", "MFAPolicy", "RequireMFA", "RequireRecentAuth"]
-
-MFA_REQUIRED_DETAIL = "This action needs multi-factor authentication."
-STEP_UP_DETAIL = "This action needs a recent multi-factor authentication."
+from hardening.mfa.policy import MFA_REQUIRED, STEP_UP_REQUIRED, refusal
 
 
 class RequireMFA(BasePermission):
     """The request's token ``amr`` holds an OTP method, or its session passed MFA."""
 
-    message = MFA_REQUIRED_DETAIL
-    code = "mfa_required"
+    message = MFA_REQUIRED.detail
+    code = MFA_REQUIRED.code
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user.is_authenticated and is_mfa_verified(request))
+        return refusal(request, demand=True) is None
 
 
 def RequireRecentAuth(seconds: int) -> type[BasePermission]:  # noqa: N802 (reads as a class)
     """A permission class: MFA happened within the last ``seconds`` (``auth_time``)."""
 
     class _RequireRecentAuth(BasePermission):
-        message = STEP_UP_DETAIL
-        code = "mfa_step_up_required"
+        message = STEP_UP_REQUIRED.detail
+        code = STEP_UP_REQUIRED.code
         max_age = seconds
 
         def has_permission(self, request: Request, view: Any) -> bool:
-            return bool(request.user.is_authenticated) and is_recent(request, self.max_age)
+            return refusal(request, within=self.max_age) is None
 
     _RequireRecentAuth.__name__ = f"RequireRecentAuth{seconds}"
     return _RequireRecentAuth
@@ -58,10 +54,8 @@ class MFAPolicy(BasePermission):
     enrollment API does).  Users the policy does not cover pass.
     """
 
-    message = MFA_REQUIRED_DETAIL
-    code = "mfa_required"
+    message = MFA_REQUIRED.detail
+    code = MFA_REQUIRED.code
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if getattr(view, "mfa_exempt", False) or not mfa_required_for(request.user):
-            return True
-        return is_mfa_verified(request)
+        return refusal(request, exempt=getattr(view, "mfa_exempt", False)) is None

@@ -1,10 +1,14 @@
-"""Who has passed MFA, when, and who must: the facts the permissions and decorators use.
+"""The MFA rule, decided in one place: :func:`refusal`.
+
+The middleware (:class:`~hardening.mfa.middleware.MFAPolicyMiddleware`), the DRF permissions
+(:mod:`hardening.mfa.permissions`) and the view decorators (:mod:`hardening.mfa.decorators`)
+all ask :func:`refusal` and only shape its answer (a redirect, ``False``, a JSON error).
 
 A request counts as MFA-verified when
 
-* its token claims (``request.auth`` of the JWT authentication classes, or
-  ``request.auth_claims`` set by ``hardening.jwt``'s middleware)
-  carry an ``amr`` containing ``otp`` or ``mfa``; ``auth_time`` is when that happened; or
+* its token claims (``request.auth`` of the DRF authentication classes, or the credential
+  ``hardening.jwt``'s middleware put in ``request.hardening``) carry an ``amr`` containing
+  ``otp`` or ``mfa``; ``auth_time`` is when that happened; or
 * it has no token claims and its session was verified on ``/account/mfa/`` (the session
   stores the user id and the time, so a session of another user never inherits it).
 """
@@ -12,37 +16,86 @@ A request counts as MFA-verified when
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
 
-from hardening.conf import conf
-from hardening.mfa import clock
-
-__all__ = [
-    "MFA_METHODS",
-    "SESSION_KEY",
-    "auth_time",
-    "is_mfa_verified",
-    "mark_session_verified",
-    "mfa_required_for",
-    "token_claims",
-]
+from hardening import clock
+from hardening.mfa.conf import conf
+from hardening.request import state
 
 #: ``amr`` values (RFC 8176) that prove a second factor: ``otp`` for TOTP, ``mfa`` for a
 #: recovery code.
 MFA_METHODS = frozenset({"otp", "mfa", "hwk", "swk"})
 SESSION_KEY = "_hardening_mfa"
 
+MFA_REQUIRED_DETAIL = "This action needs multi-factor authentication."
+STEP_UP_DETAIL = "This action needs a recent multi-factor authentication."
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a request may not go on: the HTTP status, the error code and its sentence."""
+
+    status: int
+    code: str
+    detail: str
+
+
+NOT_AUTHENTICATED = Refusal(401, "not_authenticated", "Authentication required.")
+MFA_REQUIRED = Refusal(403, "mfa_required", MFA_REQUIRED_DETAIL)
+STEP_UP_REQUIRED = Refusal(403, "mfa_step_up_required", STEP_UP_DETAIL)
+
+
+def refusal(
+    request: Any, *, demand: bool = False, within: int | None = None, exempt: bool = False
+) -> Refusal | None:
+    """Why ``request`` (Django or DRF) may not go on, or None when it may.
+
+    * By default ``HARDENING_MFA_REQUIRED`` decides (the middleware, ``MFAPolicy``): users
+      the policy does not cover pass, and so does an ``exempt`` request (an exempt path or
+      view); a covered user who has not passed MFA is refused.
+    * ``demand=True``: the view itself demands MFA of everybody (``RequireMFA``,
+      ``mfa_required``); an anonymous request is refused as not authenticated.
+    * ``within=N``: the view demands MFA within the last ``N`` seconds (``RequireRecentAuth``,
+      ``recent_auth_required``).
+    """
+    if demand or within is not None:
+        if not getattr(getattr(request, "user", None), "is_authenticated", False):
+            return NOT_AUTHENTICATED
+        if within is not None:
+            return None if is_recent(request, within) else STEP_UP_REQUIRED
+        return None if is_mfa_verified(request) else MFA_REQUIRED
+    if exempt or not mfa_required_for(getattr(request, "user", None)):
+        return None
+    return None if is_mfa_verified(request) else MFA_REQUIRED
+
+
+def is_exempt_path(path: str) -> bool:
+    """Is ``path`` under one of ``HARDENING_MFA_EXEMPT_PATHS`` (enrollment, login, ...)?"""
+    return any(path.startswith(prefix) for prefix in conf.HARDENING_MFA_EXEMPT_PATHS)
+
+
+def mfa_required_for(user: Any) -> bool:
+    """Does ``HARDENING_MFA_REQUIRED`` demand MFA from ``user``?"""
+    policy = conf.HARDENING_MFA_REQUIRED
+    if policy == "off" or not getattr(user, "is_authenticated", False):
+        return False
+    if policy == "all":
+        return True
+    return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
+
 
 def token_claims(request: Any) -> Mapping[str, Any] | None:
     """The claims of the token that authenticated ``request`` (DRF ``request.auth``)."""
-    inner = getattr(request, "_request", None)
     auth = getattr(request, "auth", None)
-    for candidate in (request, inner):
-        if auth is None and candidate is not None:
-            # hardening.jwt's middleware stores the claims on the Django request.
-            auth = getattr(candidate, "auth_claims", None)
+    if auth is None:
+        # hardening.jwt's middleware keeps the verified credential in request.hardening.
+        credential = state(request).credential
+        auth = credential.claims if credential is not None else None
+    if auth is None:  # transition: hardening.jwt's middleware before request.hardening
+        auth = getattr(getattr(request, "_request", request), "auth_claims", None)
     if isinstance(auth, Mapping):
         return auth
     payload = getattr(auth, "payload", None)  # simplejwt Token objects
@@ -91,15 +144,3 @@ def mark_session_verified(request: HttpRequest, method: str = "otp") -> None:
     user = request.user
     request.session.cycle_key()
     request.session[SESSION_KEY] = {"user": str(user.pk), "at": int(clock.now()), "amr": method}
-
-
-def mfa_required_for(user: Any) -> bool:
-    """Does ``HARDENING_MFA_REQUIRED`` demand MFA from ``user``?"""
-    if not conf.HARDENING_MFA_ENABLED or not getattr(user, "is_authenticated", False):
-        return False
-    policy = conf.HARDENING_MFA_REQUIRED
-    if policy == "all":
-        return True
-    if policy == "staff":
-        return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
-    return False

@@ -15,11 +15,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from hardening.conf import conf
 from hardening.mfa.models import RecoveryCode
 
-__all__ = ["generate", "looks_like_recovery_code", "remaining", "use"]
-
+#: Codes in a new set.
+RECOVERY_CODES = 10
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0, 1
 LENGTH = 24
 
@@ -44,7 +43,7 @@ def _new_code() -> str:
 
 def generate(user: Any) -> list[str]:
     """Replace the user's codes with a new set and return it (show it once, then forget)."""
-    codes = [_new_code() for _ in range(conf.HARDENING_MFA_RECOVERY_CODES)]
+    codes = [_new_code() for _ in range(RECOVERY_CODES)]
     with transaction.atomic():
         RecoveryCode.objects.filter(user=user).delete()
         RecoveryCode.objects.bulk_create(

@@ -10,8 +10,6 @@ from django.http import HttpRequest
 from hardening.mfa.models import MFAChallenge, RecoveryCode, TOTPDevice
 from hardening.observability.audit import audit
 
-__all__ = ["reset_mfa"]
-
 
 def reset_mfa(
     user_id: Any, *, actor: Any = None, request: HttpRequest | None = None, via: str = "api"

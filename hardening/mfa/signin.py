@@ -21,14 +21,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from hardening import formfields
-from hardening.conf import conf
-from hardening.mfa import clock, messages
+from hardening import clock, formfields
+from hardening.mfa import messages
 from hardening.mfa.login import verify_code
 from hardening.mfa.models import TOTPDevice
 from hardening.mfa.policy import mark_session_verified
-
-__all__ = ["login_view", "logout_view", "stylesheet"]
 
 PENDING = "_hardening_login_pending"
 PENDING_SECONDS = 300
@@ -81,8 +78,7 @@ def _password_step(request: HttpRequest) -> HttpResponse:
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         return _page(request, 401, error="Wrong username or password. Check both and try again.")
-    has_mfa = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-    if not (conf.HARDENING_MFA_ENABLED and has_mfa):
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         login(request, user)
         return _done(request)
     request.session.cycle_key()

@@ -3,9 +3,11 @@
 The per-device exponential back-off lives on the device row (``devices.py``); these
 counters bound what one account or one client address can try across devices and
 ``mfa_token`` values.  Counting uses ``add()`` then ``incr()`` (atomic in Redis and
-Memcached); a cache failure fails closed: the attempt is refused for one window.  The
-cache goes through the alias's circuit breaker (``hardening.breaker``): during an outage
-the counters are skipped at once instead of waiting for a socket timeout per call.
+Memcached) in the shared cache, ``HARDENING_CACHE``; a cache failure fails closed: the
+attempt is refused for one window.  The client address is the one the first hardening
+middleware resolved (``request.hardening.client_ip``).  The cache goes through the alias's
+circuit breaker (``hardening.breaker``): during an outage the counters are skipped at once
+instead of waiting for a socket timeout per call.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ import math
 
 from django.http import HttpRequest
 
+from hardening import clock
 from hardening.breaker import GuardedCache, log_cache_failure
-from hardening.conf import conf
-from hardening.mfa import clock
+from hardening.conf import conf as core
 from hardening.request import state
 
-__all__ = ["attempts_left", "blocked_for", "client_ip", "record_failure", "reset_user"]
-
 logger = logging.getLogger("hardening.mfa")
+
+#: Seconds over which the per-user and per-IP failures are counted (fixed windows).
+FAILURE_WINDOW = 900
+#: Failed MFA attempts per user and window before 429 (ASVS 2.2.1: <= 100 an hour).
+USER_MAX_FAILURES = 10
+#: Failed MFA attempts per client address and window before 429.
+IP_MAX_FAILURES = 50
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -31,7 +38,7 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def _window() -> tuple[int, int]:
-    window = max(1, conf.HARDENING_MFA_FAILURE_WINDOW)
+    window = max(1, FAILURE_WINDOW)
     now = clock.now()
     bucket = int(now // window)
     return bucket, max(1, math.ceil((bucket + 1) * window - now))
@@ -40,8 +47,8 @@ def _window() -> tuple[int, int]:
 def _keys(user_id: object, ip: str) -> list[tuple[str, int]]:
     bucket, _ = _window()
     return [
-        (f"hardening:mfa:fail:u:{user_id}:{bucket}", conf.HARDENING_MFA_USER_MAX_FAILURES),
-        (f"hardening:mfa:fail:ip:{ip}:{bucket}", conf.HARDENING_MFA_IP_MAX_FAILURES),
+        (f"hardening:mfa:fail:u:{user_id}:{bucket}", USER_MAX_FAILURES),
+        (f"hardening:mfa:fail:ip:{ip}:{bucket}", IP_MAX_FAILURES),
     ]
 
 
@@ -49,7 +56,7 @@ def blocked_for(user_id: object, ip: str) -> int:
     """Seconds until the next attempt is allowed (0: allowed now)."""
     _, left = _window()
     try:
-        cache = GuardedCache(conf.HARDENING_MFA_CACHE)
+        cache = GuardedCache(core.HARDENING_CACHE)
         for key, limit in _keys(user_id, ip):
             if int(cache.get(key) or 0) >= limit:
                 return left
@@ -62,7 +69,7 @@ def blocked_for(user_id: object, ip: str) -> int:
 def attempts_left(user_id: object, ip: str) -> int:
     """Failed attempts still allowed in this window for ``user_id`` from ``ip`` (for messages)."""
     try:
-        cache = GuardedCache(conf.HARDENING_MFA_CACHE)
+        cache = GuardedCache(core.HARDENING_CACHE)
         return max(0, min(limit - int(cache.get(key) or 0) for key, limit in _keys(user_id, ip)))
     except Exception as exc:
         log_cache_failure(logger, "MFA failure counters", exc)
@@ -70,10 +77,10 @@ def attempts_left(user_id: object, ip: str) -> int:
 
 
 def record_failure(user_id: object, ip: str) -> None:
-    timeout = max(1, conf.HARDENING_MFA_FAILURE_WINDOW) + 5
+    timeout = max(1, FAILURE_WINDOW) + 5
     for key, _limit in _keys(user_id, ip):
         try:
-            cache = GuardedCache(conf.HARDENING_MFA_CACHE)
+            cache = GuardedCache(core.HARDENING_CACHE)
             if not cache.add(key, 1, timeout):
                 try:
                     cache.incr(key)
@@ -87,6 +94,6 @@ def reset_user(user_id: object) -> None:
     """A successful verification clears the user's counter (not the IP's)."""
     key = _keys(user_id, "-")[0][0]
     try:
-        GuardedCache(conf.HARDENING_MFA_CACHE).delete(key)
+        GuardedCache(core.HARDENING_CACHE).delete(key)
     except Exception as exc:
         log_cache_failure(logger, "MFA failure counters", exc)

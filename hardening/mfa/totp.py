@@ -16,8 +16,6 @@ import hmac
 
 import pyotp
 
-__all__ = ["code_at", "matching_steps", "new_secret", "provisioning_uri", "qr_svg"]
-
 
 def new_secret() -> str:
     """A random 160-bit base32 secret (RFC 4226 recommends 160 bits)."""

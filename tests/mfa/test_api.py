@@ -13,7 +13,8 @@ from django.test import Client
 from hardening.mfa import recovery
 from hardening.mfa.models import RecoveryCode, TOTPDevice
 from hardening.mfa.totp import code_at
-from tests.mfa.conftest import PASSWORD, Clock, code_now, make_device
+from tests.helpers.clock import FakeClock
+from tests.helpers.mfa import PASSWORD, code_now, make_device
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +24,11 @@ def send(client: Client, method: str, path: str, body: Any = None, **extra: Any)
     return getattr(client, method)(path, data, content_type="application/json", **extra)
 
 
-def current(secret: str, fake: Clock) -> str:
-    return code_at(secret, int(fake.t // 30), digits=6)
+def current(secret: str, clock: FakeClock) -> str:
+    return code_at(secret, int(clock.t // 30), digits=6)
 
 
-def enroll(client: Client, fake: Clock, **extra: Any) -> tuple[str, list[str]]:
+def enroll(client: Client, clock: FakeClock, **extra: Any) -> tuple[str, list[str]]:
     created = send(client, "post", "/api/mfa/totp", {}, **extra)
     assert created.status_code == 201, created.content
     body = created.json()
@@ -36,16 +37,16 @@ def enroll(client: Client, fake: Clock, **extra: Any) -> tuple[str, list[str]]:
     assert parsed.secret == body["secret"] and parsed.issuer
     assert len(body["secret"]) == 32  # 160 bits
     confirm = send(
-        client, "post", "/api/mfa/totp/confirm", {"code": current(body["secret"], fake)}, **extra
+        client, "post", "/api/mfa/totp/confirm", {"code": current(body["secret"], clock)}, **extra
     )
     assert confirm.status_code == 200, confirm.content
     return body["secret"], confirm.json()["recovery_codes"]
 
 
-def test_enroll_with_session(user: Any, client: Client, fake_clock: Clock) -> None:
+def test_enroll_with_session(user: Any, client: Client, clock: FakeClock) -> None:
     client.force_login(user)
     assert client.get("/api/me").json()["mfa"] is False
-    secret, codes = enroll(client, fake_clock)
+    secret, codes = enroll(client, clock)
     assert len(codes) == 10 and len(set(codes)) == 10
     assert all(re.fullmatch(r"([A-HJ-NP-Z2-9]{4}-){5}[A-HJ-NP-Z2-9]{4}", c) for c in codes)
     device = TOTPDevice.objects.get(user=user)
@@ -62,31 +63,31 @@ def test_enroll_with_session(user: Any, client: Client, fake_clock: Clock) -> No
     assert client.get("/api/mfa/recovery-codes").json() == {"remaining": 10}
 
 
-def test_wrong_confirmation_code(user: Any, client: Client, fake_clock: Clock) -> None:
+def test_wrong_confirmation_code(user: Any, client: Client, clock: FakeClock) -> None:
     client.force_login(user)
     secret = send(client, "post", "/api/mfa/totp", {}).json()["secret"]
-    wrong = f"{(int(current(secret, fake_clock)) + 1) % 1_000_000:06d}"
+    wrong = f"{(int(current(secret, clock)) + 1) % 1_000_000:06d}"
     response = send(client, "post", "/api/mfa/totp/confirm", {"code": wrong})
     assert response.status_code == 403 and response.json()["error"] == "invalid_code"
     assert not TOTPDevice.objects.get(user=user).confirmed
     assert send(client, "post", "/api/mfa/totp/confirm", {"code": wrong}).status_code == 429
 
 
-def test_enroll_with_token(user: Any, client: Client, fake_clock: Clock) -> None:
+def test_enroll_with_token(user: Any, client: Client, clock: FakeClock) -> None:
     pair = send(client, "post", "/api/auth/token", {"username": "alice", "password": PASSWORD})
     auth = {"HTTP_AUTHORIZATION": f"Bearer {pair.json()['access']}"}
-    enroll(client, fake_clock, **auth)
+    enroll(client, clock, **auth)
     # Now the password alone leads to the MFA step.
     again = send(client, "post", "/api/auth/token", {"username": "alice", "password": PASSWORD})
     assert again.json()["mfa_required"] is True
 
 
-def test_second_device_needs_mfa(user: Any, client: Client, fake_clock: Clock) -> None:
+def test_second_device_needs_mfa(user: Any, client: Client, clock: FakeClock) -> None:
     make_device(user)
     pair = send(client, "post", "/api/auth/token", {"username": "alice", "password": PASSWORD})
     token = pair.json()["mfa_token"]
-    fake_clock.advance(0)
-    done = send(client, "post", "/api/auth/mfa", {"mfa_token": token, "code": code_now(fake_clock)})
+    clock.advance(0)
+    done = send(client, "post", "/api/auth/mfa", {"mfa_token": token, "code": code_now(clock)})
     client.force_login(user)  # a session without MFA: refused
     refused = send(client, "post", "/api/mfa/totp", {"name": "laptop"})
     assert refused.status_code == 403 and refused.json()["error"] == "mfa_required"
@@ -98,16 +99,16 @@ def test_second_device_needs_mfa(user: Any, client: Client, fake_clock: Clock) -
 
 
 def test_regenerate_and_disable_need_a_fresh_code(
-    user: Any, client: Client, fake_clock: Clock
+    user: Any, client: Client, clock: FakeClock
 ) -> None:
     client.force_login(user)
-    secret, codes = enroll(client, fake_clock)
+    secret, codes = enroll(client, clock)
     assert send(client, "post", "/api/mfa/recovery-codes", {}).status_code == 400
     assert send(client, "post", "/api/mfa/recovery-codes", {"code": codes[0]}).status_code == 400
-    replay = send(client, "post", "/api/mfa/recovery-codes", {"code": current(secret, fake_clock)})
+    replay = send(client, "post", "/api/mfa/recovery-codes", {"code": current(secret, clock)})
     assert replay.status_code == 403  # the confirmation already spent this step
-    fake_clock.next_step()
-    fresh = send(client, "post", "/api/mfa/recovery-codes", {"code": current(secret, fake_clock)})
+    clock.next_step()
+    fresh = send(client, "post", "/api/mfa/recovery-codes", {"code": current(secret, clock)})
     assert fresh.status_code == 200
     new_codes = fresh.json()["recovery_codes"]
     assert len(new_codes) == 10 and not set(new_codes) & set(codes)

@@ -17,7 +17,8 @@ from hardening.mfa import recovery
 from hardening.mfa.devices import verify_totp
 from hardening.mfa.login import mfa_challenge
 from hardening.mfa.models import TOTPDevice
-from tests.mfa.conftest import Clock, code_now, make_device
+from tests.helpers.clock import FakeClock
+from tests.helpers.mfa import code_now, make_device
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -44,22 +45,22 @@ def test_is_postgres() -> None:
     assert connection.vendor == "postgresql"
 
 
-def test_one_code_concurrently_succeeds_exactly_once(user: Any, fake_clock: Clock) -> None:
+def test_one_code_concurrently_succeeds_exactly_once(user: Any, clock: FakeClock) -> None:
     device = make_device(user)
-    code = code_now(fake_clock)
+    code = code_now(clock)
     devices = TOTPDevice.objects.filter(pk=device.pk, confirmed=True)
     reasons = race(lambda i: verify_totp(devices, code).reason)
     assert Counter(reasons) == {"ok": 1, "replay": THREADS - 1}
     device.refresh_from_db()
-    assert device.last_t == int(fake_clock.t // 30) and device.failure_count == 0
+    assert device.last_t == int(clock.t // 30) and device.failure_count == 0
 
 
 def test_concurrent_wrong_guesses_are_serialised_by_the_backoff(
-    user: Any, fake_clock: Clock
+    user: Any, clock: FakeClock
 ) -> None:
     make_device(user)
     devices = TOTPDevice.objects.filter(user=user, confirmed=True)
-    good = code_now(fake_clock)
+    good = code_now(clock)
     guesses = [f"{(int(good) + 1 + i) % 1_000_000:06d}" for i in range(THREADS)]
     reasons = race(lambda i: verify_totp(devices, guesses[i]).reason)
     # Only one guess is checked; the back-off it set refuses the rest unchecked.
@@ -73,10 +74,10 @@ def test_recovery_code_concurrently_spent_once(user: Any) -> None:
     assert recovery.remaining(user) == 9
 
 
-def test_login_step_concurrently_issues_one_token_pair(user: Any, fake_clock: Clock) -> None:
+def test_login_step_concurrently_issues_one_token_pair(user: Any, clock: FakeClock) -> None:
     make_device(user)
     tokens = [mfa_challenge(None, user)["mfa_token"] for _ in range(5)]  # type: ignore[arg-type,index]
-    code = code_now(fake_clock)
+    code = code_now(clock)
 
     def attempt(i: int) -> int:
         body = json.dumps({"mfa_token": tokens[i % len(tokens)], "code": code})

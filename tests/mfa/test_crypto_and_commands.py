@@ -15,7 +15,7 @@ from django.test import Client, override_settings
 from hardening import crypto
 from hardening.mfa import recovery
 from hardening.mfa.models import RecoveryCode, TOTPDevice
-from tests.mfa.conftest import RFC_SECRET, make_device
+from tests.helpers.mfa import RFC_SECRET, make_device
 
 OLD = Fernet.generate_key().decode()
 NEW = Fernet.generate_key().decode()

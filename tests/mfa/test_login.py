@@ -9,10 +9,11 @@ import jwt
 import pytest
 from django.test import Client, override_settings
 
-from hardening.mfa import recovery
+from hardening.mfa import devices, recovery, throttle
 from hardening.mfa.login import mfa_challenge
 from hardening.mfa.models import MFAChallenge
-from tests.mfa.conftest import PASSWORD, Clock, code_now, make_device
+from tests.helpers.clock import FakeClock
+from tests.helpers.mfa import PASSWORD, code_now, make_device
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_user_without_mfa_gets_tokens_directly(user: Any, client: Client) -> Non
     assert claims(response.json()["access"])["amr"] == ["pwd"]
 
 
-def test_full_login_with_totp(user: Any, client: Client, fake_clock: Clock, events: Any) -> None:
+def test_full_login_with_totp(user: Any, client: Client, clock: FakeClock, events: Any) -> None:
     make_device(user)
     first = login(client)
     assert first.status_code == 200
@@ -48,13 +49,13 @@ def test_full_login_with_totp(user: Any, client: Client, fake_clock: Clock, even
     me = client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert me.status_code == 401
     assert "auth.succeeded" not in [e for e, _ in events]  # the password alone is not a login
-    second = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(fake_clock)})
+    second = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(clock)})
     assert second.status_code == 200, second.content
     assert "no-store" in second["Cache-Control"]
     access = second.json()["access"]
     access_claims = claims(access)
     assert access_claims["amr"] == ["pwd", "otp"]
-    assert access_claims["auth_time"] == int(fake_clock.t)
+    assert access_claims["auth_time"] == int(clock.t)
     me = client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {access}")
     assert me.status_code == 200 and me.json()["mfa"] is True
     assert (
@@ -64,8 +65,8 @@ def test_full_login_with_totp(user: Any, client: Client, fake_clock: Clock, even
     succeeded = [f for e, f in events if e == "auth.succeeded"]
     assert [(f["user_id"], f["amr"]) for f in succeeded] == [(str(user.pk), "pwd,otp")]
     # Single use: the same token again, even with the next valid code, is refused.
-    fake_clock.next_step()
-    again = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(fake_clock)})
+    clock.next_step()
+    again = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(clock)})
     assert again.status_code == 401 and again.json()["error"] == "invalid_mfa_token"
 
 
@@ -74,36 +75,39 @@ def test_token_without_mfa_is_not_mfa(user: Any, client: Client) -> None:
     assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {access}").json()["mfa"] is False
 
 
-def test_mfa_token_expires(user: Any, client: Client, fake_clock: Clock) -> None:
+def test_mfa_token_expires(user: Any, client: Client, clock: FakeClock) -> None:
     make_device(user)
     token = login(client).json()["mfa_token"]
-    fake_clock.advance(300)
-    fake_clock.next_step()
-    response = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(fake_clock)})
+    clock.advance(300)
+    clock.next_step()
+    response = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(clock)})
     assert response.status_code == 401
 
 
-def test_mfa_token_allows_bounded_attempts(user: Any, client: Client, fake_clock: Clock) -> None:
+def test_mfa_token_allows_bounded_attempts(
+    user: Any, client: Client, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_device(user)
     token = login(client).json()["mfa_token"]
     # The per-account lock (5 failures) would answer 429 first; this is about the token.
-    with override_settings(HARDENING_MFA_THROTTLE_FACTOR=0.001, HARDENING_LOCKOUT_ENABLED=False):
+    monkeypatch.setattr(devices, "THROTTLE_FACTOR", 0.001)
+    with override_settings(HARDENING_LOCKOUT=None):
         for left in (4, 3, 2, 1, 0):
-            fake_clock.advance(1)  # past the (tiny) device back-off
+            clock.advance(1)  # past the (tiny) device back-off
             bad = post(client, "/api/auth/mfa", {"mfa_token": token, "code": "000000"})
             assert bad.status_code == 401 and bad.json()["attempts_left"] == left
-        fake_clock.next_step()
-        good = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(fake_clock)})
+        clock.next_step()
+        good = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(clock)})
     assert good.status_code == 401 and good.json()["error"] == "invalid_mfa_token"
 
 
 def test_replayed_code_is_refused_and_audited(
-    user: Any, client: Client, fake_clock: Clock, events: Any
+    user: Any, client: Client, clock: FakeClock, events: Any
 ) -> None:
     from hardening.observability.metrics import MFA_FAILURES
 
     make_device(user)
-    code = code_now(fake_clock)
+    code = code_now(clock)
     first = login(client).json()["mfa_token"]
     assert post(client, "/api/auth/mfa", {"mfa_token": first, "code": code}).status_code == 200
     replays = MFA_FAILURES.labels(reason="replay")._value.get()
@@ -114,7 +118,7 @@ def test_replayed_code_is_refused_and_audited(
     assert MFA_FAILURES.labels(reason="replay")._value.get() == replays + 1
 
 
-def test_recovery_code_login(user: Any, client: Client, fake_clock: Clock) -> None:
+def test_recovery_code_login(user: Any, client: Client, clock: FakeClock) -> None:
     make_device(user)
     codes = recovery.generate(user)
     token = login(client).json()["mfa_token"]
@@ -128,16 +132,16 @@ def test_recovery_code_login(user: Any, client: Client, fake_clock: Clock) -> No
 
 
 def test_device_backoff_gives_429_with_retry_after(
-    user: Any, client: Client, fake_clock: Clock
+    user: Any, client: Client, clock: FakeClock
 ) -> None:
     make_device(user)
     token = login(client).json()["mfa_token"]
     assert post(client, "/api/auth/mfa", {"mfa_token": token, "code": "000000"}).status_code == 401
     early = post(client, "/api/auth/mfa", {"mfa_token": token, "code": "000000"})
     assert early.status_code == 429 and early["Retry-After"] == "1"
-    fake_clock.advance(1)
+    clock.advance(1)
     assert post(client, "/api/auth/mfa", {"mfa_token": token, "code": "000000"}).status_code == 401
-    throttled = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(fake_clock)})
+    throttled = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(clock)})
     assert throttled.status_code == 429
     assert throttled["Retry-After"] == "2"
     assert throttled.json()["error"] == "mfa_throttled"
@@ -145,24 +149,29 @@ def test_device_backoff_gives_429_with_retry_after(
     assert MFAChallenge.objects.get().attempts == 2
 
 
-@override_settings(HARDENING_MFA_USER_MAX_FAILURES=3, HARDENING_MFA_THROTTLE_FACTOR=0.001)
-def test_per_user_limit_gives_429(user: Any, client: Client, fake_clock: Clock) -> None:
+def test_per_user_limit_gives_429(
+    user: Any, client: Client, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(throttle, "USER_MAX_FAILURES", 3)
+    monkeypatch.setattr(devices, "THROTTLE_FACTOR", 0.001)
+    # Two minutes before the per-user window ends: it ends within the mfa_token's life.
+    clock.t = (clock.t // throttle.FAILURE_WINDOW + 1) * throttle.FAILURE_WINDOW - 120
     make_device(user)
     for _ in range(3):
         token = login(client).json()["mfa_token"]
-        fake_clock.advance(1)
+        clock.advance(1)
         assert (
             post(client, "/api/auth/mfa", {"mfa_token": token, "code": "000000"}).status_code == 401
         )
     token = login(client).json()["mfa_token"]
-    fake_clock.advance(1)
-    refused = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(fake_clock)})
+    clock.advance(1)
+    refused = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(clock)})
     assert refused.status_code == 429
     retry = int(refused["Retry-After"])
     assert 1 <= retry <= 900
-    fake_clock.advance(retry)
-    fake_clock.next_step()
-    ok = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(fake_clock)})
+    clock.advance(retry)
+    clock.next_step()
+    ok = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code_now(clock)})
     assert ok.status_code == 200
 
 
@@ -191,7 +200,7 @@ def test_unknown_token_and_wrong_method(client: Client) -> None:
     assert client.get("/api/auth/mfa").status_code == 405
 
 
-def test_challenge_count_is_bounded(user: Any, fake_clock: Clock) -> None:
+def test_challenge_count_is_bounded(user: Any, clock: FakeClock) -> None:
     make_device(user)
     for _ in range(8):
         assert mfa_challenge(None, user) is not None  # type: ignore[arg-type]
@@ -200,7 +209,7 @@ def test_challenge_count_is_bounded(user: Any, fake_clock: Clock) -> None:
 
 @override_settings(HARDENING_MFA_REQUIRED="staff")
 def test_policy_for_token_users_enroll_then_login(
-    django_user_model: Any, client: Client, fake_clock: Clock
+    django_user_model: Any, client: Client, clock: FakeClock
 ) -> None:
     django_user_model.objects.create_user("boss", password=PASSWORD, is_staff=True)
     access = login(client, "boss").json()["access"]
@@ -212,7 +221,7 @@ def test_policy_for_token_users_enroll_then_login(
     secret = created.json()["secret"]
     from hardening.mfa.totp import code_at
 
-    code = code_at(secret, int(fake_clock.t // 30), digits=6)
+    code = code_at(secret, int(clock.t // 30), digits=6)
     confirm = client.post(
         "/api/mfa/totp/confirm",
         json.dumps({"code": code}),
@@ -220,9 +229,9 @@ def test_policy_for_token_users_enroll_then_login(
         **bearer,
     )
     assert confirm.status_code == 200
-    fake_clock.next_step()
+    clock.next_step()
     token = login(client, "boss").json()["mfa_token"]
-    code = code_at(secret, int(fake_clock.t // 30), digits=6)
+    code = code_at(secret, int(clock.t // 30), digits=6)
     access = post(client, "/api/auth/mfa", {"mfa_token": token, "code": code}).json()["access"]
     me = client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {access}")
     assert me.status_code == 200 and me.json()["mfa"] is True

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from django.test import Client, override_settings
 
-from hardening.mfa import recovery
+from hardening.mfa import recovery, throttle
 from hardening.mfa.models import TOTPDevice
 from hardening.mfa.totp import code_at
-from tests.mfa.conftest import Clock, code_now, make_device
+from tests.helpers.clock import FakeClock
+from tests.helpers.mfa import code_now, make_device
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def test_anonymous_is_sent_to_login(client: Client) -> None:
     assert response.status_code == 302 and "next=/account/mfa/" in response["Location"]
 
 
-def test_enroll_confirm_and_recovery_codes(user: Any, client: Client, fake_clock: Clock) -> None:
+def test_enroll_confirm_and_recovery_codes(user: Any, client: Client, clock: FakeClock) -> None:
     client.force_login(user)
     page = client.get("/account/mfa/").content.decode()
     assert 'value="enroll"' in page
@@ -30,7 +31,7 @@ def test_enroll_confirm_and_recovery_codes(user: Any, client: Client, fake_clock
     assert "<svg" in page and "<script" not in page and "style=" not in page
     secret = re.search(r'<code id="secret">([A-Z2-7]+)</code>', page)
     assert secret is not None
-    code = code_at(secret.group(1), int(fake_clock.t // 30), digits=6)
+    code = code_at(secret.group(1), int(clock.t // 30), digits=6)
     done = client.post("/account/mfa/", {"action": "confirm", "code": code})
     assert done.status_code == 200
     html = done.content.decode()
@@ -40,16 +41,16 @@ def test_enroll_confirm_and_recovery_codes(user: Any, client: Client, fake_clock
     assert "<li><code>" not in client.get("/account/mfa/").content.decode()
 
 
-def test_verify_with_safe_next(user: Any, client: Client, fake_clock: Clock) -> None:
+def test_verify_with_safe_next(user: Any, client: Client, clock: FakeClock) -> None:
     make_device(user)
     client.force_login(user)
     assert 'value="verify"' in client.get("/account/mfa/?next=/admin/").content.decode()
     bad = client.post("/account/mfa/", {"action": "verify", "code": "000000", "next": "/admin/"})
     assert bad.status_code == 403
-    fake_clock.advance(1)
+    clock.advance(1)
     evil = client.post(
         "/account/mfa/",
-        {"action": "verify", "code": code_now(fake_clock), "next": "https://evil.example/"},
+        {"action": "verify", "code": code_now(clock), "next": "https://evil.example/"},
     )
     assert evil.status_code == 200  # verified, but no open redirect
     assert client.get("/api/me").json()["mfa"] is True
@@ -61,50 +62,51 @@ def _error(response: Any) -> str:
     return found.group(1)
 
 
-def test_throttled_page_has_retry_after(user: Any, client: Client, fake_clock: Clock) -> None:
+def test_throttled_page_has_retry_after(user: Any, client: Client, clock: FakeClock) -> None:
     make_device(user)
     client.force_login(user)
     client.post("/account/mfa/", {"action": "verify", "code": "000000"})
-    response = client.post("/account/mfa/", {"action": "verify", "code": code_now(fake_clock)})
+    response = client.post("/account/mfa/", {"action": "verify", "code": code_now(clock)})
     assert response.status_code == 429 and response["Retry-After"] == "1"
     assert _error(response) == "Too many attempts. Wait 1 second, then try again with a new code."
     assert 'id="back"' in response.content.decode()  # and a way back
     # The device back-off doubles: a second failure after the first wait means 2 seconds.
-    fake_clock.advance(1.5)
+    clock.advance(1.5)
     client.post("/account/mfa/", {"action": "verify", "code": "000000"})
-    response = client.post("/account/mfa/", {"action": "verify", "code": code_now(fake_clock)})
+    response = client.post("/account/mfa/", {"action": "verify", "code": code_now(clock)})
     assert response.status_code == 429 and response["Retry-After"] == "2"
     assert _error(response) == "Too many attempts. Wait 2 seconds, then try again with a new code."
 
 
-@override_settings(HARDENING_MFA_USER_MAX_FAILURES=2, HARDENING_MFA_FAILURE_WINDOW=900)
 def test_the_per_user_limit_says_how_long_to_wait(
-    user: Any, client: Client, fake_clock: Clock
+    user: Any, client: Client, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(throttle, "USER_MAX_FAILURES", 2)
+    monkeypatch.setattr(throttle, "FAILURE_WINDOW", 900)
     make_device(user)
     client.force_login(user)
     for _ in range(2):
         client.post("/account/mfa/", {"action": "verify", "code": "000000"})
-        fake_clock.advance(5)  # past the device back-off: the user's limit is what answers
-    left = math.ceil((int(fake_clock.t // 900) + 1) * 900 - fake_clock.t)
+        clock.advance(5)  # past the device back-off: the user's limit is what answers
+    left = math.ceil((int(clock.t // 900) + 1) * 900 - clock.t)
     assert 1 < left <= 900
-    response = client.post("/account/mfa/", {"action": "verify", "code": code_now(fake_clock)})
+    response = client.post("/account/mfa/", {"action": "verify", "code": code_now(clock)})
     assert response.status_code == 429 and response["Retry-After"] == str(left)
     assert _error(response) == (
         f"Too many attempts. Wait {left} seconds, then try again with a new code."
     )
 
 
-def test_regenerate_and_disable(user: Any, client: Client, fake_clock: Clock) -> None:
+def test_regenerate_and_disable(user: Any, client: Client, clock: FakeClock) -> None:
     make_device(user)
     recovery.generate(user)
     client.force_login(user)
-    client.post("/account/mfa/", {"action": "verify", "code": code_now(fake_clock)})
-    fake_clock.next_step()
-    regen = client.post("/account/mfa/", {"action": "regenerate", "code": code_now(fake_clock)})
+    client.post("/account/mfa/", {"action": "verify", "code": code_now(clock)})
+    clock.next_step()
+    regen = client.post("/account/mfa/", {"action": "regenerate", "code": code_now(clock)})
     assert regen.content.decode().count("<li><code>") == 10
-    fake_clock.next_step()
-    off = client.post("/account/mfa/", {"action": "disable", "code": code_now(fake_clock)})
+    clock.next_step()
+    off = client.post("/account/mfa/", {"action": "disable", "code": code_now(clock)})
     assert "is off" in off.content.decode()
     assert not TOTPDevice.objects.filter(user=user).exists() and recovery.remaining(user) == 0
 
@@ -119,7 +121,7 @@ def test_unknown_action_and_missing_code(user: Any, client: Client) -> None:
 
 @override_settings(HARDENING_MFA_REQUIRED="staff")
 def test_policy_middleware_for_staff_sessions(
-    django_user_model: Any, client: Client, fake_clock: Clock
+    django_user_model: Any, client: Client, clock: FakeClock
 ) -> None:
     staff = django_user_model.objects.create_user("bob", password="x", is_staff=True)
     client.force_login(staff)
@@ -129,7 +131,7 @@ def test_policy_middleware_for_staff_sessions(
     assert api.status_code == 403 and api.json()["error"] == "mfa_required"
     assert client.get("/account/mfa/").status_code == 200  # enrollment stays reachable
     make_device(staff)
-    client.post("/account/mfa/", {"action": "verify", "code": code_now(fake_clock)})
+    client.post("/account/mfa/", {"action": "verify", "code": code_now(clock)})
     assert client.get("/api/me").status_code == 200
     assert client.get("/admin/", HTTP_ACCEPT="text/html").status_code == 200
 

@@ -13,7 +13,8 @@ from django.test import RequestFactory, override_settings
 from hardening.mfa.decorators import mfa_required, recent_auth_required
 from hardening.mfa.permissions import MFAPolicy, RequireMFA, RequireRecentAuth
 from hardening.mfa.policy import SESSION_KEY, auth_time, is_mfa_verified
-from tests.mfa.conftest import Clock
+from hardening.request import Credential, state
+from tests.helpers.clock import FakeClock
 
 pytestmark = pytest.mark.django_db
 
@@ -39,13 +40,13 @@ def request(
     req.session = SessionStore()
     for key, value in (session or {}).items():
         req.session[key] = value
-    if claims is not None:
-        req.auth_claims = claims  # type: ignore[attr-defined]
+    if claims is not None:  # what hardening.jwt's middleware records for a bearer token
+        state(req).credential = Credential(kind="jwt", user=req.user, claims=claims)
     return req
 
 
-def test_claims_decide_for_token_requests(fake_clock: Clock) -> None:
-    now = int(fake_clock.t)
+def test_claims_decide_for_token_requests(clock: FakeClock) -> None:
+    now = int(clock.t)
     assert is_mfa_verified(request({"amr": ["pwd", "otp"], "auth_time": now}))
     assert is_mfa_verified(request({"amr": ["pwd", "mfa"], "auth_time": now}))
     assert not is_mfa_verified(request({"amr": ["pwd"], "auth_time": now}))
@@ -57,19 +58,19 @@ def test_claims_decide_for_token_requests(fake_clock: Clock) -> None:
     assert auth_time(request({"amr": ["pwd"], "auth_time": now})) is None
 
 
-def test_session_flag_is_bound_to_the_user(fake_clock: Clock) -> None:
-    now = int(fake_clock.t)
+def test_session_flag_is_bound_to_the_user(clock: FakeClock) -> None:
+    now = int(clock.t)
     assert is_mfa_verified(request(session={SESSION_KEY: {"user": "7", "at": now}}))
     assert not is_mfa_verified(request(session={SESSION_KEY: {"user": "8", "at": now}}))
     assert not is_mfa_verified(request(session={SESSION_KEY: "yes"}))
 
 
-def test_require_recent_auth(fake_clock: Clock) -> None:
+def test_require_recent_auth(clock: FakeClock) -> None:
     perm = RequireRecentAuth(300)()
-    at = int(fake_clock.t)
+    at = int(clock.t)
     req = request({"amr": ["pwd", "otp"], "auth_time": at})
     assert perm.has_permission(req, None)
-    fake_clock.advance(301)
+    clock.advance(301)
     assert not perm.has_permission(req, None)
     assert not perm.has_permission(request({"amr": ["pwd"], "auth_time": at + 300}), None)
     assert RequireMFA().has_permission(req, None)
@@ -109,7 +110,7 @@ def test_mfa_required_setting_decides_who_must_use_mfa(
             assert middleware(verified).status_code == 200
 
 
-def test_decorators(fake_clock: Clock) -> None:
+def test_decorators(clock: FakeClock) -> None:
     @mfa_required
     def view(req: Any) -> HttpResponse:
         return HttpResponse("ok")
@@ -118,11 +119,11 @@ def test_decorators(fake_clock: Clock) -> None:
     def sensitive(req: Any) -> HttpResponse:
         return HttpResponse("ok")
 
-    at = int(fake_clock.t)
+    at = int(clock.t)
     assert view(request({"amr": ["pwd", "otp"], "auth_time": at})).status_code == 200
     assert view(request({"amr": ["pwd"]})).status_code == 403
     assert sensitive(request({"amr": ["pwd", "otp"], "auth_time": at})).status_code == 200
-    fake_clock.advance(61)
+    clock.advance(61)
     refused = sensitive(request({"amr": ["pwd", "otp"], "auth_time": at}))
     assert refused.status_code == 403 and b"mfa_step_up_required" in refused.content
     anonymous = RequestFactory().get("/")
@@ -131,7 +132,7 @@ def test_decorators(fake_clock: Clock) -> None:
 
 
 @override_settings(HARDENING_MFA_REQUIRED="staff")
-async def test_policy_middleware_async_and_sync(fake_clock: Clock) -> None:
+async def test_policy_middleware_async_and_sync(clock: FakeClock) -> None:
     from asgiref.sync import iscoroutinefunction
 
     from hardening.mfa.middleware import MFAPolicyMiddleware
@@ -143,7 +144,7 @@ async def test_policy_middleware_async_and_sync(fake_clock: Clock) -> None:
     assert iscoroutinefunction(middleware)
     refused = await middleware(request({"amr": ["pwd"]}))
     assert refused.status_code == 403
-    allowed = await middleware(request({"amr": ["pwd", "otp"], "auth_time": int(fake_clock.t)}))
+    allowed = await middleware(request({"amr": ["pwd", "otp"], "auth_time": int(clock.t)}))
     assert allowed.status_code == 200
     sync = MFAPolicyMiddleware(lambda req: HttpResponse("ok"))
     assert sync(request({"amr": ["pwd"]})).status_code == 403

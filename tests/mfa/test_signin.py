@@ -10,7 +10,8 @@ from django.test import Client
 from hardening.mfa.models import TOTPDevice
 from hardening.mfa.policy import SESSION_KEY
 from hardening.mfa.signin import PENDING, PENDING_ATTEMPTS, PENDING_SECONDS
-from tests.mfa.conftest import PASSWORD, Clock, code_now
+from tests.helpers.clock import FakeClock
+from tests.helpers.mfa import PASSWORD, code_now
 
 pytestmark = pytest.mark.django_db
 
@@ -57,15 +58,15 @@ def test_an_unsafe_next_is_ignored(client: Client, user: Any) -> None:
 
 
 def test_mfa_user_is_pending_until_the_code(
-    client: Client, user: Any, device: TOTPDevice, fake_clock: Clock
+    client: Client, user: Any, device: TOTPDevice, clock: FakeClock
 ) -> None:
     response = _password(client)
     assert response.status_code == 200 and b'id="code-form"' in response.content
     assert "_auth_user_id" not in client.session  # not logged in by the password alone
-    wrong = _code(client, "000000" if code_now(fake_clock) != "000000" else "111111")
+    wrong = _code(client, "000000" if code_now(clock) != "000000" else "111111")
     assert wrong.status_code == 401 and b"attempts left" in wrong.content
-    fake_clock.advance(5)  # past the device back-off
-    response = _code(client, code_now(fake_clock))
+    clock.advance(5)  # past the device back-off
+    response = _code(client, code_now(clock))
     assert response.status_code == 302 and response["Location"] == "/account/mfa/"
     assert client.session["_auth_user_id"] == str(user.pk)
     assert client.session[SESSION_KEY]["amr"] == "otp"
@@ -73,27 +74,27 @@ def test_mfa_user_is_pending_until_the_code(
 
 
 def test_a_pending_login_expires(
-    client: Client, user: Any, device: TOTPDevice, fake_clock: Clock
+    client: Client, user: Any, device: TOTPDevice, clock: FakeClock
 ) -> None:
     _password(client)
-    fake_clock.advance(PENDING_SECONDS + 1)
-    response = _code(client, code_now(fake_clock))
+    clock.advance(PENDING_SECONDS + 1)
+    response = _code(client, code_now(clock))
     assert response.status_code == 400 and b"expired" in response.content
     assert "_auth_user_id" not in client.session
 
 
 def test_too_many_wrong_codes_restart_the_login(
-    client: Client, user: Any, device: TOTPDevice, fake_clock: Clock
+    client: Client, user: Any, device: TOTPDevice, clock: FakeClock
 ) -> None:
     _password(client)
-    right = code_now(fake_clock)
+    right = code_now(clock)
     wrong = "000000" if right != "000000" else "111111"
     for _ in range(PENDING_ATTEMPTS):
-        fake_clock.advance(60)  # past every device back-off
+        clock.advance(60)  # past every device back-off
         response = _code(client, wrong)
     assert b"Enter your password again" in response.content
     assert PENDING not in client.session
-    assert _code(client, code_now(fake_clock)).status_code == 400
+    assert _code(client, code_now(clock)).status_code == 400
 
 
 @pytest.mark.parametrize(

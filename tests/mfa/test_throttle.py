@@ -6,11 +6,12 @@ import pytest
 from django.test import override_settings
 
 from hardening.mfa import throttle
-from tests.mfa.conftest import Clock
+from tests.helpers.clock import FakeClock
 
 
-@override_settings(HARDENING_MFA_USER_MAX_FAILURES=3, HARDENING_MFA_IP_MAX_FAILURES=5)
-def check_limits(fake: Clock) -> None:
+def check_limits(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(throttle, "USER_MAX_FAILURES", 3)
+    monkeypatch.setattr(throttle, "IP_MAX_FAILURES", 5)
     for _ in range(3):
         assert throttle.blocked_for("u1", "10.0.0.1") == 0
         throttle.record_failure("u1", "10.0.0.1")
@@ -27,21 +28,21 @@ def check_limits(fake: Clock) -> None:
     assert throttle.blocked_for("u1", "10.0.0.9") == 0
     assert throttle.blocked_for("u1", "10.0.0.1") > 0
     # The window ends.
-    fake.advance(wait)
+    clock.advance(wait)
     assert throttle.blocked_for("u1", "10.0.0.1") == 0
 
 
-def test_limits_locmem(fake_clock: Clock) -> None:
-    check_limits(fake_clock)
+def test_limits_locmem(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    check_limits(clock, monkeypatch)
 
 
 @pytest.mark.redis
-def test_limits_redis(fake_clock: Clock) -> None:
-    with override_settings(HARDENING_MFA_CACHE="redis"):
-        check_limits(fake_clock)
+def test_limits_redis(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    with override_settings(HARDENING_CACHE="redis"):
+        check_limits(clock, monkeypatch)
 
 
-def test_cache_failure_fails_closed(fake_clock: Clock) -> None:
+def test_cache_failure_fails_closed(clock: FakeClock) -> None:
     broken = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "broken": {
@@ -49,13 +50,13 @@ def test_cache_failure_fails_closed(fake_clock: Clock) -> None:
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         },
     }
-    with override_settings(CACHES=broken, HARDENING_MFA_CACHE="broken"):
+    with override_settings(CACHES=broken, HARDENING_CACHE="broken"):
         assert throttle.blocked_for("u1", "10.0.0.1") > 0
         throttle.record_failure("u1", "10.0.0.1")  # logged, never raised
 
 
-@override_settings(HARDENING_MFA_CACHE="missing")
-def test_unknown_cache_alias_fails_closed(fake_clock: Clock) -> None:
+@override_settings(HARDENING_CACHE="missing")
+def test_unknown_cache_alias_fails_closed(clock: FakeClock) -> None:
     assert throttle.blocked_for("u1", "10.0.0.1") > 0
     throttle.record_failure("u1", "10.0.0.1")
     throttle.reset_user("u1")

@@ -16,7 +16,8 @@ from django.test import Client
 
 from hardening.mfa.models import TOTPDevice
 from hardening.observability.metrics import BAD_REQUESTS
-from tests.mfa.conftest import PASSWORD, Clock, code_now, make_device
+from tests.helpers.clock import FakeClock
+from tests.helpers.mfa import PASSWORD, code_now, make_device
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def test_login_next_in_the_query_string_is_checked_too(client: Client, events: A
 
 
 def test_login_code_step_refuses_bad_codes(
-    alice: Any, client: Client, fake_clock: Clock, events: Any
+    alice: Any, client: Client, clock: FakeClock, events: Any
 ) -> None:
     make_device(alice)
     assert client.post(LOGIN, {"username": "alice", "password": PASSWORD}).status_code == 200
@@ -80,7 +81,7 @@ def test_login_code_step_refuses_bad_codes(
     response = client.post(LOGIN, {"step": "code", "code": "12\x003456"})
     _assert_refused(response, "code", before, events)
     # The pending sign-in survives the refusal: the right code still works.
-    good = client.post(LOGIN, {"step": "code", "code": code_now(fake_clock)})
+    good = client.post(LOGIN, {"step": "code", "code": code_now(clock)})
     assert good.status_code == 302
 
 

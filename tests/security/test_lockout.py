@@ -9,11 +9,11 @@ import pytest
 from django.core.cache import caches
 from django.test import Client, override_settings
 
-from hardening import lockout
-from hardening.conf import conf
-from hardening.mfa import devices
+from hardening.mfa import checks, devices, lockout
+from hardening.mfa.conf import conf
 from hardening.mfa.models import TOTPDevice
-from tests.mfa.conftest import PASSWORD, Clock, code_now, make_device
+from tests.helpers.clock import FakeClock
+from tests.helpers.mfa import PASSWORD, code_now, make_device
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def addresses(n: int) -> list[str]:
 
 
 def test_sixty_addresses_cannot_guess_one_password(
-    alice: Any, client: Client, fake_clock: Clock
+    alice: Any, client: Client, clock: FakeClock
 ) -> None:
     answers = [token_login(client, " ALICE ", "wrong", ip).status_code for ip in addresses(60)]
     assert answers[:5] == [401] * 5
@@ -42,19 +42,19 @@ def test_sixty_addresses_cannot_guess_one_password(
     assert locked.status_code == 429 and locked.json()["error"] == "account_locked"
     retry = int(locked["Retry-After"])
     assert 0 < retry <= lockout.MAX_LOCK_SECONDS
-    fake_clock.advance(retry - 2)
+    clock.advance(retry - 2)
     assert token_login(client, "alice", PASSWORD, "203.0.113.9").status_code == 429
-    fake_clock.advance(3)
+    clock.advance(3)
     assert token_login(client, "alice", PASSWORD, "203.0.113.9").status_code == 200
 
 
-def test_unknown_usernames_answer_the_same(alice: Any, client: Client, fake_clock: Clock) -> None:
+def test_unknown_usernames_answer_the_same(alice: Any, client: Client, clock: FakeClock) -> None:
     real = [token_login(client, "alice", "x", ip).status_code for ip in addresses(7)]
     ghost = [token_login(client, "nobody", "x", ip).status_code for ip in addresses(7)]
     assert real == ghost == [401] * 5 + [429] * 2
 
 
-def test_admin_login_is_locked_per_account(alice: Any, client: Client, fake_clock: Clock) -> None:
+def test_admin_login_is_locked_per_account(alice: Any, client: Client, clock: FakeClock) -> None:
     def admin(password: str, ip: str) -> Any:
         data = {"username": "alice", "password": password}
         return client.post("/admin/login/?next=/admin/", data, REMOTE_ADDR=ip)
@@ -63,26 +63,26 @@ def test_admin_login_is_locked_per_account(alice: Any, client: Client, fake_cloc
     assert answers == [200] * 5 + [429] * 2  # 200: the login form with its error
     locked = admin(PASSWORD, "203.0.113.9")
     assert locked.status_code == 429 and int(locked["Retry-After"]) <= 900
-    fake_clock.advance(lockout.MAX_LOCK_SECONDS + 1)
+    clock.advance(lockout.MAX_LOCK_SECONDS + 1)
     assert admin(PASSWORD, "203.0.113.9").status_code == 302
 
 
 def test_lock_is_bounded_even_when_attempts_continue(
-    alice: Any, client: Client, fake_clock: Clock
+    alice: Any, client: Client, clock: FakeClock
 ) -> None:
-    with override_settings(HARDENING_LOCKOUT_DURATION=86_400):
+    with override_settings(HARDENING_LOCKOUT="5/d"):  # a day's window: the lock is still bounded
         for ip in addresses(6):
             token_login(client, "alice", "wrong", ip)
         for _ in range(20):  # hammering while locked does not extend the lock
-            fake_clock.advance(30)
+            clock.advance(30)
             assert token_login(client, "alice", "wrong", "203.0.113.1").status_code == 429
-        fake_clock.advance(lockout.MAX_LOCK_SECONDS - 600 + 1)
+        clock.advance(lockout.MAX_LOCK_SECONDS - 600 + 1)
         assert token_login(client, "alice", PASSWORD, "203.0.113.9").status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/admin/login/?next=/admin/", "/account/login/"])
 def test_attempts_refused_by_the_lock_are_not_counted(
-    alice: Any, client: Client, fake_clock: Clock, path: str
+    alice: Any, client: Client, clock: FakeClock, path: str
 ) -> None:
     """Session logins: ``LockoutBackend`` refuses a locked account with PermissionDenied,
     and Django then sends ``user_login_failed``.  Those refusals used to be counted, so one
@@ -96,20 +96,20 @@ def test_attempts_refused_by_the_lock_are_not_counted(
     left = lockout.blocked_for("alice")
     assert left > 0
     for _ in range(20):  # hammering during the lock, spread over all of it
-        fake_clock.advance((left - 1) / 20)
+        clock.advance((left - 1) / 20)
         assert login("wrong", next(ips)).status_code == 429
-    fake_clock.advance(lockout.blocked_for("alice") + 1)
+    clock.advance(lockout.blocked_for("alice") + 1)
     assert lockout.blocked_for("alice") == 0
     assert login("wrong", next(ips)).status_code in (200, 401)  # the form with its error
     assert lockout.blocked_for("alice") == 0  # one failure, not a new lock
     assert login(PASSWORD, next(ips)).status_code == 302
 
 
-def test_mfa_step_is_locked_per_account(alice: Any, client: Client, fake_clock: Clock) -> None:
+def test_mfa_step_is_locked_per_account(alice: Any, client: Client, clock: FakeClock) -> None:
     make_device(alice)
     for ip in addresses(5):
         challenge = token_login(client, "alice", PASSWORD, ip).json()
-        fake_clock.next_step()  # a fresh step: no device back-off involved
+        clock.next_step()  # a fresh step: no device back-off involved
         TOTPDevice.objects.update(throttled_until=None)
         body = json.dumps({"mfa_token": challenge["mfa_token"], "code": "000000"})
         client.post("/api/auth/mfa", body, content_type="application/json", REMOTE_ADDR=ip)
@@ -128,7 +128,7 @@ def test_cache_errors_fail_closed(monkeypatch: pytest.MonkeyPatch, alice: Any) -
 
 
 def test_device_backoff_is_capped_and_reset_by_a_recovery_code(
-    alice: Any, fake_clock: Clock
+    alice: Any, clock: FakeClock
 ) -> None:
     from django.test import RequestFactory
 
@@ -137,34 +137,32 @@ def test_device_backoff_is_capped_and_reset_by_a_recovery_code(
 
     device = make_device(alice)
     assert devices._backoff(40) == devices.MAX_BACKOFF_SECONDS == 900
-    TOTPDevice.objects.filter(pk=device.pk).update(
-        failure_count=40, throttled_until=fake_clock.t + 900
-    )
+    TOTPDevice.objects.filter(pk=device.pk).update(failure_count=40, throttled_until=clock.t + 900)
     (code, *_rest) = recovery.generate(alice)
     request = RequestFactory().post("/api/auth/mfa", REMOTE_ADDR="203.0.113.5")
     assert verify_code(request, alice, code)[0] == "ok"
     device.refresh_from_db()
     assert device.failure_count == 0 and device.throttled_until is None
-    assert verify_code(request, alice, code_now(fake_clock))[0] == "ok"
+    assert verify_code(request, alice, code_now(clock))[0] == "ok"
 
 
 def test_wiring_checks(settings: Any) -> None:
-    assert lockout.check_lockout_wiring() == []
+    assert checks.check_lockout_wiring() == []
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != lockout.MIDDLEWARE]
-    ids = {m.id for m in lockout.check_lockout_wiring()}
+    ids = {m.id for m in checks.check_lockout_wiring()}
     assert ids == {"hardening.E113", "hardening.E114"}
-    settings.HARDENING_LOCKOUT_ENABLED = False
-    assert lockout.check_lockout_wiring() == []
+    settings.HARDENING_LOCKOUT = None
+    assert checks.check_lockout_wiring() == []
 
 
 @pytest.mark.redis
-def test_counters_are_shared_through_redis(alice: Any, client: Client, fake_clock: Clock) -> None:
+def test_counters_are_shared_through_redis(alice: Any, client: Client, clock: FakeClock) -> None:
     with override_settings(HARDENING_CACHE="redis"):
         answers = [token_login(client, "alice", "x", ip).status_code for ip in addresses(6)]
         assert answers == [401] * 5 + [429]
         assert lockout.blocked_for("  Alice") > 0  # the same account, normalised
-        caches["redis"].delete_many(list(lockout._keys("alice")))
+        caches["redis"].delete_many(list(lockout._keys("alice", 300)))
 
 
 def test_unreachable_cache_refuses_logins() -> None:
@@ -174,7 +172,9 @@ def test_unreachable_cache_refuses_logins() -> None:
     }
     local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     with override_settings(CACHES={"default": local, "broken": broken}, HARDENING_CACHE="broken"):
-        assert lockout.blocked_for("alice") == conf.HARDENING_LOCKOUT_DURATION > 0
+        rate = conf.HARDENING_LOCKOUT
+        assert rate is not None
+        assert lockout.blocked_for("alice") == lockout.lock_seconds(rate) == 300 > 0
         lockout.record_failure("alice")  # logged, never raised
 
 
@@ -184,8 +184,10 @@ def test_middleware_answers_429_sync_and_async() -> None:
     from django.http import HttpResponse
     from django.test import RequestFactory
 
+    from hardening.request import state
+
     def view(request: Any) -> HttpResponse:
-        setattr(request, lockout.REQUEST_ATTRIBUTE, 42)
+        state(request).lockout_wait = 42  # what LockoutBackend leaves for a locked account
         return HttpResponse("form with an error")
 
     async def async_view(request: Any) -> HttpResponse:

@@ -15,7 +15,8 @@ from django.utils import timezone
 from hardening.mfa import devices
 from hardening.mfa.models import TOTPDevice
 from hardening.mfa.totp import code_at
-from tests.mfa.conftest import PASSWORD, RFC_SECRET, Clock, code_now, make_device
+from tests.helpers.clock import FakeClock
+from tests.helpers.mfa import PASSWORD, RFC_SECRET, code_now, make_device
 
 pytestmark = pytest.mark.django_db
 
@@ -46,14 +47,14 @@ def admin_login(client: Client) -> None:
 
 
 def test_password_only_session_cannot_confirm_a_pending_device_on_the_page(
-    staff: Any, client: Client, fake_clock: Clock
+    staff: Any, client: Client, clock: FakeClock
 ) -> None:
     make_device(staff)
     pending = pending_device(staff)
     admin_login(client)
     page = client.get("/account/mfa/").content.decode()
     assert SECOND_SECRET not in page and 'id="secret"' not in page and "<svg" not in page
-    code = code_at(SECOND_SECRET, int(fake_clock.t // 30), digits=6)
+    code = code_at(SECOND_SECRET, int(clock.t // 30), digits=6)
     refused = client.post("/account/mfa/", {"action": "confirm", "code": code})
     assert refused.status_code == 403
     pending.refresh_from_db()
@@ -65,12 +66,12 @@ def test_password_only_session_cannot_confirm_a_pending_device_on_the_page(
 
 
 def test_password_only_session_cannot_confirm_a_pending_device_through_the_api(
-    staff: Any, client: Client, fake_clock: Clock
+    staff: Any, client: Client, clock: FakeClock
 ) -> None:
     make_device(staff)
     pending = pending_device(staff)
     admin_login(client)
-    code = code_at(SECOND_SECRET, int(fake_clock.t // 30), digits=6)
+    code = code_at(SECOND_SECRET, int(clock.t // 30), digits=6)
     refused = send(client, "/api/mfa/totp/confirm", {"code": code})
     assert refused.status_code == 403 and refused.json()["error"] == "mfa_required"
     pending.refresh_from_db()
@@ -79,7 +80,7 @@ def test_password_only_session_cannot_confirm_a_pending_device_through_the_api(
 
 
 def test_password_only_token_cannot_confirm_a_pending_device(
-    staff: Any, client: Client, fake_clock: Clock
+    staff: Any, client: Client, clock: FakeClock
 ) -> None:
     # A token user without MFA cannot exist for a user with a device (the login demands the
     # code), but a token minted before the device was confirmed must not confirm another.
@@ -88,7 +89,7 @@ def test_password_only_token_cannot_confirm_a_pending_device(
     make_device(staff)
     pending = pending_device(staff)
     access = issue_token_pair(staff, amr=["pwd"])["access"]
-    code = code_at(SECOND_SECRET, int(fake_clock.t // 30), digits=6)
+    code = code_at(SECOND_SECRET, int(clock.t // 30), digits=6)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {access}"}
     refused = send(client, "/api/mfa/totp/confirm", {"code": code}, **auth)
     assert refused.status_code == 403
@@ -97,16 +98,16 @@ def test_password_only_token_cannot_confirm_a_pending_device(
 
 
 def test_verified_session_confirms_a_second_device_without_re_marking(
-    staff: Any, client: Client, fake_clock: Clock
+    staff: Any, client: Client, clock: FakeClock
 ) -> None:
     make_device(staff)
     admin_login(client)
-    verified = client.post("/account/mfa/", {"action": "verify", "code": code_now(fake_clock)})
+    verified = client.post("/account/mfa/", {"action": "verify", "code": code_now(clock)})
     assert verified.status_code == 200
     page = client.post("/account/mfa/", {"action": "add", "name": "laptop"}).content.decode()
     secret = re.search(r'<code id="secret">([A-Z2-7]+)</code>', page)
     assert secret is not None
-    code = code_at(secret.group(1), int(fake_clock.t // 30), digits=6)
+    code = code_at(secret.group(1), int(clock.t // 30), digits=6)
     done = client.post("/account/mfa/", {"action": "confirm", "code": code})
     assert done.status_code == 200
     assert TOTPDevice.objects.filter(user=staff, confirmed=True).count() == 2
@@ -114,7 +115,7 @@ def test_verified_session_confirms_a_second_device_without_re_marking(
 
 @pytest.mark.parametrize("action", ["enroll", "add"])
 def test_password_only_session_cannot_add_a_device_on_the_page(
-    staff: Any, client: Client, fake_clock: Clock, action: str
+    staff: Any, client: Client, clock: FakeClock, action: str
 ) -> None:
     """A password alone never yields a second factor: adding a device (whose secret the page
     would then show) needs a session verified with a confirmed device, like the API."""
@@ -130,14 +131,14 @@ def test_password_only_session_cannot_add_a_device_on_the_page(
     assert TOTPDevice.objects.filter(user=staff).count() == 1
 
 
-def test_disable_needs_a_verified_session(staff: Any, client: Client, fake_clock: Clock) -> None:
+def test_disable_needs_a_verified_session(staff: Any, client: Client, clock: FakeClock) -> None:
     make_device(staff)
     admin_login(client)
-    refused = client.post("/account/mfa/", {"action": "disable", "code": code_now(fake_clock)})
+    refused = client.post("/account/mfa/", {"action": "disable", "code": code_now(clock)})
     assert refused.status_code == 403
     assert TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
     api = client.delete(
-        "/api/mfa/totp", json.dumps({"code": code_now(fake_clock)}), content_type="application/json"
+        "/api/mfa/totp", json.dumps({"code": code_now(clock)}), content_type="application/json"
     )
     assert api.status_code == 403
     assert TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
@@ -149,7 +150,7 @@ def alice(django_user_model: Any) -> Any:
 
 
 def test_a_stale_pending_device_cannot_be_confirmed(
-    alice: Any, client: Client, fake_clock: Clock
+    alice: Any, client: Client, clock: FakeClock
 ) -> None:
     pending = pending_device(alice, "default")
     TOTPDevice.objects.filter(pk=pending.pk).update(
@@ -157,7 +158,7 @@ def test_a_stale_pending_device_cannot_be_confirmed(
     )
     client.force_login(alice)
     assert SECOND_SECRET not in client.get("/account/mfa/").content.decode()
-    code = code_at(SECOND_SECRET, int(fake_clock.t // 30), digits=6)
+    code = code_at(SECOND_SECRET, int(clock.t // 30), digits=6)
     refused = send(client, "/api/mfa/totp/confirm", {"code": code})
     assert refused.status_code == 404
     assert not TOTPDevice.objects.filter(user=alice, confirmed=True).exists()

@@ -2,22 +2,24 @@
 
 Every failed login for an account (a refused password on ``POST /api/auth/token``, the
 admin login or any ``django.contrib.auth.authenticate()`` call, and a refused code on the
-MFA step) counts against ``username.strip().casefold()``.  After
-``HARDENING_LOCKOUT_MAX_FAILURES`` failures within ``HARDENING_LOCKOUT_WINDOW`` seconds the
-account is locked for ``HARDENING_LOCKOUT_DURATION`` seconds (at most 900): every further
-attempt answers 429 with ``Retry-After`` *before the password is checked*, whatever the
-source address, so the right password does not help either.  Unknown usernames are counted
-the same way (the answer never says whether an account exists).  More attempts while
-locked neither extend the lock nor count towards the next one, so an attacker cannot lock a
-user out for longer than the bound, and the user's first typo afterwards does not re-lock.
+MFA step) counts against ``username.strip().casefold()``.  ``HARDENING_LOCKOUT`` is a rate,
+``"5/5m"`` by default: after 5 failures within 5 minutes the account is locked for the
+rate's window (at most :data:`MAX_LOCK_SECONDS`, 15 minutes): every further attempt answers
+429 with ``Retry-After`` *before the password is checked*, whatever the source address, so
+the right password does not help either.  Unknown usernames are counted the same way (the
+answer never says whether an account exists).  More attempts while locked neither extend
+the lock nor count towards the next one, so an attacker cannot lock a user out for longer
+than the bound, and the user's first typo afterwards does not re-lock.
+``HARDENING_LOCKOUT = None`` turns the lock off.
 
-Counters live in the shared cache (``HARDENING_CACHE``, shared by every
-worker) under a SHA-256 of the username; a cache error fails closed (the attempt is
-refused, as the MFA throttle does).  The clock is :func:`hardening.mfa.clock.now`.
+Counters live in the shared cache (``HARDENING_CACHE``, shared by every worker) under a
+SHA-256 of the username; a cache error fails closed (the attempt is refused, as the MFA
+throttle does).  The clock is :func:`hardening.clock.now`.
 
 Wiring: :class:`LockoutBackend` first in ``AUTHENTICATION_BACKENDS`` (refuses a locked
-account in ``authenticate()``, like django-axes), :class:`LockoutMiddleware` turns such a
-refusal into the 429; the token and MFA views check the lock themselves.
+account in ``authenticate()``, like django-axes, and leaves the wait in
+``request.hardening.lockout_wait``), :class:`LockoutMiddleware` turns such a refusal into
+the 429; the token and MFA views check the lock themselves.
 """
 
 from __future__ import annotations
@@ -27,71 +29,60 @@ import logging
 import math
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_login_failed
-from django.core.checks import CheckMessage
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from hardening import clock
 from hardening.breaker import GuardedCache, log_cache_failure
-from hardening.checks import problem, register
-from hardening.conf import conf
+from hardening.conf import conf as core
 from hardening.errors import error_response
-from hardening.mfa import clock
+from hardening.mfa.conf import conf
 from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES
 from hardening.parsers import clean_string
-from hardening.request import HardeningMiddleware
-
-__all__ = [
-    "MAX_LOCK_SECONDS",
-    "LockoutBackend",
-    "LockoutMiddleware",
-    "blocked_for",
-    "check_lockout_wiring",
-    "connect",
-    "locked_response",
-    "normalise",
-    "record_failure",
-]
+from hardening.ratelimit.policy import Rate
+from hardening.request import HardeningMiddleware, state
 
 logger = logging.getLogger("hardening.lockout")
 
+#: However long the window of ``HARDENING_LOCKOUT``, no account stays locked longer.
 MAX_LOCK_SECONDS = 900
-REQUEST_ATTRIBUTE = "hardening_lockout_retry"
-BACKEND = "hardening.lockout.LockoutBackend"
-MIDDLEWARE = "hardening.lockout.LockoutMiddleware"
+BACKEND = "hardening.mfa.lockout.LockoutBackend"
+MIDDLEWARE = "hardening.mfa.lockout.LockoutMiddleware"
 
 
 def normalise(username: object) -> str:
     return str(username).strip().casefold()
 
 
-def _keys(username: object) -> tuple[str, str, str]:
+def _keys(username: object, window: int) -> tuple[str, str, str]:
     """(this window's counter, the previous window's counter, the lock)."""
     digest = hashlib.sha256(normalise(username).encode("utf-8", "replace")).hexdigest()[:32]
-    bucket = int(clock.now() // conf.HARDENING_LOCKOUT_WINDOW)
+    bucket = int(clock.now() // window)
     prefix = f"hardening:lockout:{digest}"
     return f"{prefix}:f:{bucket}", f"{prefix}:f:{bucket - 1}", f"{prefix}:lock"
 
 
-def _duration() -> int:
-    return min(MAX_LOCK_SECONDS, conf.HARDENING_LOCKOUT_DURATION)
+def lock_seconds(rate: Rate) -> int:
+    """How long ``rate`` locks an account: its window, at most :data:`MAX_LOCK_SECONDS`."""
+    return max(1, min(MAX_LOCK_SECONDS, rate.seconds))
 
 
 def blocked_for(username: object) -> int:
     """Seconds until ``username`` may try again (0: now)."""
-    if not conf.HARDENING_LOCKOUT_ENABLED or username is None:
+    rate = conf.HARDENING_LOCKOUT
+    if rate is None or username is None:
         return 0
     try:
-        until = GuardedCache(conf.HARDENING_CACHE).get(_keys(username)[2])
+        until = GuardedCache(core.HARDENING_CACHE).get(_keys(username, rate.seconds)[2])
     except Exception as exc:  # fail closed: a broken cache must not lift the limit
         log_cache_failure(logger, "account lockout counters", exc)
-        return _duration()
+        return lock_seconds(rate)
     left = (float(until) - clock.now()) if isinstance(until, int | float) else 0.0
-    return min(_duration(), math.ceil(left)) if left > 0 else 0
+    return min(lock_seconds(rate), math.ceil(left)) if left > 0 else 0
 
 
 def record_failure(username: object, request: HttpRequest | None = None) -> None:
@@ -103,12 +94,14 @@ def record_failure(username: object, request: HttpRequest | None = None) -> None
     (``LockoutBackend``'s PermissionDenied makes Django send ``user_login_failed``), and
     counting it would re-lock the account on the first wrong password after the lock.  For
     the same reason the lock clears the counters: the failures that caused it are spent."""
-    if not conf.HARDENING_LOCKOUT_ENABLED or username is None or blocked_for(username):
+    rate = conf.HARDENING_LOCKOUT
+    if rate is None or username is None or blocked_for(username):
         return
-    count_key, previous_key, lock_key = _keys(username)
+    count_key, previous_key, lock_key = _keys(username, rate.seconds)
+    duration = lock_seconds(rate)
     try:
-        cache = GuardedCache(conf.HARDENING_CACHE)
-        timeout = 2 * conf.HARDENING_LOCKOUT_WINDOW + 5
+        cache = GuardedCache(core.HARDENING_CACHE)
+        timeout = 2 * rate.seconds + 5
         count = 1
         if not cache.add(count_key, 1, timeout):
             try:
@@ -116,21 +109,21 @@ def record_failure(username: object, request: HttpRequest | None = None) -> None
             except ValueError:  # expired between add() and incr()
                 cache.add(count_key, 1, timeout)
         count += int(cache.get(previous_key) or 0)
-        if count >= conf.HARDENING_LOCKOUT_MAX_FAILURES and not blocked_for(username):
-            cache.set(lock_key, clock.now() + _duration(), _duration() + 5)
+        if count >= rate.limit and not blocked_for(username):
+            cache.set(lock_key, clock.now() + duration, duration + 5)
             cache.delete_many([count_key, previous_key])  # the lock spent these failures
             AUTH_FAILURES.labels(reason="account_locked").inc()
-            audit("auth.locked", request=request, seconds=_duration())
+            audit("auth.locked", request=request, seconds=duration)
     except Exception as exc:
         log_cache_failure(logger, "account lockout counters", exc)
 
 
-def locked_response(retry_after: int) -> HttpResponse:
+def locked_response(retry_after: float) -> HttpResponse:
     return error_response(
         429,
         "account_locked",
         "Too many failed logins for this account; try again later.",
-        headers={"Retry-After": str(max(1, retry_after))},
+        headers={"Retry-After": str(max(1, math.ceil(retry_after)))},
     )
 
 
@@ -156,7 +149,7 @@ class LockoutBackend:
         wait = blocked_for(name)
         if wait:
             if request is not None:
-                setattr(request, REQUEST_ATTRIBUTE, wait)
+                state(request).lockout_wait = wait
             raise PermissionDenied("account locked")
         return None
 
@@ -179,7 +172,7 @@ class LockoutMiddleware(HardeningMiddleware):
 
     @staticmethod
     def _finish(request: HttpRequest, response: Any) -> Any:
-        wait = getattr(request, REQUEST_ATTRIBUTE, 0)
+        wait = state(request).lockout_wait
         return locked_response(wait) if wait else response
 
 
@@ -191,31 +184,4 @@ def _login_failed(sender: Any, credentials: Any = None, request: Any = None, **k
 
 def connect() -> None:
     """Count every ``user_login_failed`` (called by ``HardeningConfig.ready()``)."""
-    user_login_failed.connect(_login_failed, dispatch_uid="hardening.lockout.login_failed")
-
-
-@register
-def check_lockout_wiring(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    if not conf.HARDENING_LOCKOUT_ENABLED:
-        return []
-    errors: list[CheckMessage] = []
-    backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", []))
-    if not backends or backends[0] != BACKEND:
-        errors.append(
-            problem(
-                "E113",
-                f"{BACKEND} is not the first entry of AUTHENTICATION_BACKENDS: session "
-                "logins (the admin) are not throttled per account.",
-                f"Put {BACKEND!r} first in AUTHENTICATION_BACKENDS (docs/mfa.md).",
-            )
-        )
-    if MIDDLEWARE not in list(getattr(settings, "MIDDLEWARE", [])):
-        errors.append(
-            problem(
-                "E114",
-                f"{MIDDLEWARE} is not in MIDDLEWARE: a locked session login answers 200 "
-                "with a form error instead of 429 with Retry-After.",
-                f"Add {MIDDLEWARE!r} after AuthenticationMiddleware (docs/mfa.md).",
-            )
-        )
-    return errors
+    user_login_failed.connect(_login_failed, dispatch_uid="hardening.mfa.lockout.login_failed")
