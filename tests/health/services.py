@@ -25,6 +25,7 @@ from tests.servers import free_port
 
 __all__ = [
     "PgCluster",
+    "children",
     "RedisServer",
     "garbage_server",
     "pg_bindir",
@@ -56,7 +57,7 @@ def pg_bindir() -> Path | None:
     return Path(candidates[0]).parent if candidates else None
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     found = []
     for stat in glob.glob("/proc/[0-9]*/stat"):
         try:
@@ -123,7 +124,7 @@ class PgCluster:
         # a backend may exit between listing and signalling (a closed connection): skip it.
         os.kill(postmaster, signal.SIGSTOP)
         self.paused = [postmaster]
-        for pid in _children(postmaster):
+        for pid in children(postmaster):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGSTOP)
                 self.paused.append(pid)
