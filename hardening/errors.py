@@ -120,9 +120,9 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """``REST_FRAMEWORK["EXCEPTION_HANDLER"]``: DRF's handler, reshaped to the JSON error."""
     if database_unavailable(exc):
         body, headers = _database_unavailable()
-        response = Response(body, status=503, headers=headers)
-        response._has_been_logged = True  # type: ignore[attr-defined]  # logged per outage
-        return response
+        unavailable = Response(body, status=503, headers=headers)
+        unavailable._has_been_logged = True  # type: ignore[attr-defined]  # once per outage
+        return unavailable
     response = drf_default_handler(exc, context)
     if response is None:
         return _misconfigured(exc)

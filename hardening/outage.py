@@ -81,12 +81,11 @@ class DatabaseOutage:
 
     def reachable(self, **kwargs: object) -> None:
         """``connection_created`` receiver: the outage, if any, is over."""
-        if self._since is None:  # the common case: no lock
-            return
         with self._lock:
-            if self._since is None:
+            since = self._since
+            if since is None:  # the common case: no outage
                 return
-            down, answered = time.monotonic() - self._since, self._answered
+            down, answered = time.monotonic() - since, self._answered
             self._since, self._answered = None, 0
         _db_logger.warning(
             "database reachable again after %.1f s: %d requests answered 503",

@@ -78,7 +78,7 @@ def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] |
     cannot be reached (answered 503 and logged once per outage, see hardening.errors)."""
     from hardening.errors import database_unavailable  # not at import: settings.py calls us
 
-    exc_info = hint.get("exc_info") if isinstance(hint, dict) else None
+    exc_info = hint.get("exc_info")
     if exc_info and database_unavailable(exc_info[1]):
         return None
     return scrub_event(event)
