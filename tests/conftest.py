@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-REQUIRED = os.environ.get("HARDENING_TEST_REQUIRE_SERVICES", "") not in ("", "0", "false")
+from tests.health.services import REQUIRED
 
 _SERVICES = {
     "postgres": (

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests import quickstart_blocks
+from tests.health.services import unavailable
 from tests.servers import ROOT, Reply, Server, free_port, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
@@ -113,12 +114,12 @@ def served(project: Project, tmp_path: Path) -> Iterator[tuple[Server, object]]:
     from tests.health.services import pg_cluster, redis_server
 
     if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server")
+        unavailable("needs redis-server")
     try:
         pg = pg_cluster()
         cluster = pg.__enter__()
     except FileNotFoundError as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     try:
         with redis_server() as redis:
             env = {

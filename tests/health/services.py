@@ -20,10 +20,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
 
 from tests.servers import free_port
 
 __all__ = [
+    "REQUIRED",
     "PgCluster",
     "children",
     "RedisServer",
@@ -31,8 +35,20 @@ __all__ = [
     "pg_bindir",
     "pg_cluster",
     "redis_server",
+    "unavailable",
     "wait_for",
 ]
+
+#: HARDENING_TEST_REQUIRE_SERVICES=1 (CI): a service that cannot run fails the test that
+#: needs it instead of skipping it.
+REQUIRED = os.environ.get("HARDENING_TEST_REQUIRE_SERVICES", "") not in ("", "0", "false")
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test for want of a service, or fail it when services are required."""
+    if REQUIRED:
+        pytest.fail(f"{reason} (HARDENING_TEST_REQUIRE_SERVICES is set)")
+    pytest.skip(reason)
 
 
 def wait_for(predicate: object, timeout: float = 15, what: str = "condition") -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.health.services import unavailable
 from tests.mfa import browser
 from tests.mfa.browser import Console, fresh_code, other_code
 from tests.servers import ROOT, Server, base_env, serve
@@ -155,7 +156,7 @@ def prod_server(tmp_path: Path) -> Iterator[Server]:
     from tests.health.services import redis_server
 
     if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server")
+        unavailable("needs redis-server")
     cert, key = browser.self_signed(tmp_path)
     with redis_server() as redis:
         extra = {

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.health.services import unavailable
 from tests.servers import Server, serve
 from tests.timeout.pgproxy import HangingProxy, hanging_proxy
 
@@ -45,7 +46,7 @@ def _run(sql: str) -> None:
 @pytest.fixture(scope="module")
 def proxied() -> Iterator[tuple[str, HangingProxy]]:
     if not _admin():
-        pytest.skip("needs HARDENING_TEST_DATABASE_URL")
+        unavailable("needs HARDENING_TEST_DATABASE_URL")
     name = f"hardening_hung_{uuid.uuid4().hex[:10]}"
     _run(f'CREATE DATABASE "{name}"')
     parts = urlsplit(_admin())
