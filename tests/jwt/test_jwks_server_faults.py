@@ -10,7 +10,6 @@ keys at all.  Every wait polls with a deadline; nothing asserts after a fixed sl
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.jwt.helpers import JWKSServer, claims, jwk, rsa_key, sign
-from tests.servers import Reply, Server, run_until_exit, serve
+from tests.servers import Reply, Server, serve
 
 pytestmark = pytest.mark.server
 
@@ -27,18 +26,6 @@ KINDS = ["gunicorn", "uvicorn"]
 TTL = 1.0  # tests/jwt/server_settings.py
 FETCH_DEADLINE = 1.0  # HARDENING_JWKS_TIMEOUT there
 HEALTH_TOKEN = "health-detail-token-for-the-tests"
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated SQLite database for the module; each test works on a copy."""
-    path = tmp_path_factory.mktemp("jwksdb") / "db.sqlite3"
-    env = {"DATABASE_URL": f"sqlite:///{path}"}
-    done = run_until_exit(
-        [sys.executable, "example_project/manage.py", "migrate", "--noinput"], env=env, timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return path
 
 
 @pytest.fixture
