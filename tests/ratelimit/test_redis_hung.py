@@ -133,6 +133,43 @@ def test_hung_redis_costs_one_timeout_then_requests_are_answered_at_once(
           f"{threads}")  # fmt: skip
 
 
+@pytest.mark.parametrize("kind", ["gunicorn", "uvicorn"])
+def test_stopped_redis_fails_open_and_closed_at_once_and_recovers_after_a_restart(
+    kind: str, redis: RedisServer, tmp_path: Path
+) -> None:
+    """Redis down (connections refused), then started again on the same port."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CACHE_URL": redis.url,  # the example's 0.25 s socket timeouts
+        "RATE_LIMIT_IP": "100000/m",
+        "RATE_LIMIT_AUTH": "100000/m",
+        "RATE_LIMIT_HEADERS": "true",
+    }
+    with serve(kind, env=env, tmp_path=tmp_path, ready_path="/health/live") as server:
+        status, _, counted = timed(server)
+        assert counted
+        redis.stop()
+        down = [timed(server) for _ in range(30)]
+        auth = [timed(server, "/api/auth/token", **AUTH) for _ in range(5)]
+        redis.start()
+        restarted = time.monotonic()
+        while not timed(server)[2]:  # the background probe finds Redis again
+            assert time.monotonic() - restarted < MAXIMUM + 2, "no recovery"
+            time.sleep(0.02)
+        recovery = time.monotonic() - restarted
+        log = server.output()
+    elapsed = [e for _, e, _ in down]
+    assert {s for s, _, _ in down} == {status}, log[-3000:]  # fail open
+    assert [s for s, _, _ in auth] == [503] * 5  # fail closed
+    assert max(elapsed) < 0.25, elapsed  # refused: no request waits, not even the first
+    assert log.count('"event": "ratelimit.cache_error"') == 1, log[-3000:]
+    assert recovery < MAXIMUM + 2, recovery
+    median = statistics.median(elapsed) * 1000
+    print(f"MEASURED redis down {kind}: first {elapsed[0] * 1000:.0f} ms, median {median:.1f} ms, "
+          f"max {max(elapsed) * 1000:.0f} ms over 30 requests; auth 503 x5; recovery "
+          f"{recovery:.2f} s after the restart")  # fmt: skip
+
+
 def test_a_redis_port_answering_garbage_fails_open_and_closed_at_once(tmp_path: Path) -> None:
     with garbage_server() as port:
         env = {
