@@ -10,7 +10,7 @@ class HardeningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from hardening import lockout
+        from hardening import lockout, outage
         from hardening.checks import deploy, hosts, secrets, services, wiring
         from hardening.health import checks as health
         from hardening.jwt import checks as jwt
@@ -71,3 +71,4 @@ class HardeningConfig(AppConfig):
         auth_events.connect()
         lockout.connect()
         lifecycle.connect()
+        outage.connect()
