@@ -18,7 +18,7 @@ class HardeningConfig(AppConfig):
 
     def ready(self) -> None:
         import hardening
-        from hardening import checks
+        from hardening import checks, outage
         from hardening.jwt import lifecycle
         from hardening.mfa import lockout
         from hardening.observability import auth_events
@@ -34,3 +34,4 @@ class HardeningConfig(AppConfig):
         auth_events.connect()
         lockout.connect()
         lifecycle.connect()
+        outage.connect()

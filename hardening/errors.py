@@ -8,7 +8,9 @@ gives DRF's errors the same shape and the ``handler*`` views do it for Django's
 
 A database that cannot be reached (connection refused, lost, too many clients) is not a
 bug: ``handler500`` and the DRF handler answer it with 503 ``database_unavailable`` and
-``Retry-After`` (counted in ``hardening_database_unavailable_total``).
+``Retry-After`` (counted in ``hardening_database_unavailable_total``), logged once per
+outage at WARNING (``hardening.database``) rather than as an ERROR per request, and not
+sent to Sentry (:mod:`hardening.observability.sentry`).
 """
 
 from __future__ import annotations
@@ -103,10 +105,12 @@ def database_unavailable(exc: BaseException | None) -> bool:
 
 
 def _database_unavailable() -> tuple[dict[str, Any], dict[str, str]]:
-    """The 503's body and headers (counted once per answer)."""
+    """The 503's body and headers (counted once per answer; logged once per outage)."""
     from hardening.observability.metrics import DATABASE_UNAVAILABLE
+    from hardening.outage import database_outage
 
     DATABASE_UNAVAILABLE.inc()
+    database_outage.unavailable(current_request_id())
     detail = "The service is temporarily unavailable; try again shortly."
     headers = {"Retry-After": str(DATABASE_RETRY_AFTER), "Cache-Control": "no-store"}
     return error_body("database_unavailable", detail), headers
@@ -116,7 +120,9 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """``REST_FRAMEWORK["EXCEPTION_HANDLER"]``: DRF's handler, reshaped to the JSON error."""
     if database_unavailable(exc):
         body, headers = _database_unavailable()
-        return Response(body, status=503, headers=headers)
+        unavailable = Response(body, status=503, headers=headers)
+        unavailable._has_been_logged = True  # type: ignore[attr-defined]  # once per outage
+        return unavailable
     response = drf_default_handler(exc, context)
     if response is None:
         return _misconfigured(exc)
@@ -170,6 +176,9 @@ def handler500(request: HttpRequest) -> HttpResponse:
         response = JsonResponse(body, status=503)
         for name, value in headers.items():
             response[name] = value
+        # Logged once per outage (hardening.outage), not as an ERROR with a traceback per
+        # request: Django skips a response marked as logged.
+        response._has_been_logged = True  # type: ignore[attr-defined]
         return response
     return error_response(500, "server_error", "Internal server error.")
 

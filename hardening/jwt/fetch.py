@@ -1,17 +1,14 @@
 """Fetching and parsing a JWKS document: only signing keys, http(s) only, no redirects,
 a total deadline and a size cap.
 
-The deadline covers connect, TLS, headers and body together.  urllib's ``timeout`` applies
-to each socket operation, so a server that sends one byte every 0.5 s would never trip it
-(measured: > 120 s for one fetch); here every receive waits at most for the time left
-(``_DeadlineSocket``).
+The deadline covers name resolution, connect, TLS, headers and body together
+(:mod:`hardening.jwt.transport`).  HTTPS verifies against the default trust store, which
+``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` replace (a private CA).
 """
 
 from __future__ import annotations
 
-import http.client
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +19,8 @@ from urllib.parse import urlsplit
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from hardening.jwt.transport import deadline_opener
 
 __all__ = [
     "KeyLookupError",
@@ -98,90 +97,6 @@ def usable_keys(document: Any) -> dict[str, SigningKey]:
     return keys
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # urllib then raises HTTPError for the 3xx
-
-
-class _DeadlineSocket:
-    """A connected socket whose every receive waits at most until ``deadline``."""
-
-    def __init__(self, sock: socket.socket, deadline: float) -> None:
-        self._sock, self._deadline = sock, deadline
-        self._io_refs, self._closed = 0, False
-
-    def _arm(self) -> None:
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("JWKS fetch deadline")
-        self._sock.settimeout(remaining)
-
-    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
-        self._arm()
-        return self._sock.recv_into(buffer, nbytes, flags)
-
-    def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        self._arm()
-        return self._sock.recv(bufsize, flags)
-
-    def sendall(self, data: Any, flags: int = 0) -> None:
-        self._arm()
-        self._sock.sendall(data, flags)
-
-    # urllib closes the connection's socket as soon as the response is open; like
-    # socket.socket, the real close waits until the response's file is closed too.
-    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
-        return socket.socket.makefile(self, mode, *args, **kwargs)  # type: ignore[call-overload]
-
-    def _decref_socketios(self) -> None:
-        self._io_refs -= 1
-        if self._closed and self._io_refs <= 0:
-            self._sock.close()
-
-    def close(self) -> None:
-        self._closed = True
-        if self._io_refs <= 0:
-            self._sock.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
-
-
-class _DeadlineHTTP(http.client.HTTPConnection):
-    deadline = 0.0  # set by the handler, per fetch
-
-    def connect(self) -> None:
-        self.timeout = max(0.001, self.deadline - time.monotonic())
-        super().connect()  # TCP (and, for HTTPS, the TLS handshake) within the time left
-        self.sock = _DeadlineSocket(self.sock, self.deadline)
-
-
-class _DeadlineHTTPS(_DeadlineHTTP, http.client.HTTPSConnection):
-    pass
-
-
-class _DeadlineHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
-    def __init__(self, deadline: float) -> None:
-        urllib.request.HTTPHandler.__init__(self)
-        urllib.request.HTTPSHandler.__init__(self)
-        self.deadline = deadline
-
-    def _factory(self, cls: type[_DeadlineHTTP]) -> Any:
-        def connection(*args: Any, **kwargs: Any) -> _DeadlineHTTP:
-            conn = cls(*args, **kwargs)
-            conn.deadline = self.deadline
-            return conn
-
-        return connection
-
-    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(self._factory(_DeadlineHTTP), req)
-
-    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        context = self._context  # type: ignore[attr-defined]
-        return self.do_open(self._factory(_DeadlineHTTPS), req, context=context)
-
-
 def fetch_jwks(url: str, timeout: float) -> dict[str, SigningKey]:
     """GET ``url`` within ``timeout`` seconds in total; raise :class:`KeyLookupError`."""
     return parse_jwks(fetch_document(url, timeout))
@@ -222,7 +137,7 @@ def fetch_document_lifetime(url: str, timeout: float) -> tuple[Any, float | None
     if urlsplit(url).scheme not in ("http", "https"):
         raise KeyLookupError("bad_url")
     deadline = time.monotonic() + timeout
-    opener = urllib.request.build_opener(_NoRedirect, _DeadlineHandler(deadline))
+    opener = deadline_opener(deadline)
     request = urllib.request.Request(  # noqa: S310 - scheme checked above
         url, headers={"Accept": "application/json", "User-Agent": USER_AGENT}
     )

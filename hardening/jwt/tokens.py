@@ -15,12 +15,13 @@ from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache
 
-from hardening.breaker import GuardedCache, is_outage
+from hardening.breaker import GuardedCache
 from hardening.conf import conf
 from hardening.jwt.claims import check_lifetime, validate_claims, verify_signature
 from hardening.jwt.lifecycle import FAMILY_PREFIX, password_fingerprint
 from hardening.jwt.parsing import Parsed, TokenRejected
 from hardening.observability.metrics import REVOCATION_UNCHECKED
+from hardening.outage import is_outage
 
 __all__ = [
     "REVOCATION_CACHE",

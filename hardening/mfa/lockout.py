@@ -36,12 +36,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from hardening import clock
-from hardening.breaker import GuardedCache, log_cache_failure
+from hardening.breaker import GuardedCache
 from hardening.conf import conf as core
 from hardening.errors import error_response
 from hardening.mfa.conf import conf
 from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES
+from hardening.outage import log_cache_failure
 from hardening.parsers import clean_string
 from hardening.ratelimit.policy import Rate
 from hardening.request import HardeningMiddleware, state

@@ -18,8 +18,9 @@ import math
 from django.http import HttpRequest
 
 from hardening import clock
-from hardening.breaker import GuardedCache, log_cache_failure
+from hardening.breaker import GuardedCache
 from hardening.conf import conf as core
+from hardening.outage import log_cache_failure
 from hardening.request import state
 
 logger = logging.getLogger("hardening.mfa")

@@ -14,6 +14,8 @@
   see: JWTs, bearer credentials and ``password=...`` pairs inside messages, exception
   values, breadcrumbs and extra data, and drops Authorization headers and cookies.
 * Each event is tagged with the request ID.
+* A database that cannot be reached is no event: it is answered 503, counted and logged
+  once per outage (:mod:`hardening.errors`).
 """
 
 from __future__ import annotations
@@ -72,7 +74,13 @@ def scrub_event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
-    """sentry-sdk ``before_send`` hook: :func:`scrub_event`."""
+    """sentry-sdk ``before_send`` hook: :func:`scrub_event`; no event for a database that
+    cannot be reached (answered 503 and logged once per outage, see hardening.errors)."""
+    from hardening.errors import database_unavailable  # not at import: settings.py calls us
+
+    exc_info = hint.get("exc_info")
+    if exc_info and database_unavailable(exc_info[1]):
+        return None
     return scrub_event(event)
 
 
@@ -123,8 +131,10 @@ def init_sentry(
         release = os.environ.get("SENTRY_RELEASE") or None
 
     def _before_send(event: Any, hint: Any) -> Any:
-        event = scrub_event(event)
-        return before_send_hook(event, hint) if before_send_hook is not None else event
+        event = before_send(event, hint)
+        if event is None or before_send_hook is None:
+            return event
+        return before_send_hook(event, hint)
 
     options.setdefault("max_request_body_size", "never")
     options.setdefault("include_local_variables", False)

@@ -17,12 +17,13 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
-from hardening.breaker import BreakerOpen, for_cache, is_outage
+from hardening.breaker import for_cache
 from hardening.conf import conf as core
 from hardening.errors import error_response
 from hardening.jwt.auth import pending_revocation, settle_revocation
 from hardening.observability.audit import audit
 from hardening.observability.metrics import BANS, RATELIMIT_BLOCKS, RATELIMIT_CACHE_ERRORS
+from hardening.outage import BreakerOpen, is_outage
 from hardening.ratelimit.conf import conf, config
 from hardening.ratelimit.decorators import EXEMPT, view_policies
 from hardening.ratelimit.headers import ratelimit_headers

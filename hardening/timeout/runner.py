@@ -264,7 +264,22 @@ def recycle(executor: RequestExecutor) -> None:
 class PooledASGIHandler(ASGIHandler):
     """Django's ASGI handler, with each request's thread-sensitive work (middleware
     outside TimeoutMiddleware, ``request_started``/``request_finished``) on a pooled,
-    reused thread instead of a thread started and joined per request."""
+    reused thread instead of a thread started and joined per request, and the hooks of
+    known compute-only middleware on the event loop (``island.inline_hooks``)."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        from django.core.handlers import base
+
+        from hardening.timeout.island import inline_hooks
+
+        # Start-up only (one thread): load_middleware imports each class through this name.
+        namespace = vars(base)
+        original = namespace["import_string"]
+        namespace["import_string"] = lambda path: inline_hooks(original(path))
+        try:
+            super().load_middleware(is_async)
+        finally:
+            namespace["import_string"] = original
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope.get("type") != "http":

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 import pytest
 
 from hardening.health import runner
+from tests.health import services
 from tests.health.services import PgCluster, RedisServer, pg_cluster, redis_server, wait_for
 
 PG_ALIAS = "health_pg"
@@ -21,11 +22,12 @@ def _fresh_runner() -> Iterator[None]:
 
 
 def _disposable(manager: AbstractContextManager[T], what: str, package: str) -> Iterator[T]:
-    """Yield the disposable service ``manager`` starts, or skip when it cannot run here."""
+    """Yield the disposable service ``manager`` starts, or skip when it cannot run here
+    (fail under HARDENING_TEST_REQUIRE_SERVICES=1)."""
     try:
         service = manager.__enter__()
     except FileNotFoundError as exc:
-        pytest.skip(f"disposable {what} unavailable: {exc} (install {package})")
+        services.unavailable(f"disposable {what} unavailable: {exc} (install {package})")
     try:
         yield service
     finally:

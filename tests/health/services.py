@@ -21,17 +21,24 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.servers import free_port
+from tests.servers import SERVICES_REQUIRED, free_port, required, unavailable
 
 __all__ = [
+    "REQUIRED",
     "PgCluster",
+    "children",
     "RedisServer",
     "garbage_server",
     "pg_bindir",
     "pg_cluster",
     "redis_server",
+    "unavailable",
     "wait_for",
 ]
+
+#: HARDENING_TEST_REQUIRE_SERVICES=1 (CI): a service that cannot run fails the test that
+#: needs it instead of skipping it (tests.servers.unavailable).
+REQUIRED = required(SERVICES_REQUIRED)
 
 
 def wait_for(predicate: object, timeout: float = 15, what: str = "condition") -> None:
@@ -56,7 +63,7 @@ def pg_bindir() -> Path | None:
     return Path(candidates[0]).parent if candidates else None
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     found = []
     for stat in glob.glob("/proc/[0-9]*/stat"):
         try:
@@ -123,7 +130,7 @@ class PgCluster:
         # a backend may exit between listing and signalling (a closed connection): skip it.
         os.kill(postmaster, signal.SIGSTOP)
         self.paused = [postmaster]
-        for pid in _children(postmaster):
+        for pid in children(postmaster):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGSTOP)
                 self.paused.append(pid)
@@ -151,8 +158,12 @@ def pg_cluster() -> Iterator[PgCluster]:
 
 
 class RedisServer:
-    def __init__(self, binary: str) -> None:
+    """A private redis-server in its own directory; ``persistent`` turns on the AOF
+    (``appendonly yes``, ``appendfsync everysec``) the docs recommend for bans."""
+
+    def __init__(self, binary: str, directory: Path, *, persistent: bool = False) -> None:
         self.binary, self.port = binary, free_port()
+        self.directory, self.persistent = directory, persistent
         self.process: subprocess.Popen[bytes] | None = None
         self.paused = False
 
@@ -161,15 +172,21 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        persistence = (
+            ["--appendonly", "yes", "--appendfsync", "everysec"]
+            if self.persistent
+            else ["--appendonly", "no"]
+        )
         self.process = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no"],
+             "--dir", str(self.directory), *persistence, "--daemonize", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         wait_for(lambda: _listening(self.port), what="redis listening")
 
     def stop(self) -> None:
+        """SIGTERM (by PID; Redis flushes its AOF on the way out), bounded, then SIGKILL."""
         if self.process is None:
             return
         self.resume()
@@ -180,6 +197,11 @@ class RedisServer:
             self.process.kill()
             self.process.wait(10)
         self.process = None
+
+    def restart(self) -> None:
+        """Stop, then start again on the same port and directory."""
+        self.stop()
+        self.start()
 
     def pause(self) -> None:
         assert self.process is not None
@@ -193,16 +215,17 @@ class RedisServer:
 
 
 @contextlib.contextmanager
-def redis_server() -> Iterator[RedisServer]:
+def redis_server(*, persistent: bool = False) -> Iterator[RedisServer]:
     binary = shutil.which("redis-server")
     if binary is None:
         raise FileNotFoundError("redis-server not found")
-    server = RedisServer(binary)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    with tempfile.TemporaryDirectory(prefix="hardening-redis-") as directory:
+        server = RedisServer(binary, Path(directory), persistent=persistent)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 @contextlib.contextmanager

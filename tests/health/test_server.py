@@ -31,6 +31,17 @@ def poll(server: Server, status: int, deadline: float = 20, state: str | None = 
         time.sleep(0.05)
 
 
+def timed_poll(
+    server: Server, status: int, what: str, state: str | None = None, deadline: float = 20
+) -> Reply:
+    """:func:`poll`, printing how long after the fault (or the fix) readiness said so."""
+    began = time.monotonic()
+    reply = poll(server, status, deadline, state)
+    said = f"{status} {state or body(reply)['status']}"
+    print(f"MEASURED readiness {what}: {said} {time.monotonic() - began:.2f} s after")
+    return reply
+
+
 def body(reply: Reply) -> dict[str, Any]:
     data = reply.json()
     assert isinstance(data, dict)
@@ -61,27 +72,27 @@ def test_ready_follows_postgres_and_redis(
         assert all(check["status"] == "ok" for check in checks.values()), checks
 
         pg.stop()
-        down = body(poll(server, 503))
+        down = body(timed_poll(server, 503, f"{kind} postgres stopped"))
         assert down["checks"]["database"]["status"] == "error"
         assert str(pg.port) not in str(down) and "Traceback" not in str(down)
         assert server.get("/health/live").status == 200
         pg.start()
-        poll(server, 200)
+        timed_poll(server, 200, f"{kind} postgres restarted")
 
         pg.pause()
         try:
-            hung = body(poll(server, 503))
+            hung = body(timed_poll(server, 503, f"{kind} postgres SIGSTOP"))
             assert hung["checks"]["database"]["reason"] == f"timed out after {TIMEOUT:g}s"
             assert server.get("/health/live").status == 200
         finally:
             pg.resume()
-        poll(server, 200)
+        timed_poll(server, 200, f"{kind} postgres SIGCONT")
 
         # Redis (rate limits fail open/closed, shared JWKS copy) is tolerated: the
         # instance still serves, so readiness stays 200 and says "degraded".
         redis.pause()
         try:
-            hung = body(poll(server, 200, state="degraded"))
+            hung = body(timed_poll(server, 200, f"{kind} redis SIGSTOP", state="degraded"))
             # The example's 0.25 s socket timeout answers before the 1 s check timeout.
             assert hung["checks"]["cache"]["status"] == "degraded"
             assert hung["checks"]["cache"]["reason"] == "cache is unreachable"
@@ -89,9 +100,11 @@ def test_ready_follows_postgres_and_redis(
             assert server.get("/api/me").status in (401, 403)  # served, fail open
         finally:
             redis.resume()
-        poll(server, 200, state="ok")
+        timed_poll(server, 200, f"{kind} redis SIGCONT", state="ok")
         redis.stop()
-        down = body(poll(server, 200, state="degraded"))
+        down = body(timed_poll(server, 200, f"{kind} redis stopped", state="degraded"))
         assert down["checks"]["cache"]["reason"] == "cache is unreachable"
         assert server.get("/api/me").status in (401, 403)
         assert server.get("/health/live").status == 200
+        redis.start()  # the same port again
+        timed_poll(server, 200, f"{kind} redis restarted", state="ok")

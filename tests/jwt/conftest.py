@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +11,7 @@ from hardening.jwt.config import clear_issuers
 from hardening.jwt.jwks import clear_stores
 from hardening.jwt.memo import clear_memo
 from tests.jwt.helpers import JWKSServer, jwk, rsa_key
+from tests.servers import run_until_exit
 
 OIDC_ISSUER = "https://login.example.com/"
 CLERK_ISSUER = "https://clerk.example.com"
@@ -54,3 +57,15 @@ def clerk(settings: Any, clerk_server: JWKSServer) -> JWKSServer:
     settings.HARDENING_CLERK_JWKS_URL = clerk_server.url
     settings.HARDENING_CLERK_AUTHORIZED_PARTIES = ["https://app.example.com"]
     return clerk_server
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite database for the module; each test works on a copy."""
+    path = tmp_path_factory.mktemp("jwksdb") / "db.sqlite3"
+    env = {"DATABASE_URL": f"sqlite:///{path}"}
+    done = run_until_exit(
+        [sys.executable, "example_project/manage.py", "migrate", "--noinput"], env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return path

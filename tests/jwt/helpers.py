@@ -6,12 +6,14 @@ import base64
 import contextlib
 import functools
 import json
+import ssl
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -102,7 +104,10 @@ def sign_raw(header: dict[str, Any], payload: bytes, key: Any = None) -> str:
 class JWKSServer:
     """A JWKS endpoint on 127.0.0.1 that counts requests and can fail on demand."""
 
-    def __init__(self, keys: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, keys: list[dict[str, Any]] | None = None, *, tls: tuple[Path, Path] | None = None
+    ) -> None:
+        """``tls=(certificate, key)``: serve HTTPS (see :func:`tests.jwt.tls.loopback_ca`)."""
         self.keys = keys if keys is not None else [jwk(rsa_key(), "k1")]
         self.status = 200
         self.delay = 0.0
@@ -149,9 +154,15 @@ class JWKSServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
         self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/.well-known/jwks.json"
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://127.0.0.1:{self.port}/.well-known/jwks.json"
+        self.base = f"{scheme}://127.0.0.1:{self.port}"
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )

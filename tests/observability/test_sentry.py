@@ -120,6 +120,19 @@ def test_django_error_event_has_no_credentials(transport: CapturingTransport) ->
     assert "user" not in event or "ip_address" not in event.get("user", {})
 
 
+@override_settings(ROOT_URLCONF="tests.observability.urls")
+def test_database_down_is_no_sentry_event_per_request(transport: CapturingTransport) -> None:
+    """A database outage is reported once per outage by a WARNING (docs/deployment.md),
+    not by one Sentry event per 503; other errors still are events."""
+    client = Client(raise_request_exception=False)
+    for _ in range(3):
+        assert client.get("/test/database-down").status_code == 503
+    assert client.get("/test/boom").status_code == 500
+    sentry_sdk.flush()
+    values = [e["exception"]["values"][0]["value"] for e in transport.events]
+    assert len(values) == 1 and "kaboom" in values[0], values
+
+
 def test_scrub_event_handles_breadcrumbs_and_frames() -> None:
     event: dict[str, Any] = {
         "breadcrumbs": {"values": [{"message": f"GET /x?access={JWT}", "data": {"pwd": "x1"}}]},

@@ -18,6 +18,17 @@ def boom(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("kaboom with Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl")
 
 
+def database_down(request: HttpRequest) -> HttpResponse:
+    """A view whose database is unreachable (a client-side connection failure)."""
+    import psycopg
+    from django.db import OperationalError
+
+    try:
+        raise psycopg.OperationalError("connection refused")
+    except psycopg.OperationalError as exc:
+        raise OperationalError("connection refused") from exc
+
+
 def echo(request: HttpRequest) -> JsonResponse:
     logger.warning("echo called password=hunter2")
     return JsonResponse({"request_id": current_request_id()})
@@ -37,6 +48,7 @@ urlpatterns = [
     *example_urlpatterns,
     path("test/boom", boom),
     path("test/echo", echo),
+    path("test/database-down", database_down),
     path("test/page", page),
     path("test/async-echo", async_echo),
 ]

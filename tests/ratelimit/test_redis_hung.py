@@ -1,7 +1,8 @@
 """End to end: Redis paused with SIGSTOP (hung, not refused) under real servers.
 
 Without the circuit breaker every rate-limited request waited for the full socket
-timeout; with it only the first request per worker (and one probe per interval) does.
+timeout; with it only the first request per worker does: the breaker probes Redis again
+from a background thread, so no later request waits on the hung socket.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from hardening.breaker import MAXIMUM
 from tests.health.conftest import _disposable as disposable
-from tests.health.services import RedisServer, garbage_server, redis_server
+from tests.health.services import RedisServer, children, garbage_server, redis_server
 from tests.servers import Server, serve
 
 pytestmark = [pytest.mark.server]
 
-SOCKET_TIMEOUT = 0.25  # the example's default for a Redis cache
+# The example's default is 0.25 s; 1 s here keeps a request that waits on the socket far
+# apart from one that is merely slow on a loaded machine.
+SOCKET_TIMEOUT = 1.0
 AUTH = {"method": "POST", "data": b"{}", "headers": {"Content-Type": "application/json"}}
 
 
@@ -30,19 +34,46 @@ def redis() -> Iterator[RedisServer]:
     yield from disposable(redis_server(), "redis-server", "redis-server")
 
 
+# Seconds of requests while Redis is paused: long enough for background probes (0.5 s after
+# the first timeout, then 1 s after each failed one); before, each probe was a request.
+OUTAGE = 4.0
+# Recovery: the prober may be asleep for up to the longest interval, or waiting on a probe.
+RECOVERY = MAXIMUM + SOCKET_TIMEOUT + 1
+
+
+def worker_pid(kind: str, server: Server) -> int:
+    """The process that serves requests: gunicorn's worker, not its arbiter (uvicorn with
+    one worker serves in its own process)."""
+    if kind == "uvicorn":
+        return server.process.pid
+    workers = children(server.process.pid)
+    assert len(workers) == 1, workers
+    return workers[0]
+
+
+def thread_count(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def burst(server: Server) -> list[tuple[int, float, bool]]:
+    with ThreadPoolExecutor(max_workers=32) as pool:  # 64 requests, 32 in flight
+        return list(pool.map(lambda _: timed(server), range(64)))
+
+
 def timed(server: Server, path: str = "/api/me", **kwargs: object) -> tuple[int, float, bool]:
     start = time.monotonic()
     reply = server.request(path, timeout=10, **kwargs)  # type: ignore[arg-type]
     return reply.status, time.monotonic() - start, "ratelimit-policy" in reply.headers
 
 
-@pytest.mark.parametrize("kind", ["gunicorn", "uvicorn"])
+@pytest.mark.parametrize("kind", ["gunicorn", "gthread", "uvicorn"])
 def test_hung_redis_costs_one_timeout_then_requests_are_answered_at_once(
     kind: str, redis: RedisServer, tmp_path: Path
 ) -> None:
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "CACHE_URL": redis.url,
+        "CACHE_URL": f"{redis.url}?socket_timeout={SOCKET_TIMEOUT}"
+        f"&socket_connect_timeout={SOCKET_TIMEOUT}",
         "RATE_LIMIT_IP": "100000/m",
         "RATE_LIMIT_AUTH": "100000/m",
         "RATE_LIMIT_HEADERS": "true",
@@ -50,12 +81,16 @@ def test_hung_redis_costs_one_timeout_then_requests_are_answered_at_once(
     with serve(kind, env=env, tmp_path=tmp_path, ready_path="/health/live") as server:
         status, _, counted = timed(server)
         assert status in (401, 403) and counted  # Redis answers: RateLimit headers
-        threads_before = len(os.listdir(f"/proc/{server.process.pid}/task"))
+        worker = worker_pid(kind, server)
+        threads_before = thread_count(worker)
+        baseline = burst(server)  # the same burst with Redis answering
         redis.pause()
-        during = [timed(server) for _ in range(30)]
-        with ThreadPoolExecutor(max_workers=32) as pool:  # 64 requests, 32 in flight
-            concurrent = list(pool.map(lambda _: timed(server), range(64)))
-        threads = len(os.listdir(f"/proc/{server.process.pid}/task"))
+        paused = time.monotonic()
+        during = [timed(server)]  # this one pays the socket timeout and opens the breaker
+        while time.monotonic() - paused < OUTAGE and len(during) < 3000:
+            during.append(timed(server))
+        concurrent = burst(server)
+        threads = thread_count(worker)
         auth = [timed(server, "/api/auth/token", **AUTH) for _ in range(5)]
         redis.resume()
         resumed = time.monotonic()
@@ -63,33 +98,76 @@ def test_hung_redis_costs_one_timeout_then_requests_are_answered_at_once(
             status, _, counted = timed(server)
             if counted:
                 break
-            assert time.monotonic() - resumed < 6, "no recovery within 6 s"
+            assert time.monotonic() - resumed < RECOVERY, f"no recovery within {RECOVERY} s"
             time.sleep(0.02)
         recovery = time.monotonic() - resumed
         log = server.output()
     elapsed = [e for _, e, _ in during]
     assert {s for s, _, _ in during} == {status}, log[-3000:]  # general routes fail open
     assert not any(c for _, _, c in during)
-    # Only the first request (and at most a few probes) wait for the socket timeout.
-    slow = [e for e in elapsed if e >= SOCKET_TIMEOUT * 0.8]
-    assert len(slow) <= 4, elapsed
-    assert statistics.median(elapsed) < SOCKET_TIMEOUT / 2, elapsed
-    assert max(elapsed) < SOCKET_TIMEOUT * 2 + 1, elapsed
+    # Only the first request waits for the socket timeout; the probes (at 0.5, 1.5 and
+    # 3.5 s) run in the background, so no later request comes near it.
+    assert elapsed[0] >= SOCKET_TIMEOUT * 0.8, elapsed[:5]
+    assert max(elapsed[1:]) < SOCKET_TIMEOUT / 2, sorted(elapsed)[-5:]
+    assert statistics.median(elapsed) < 0.1, statistics.median(elapsed)
     assert {s for s, _, _ in concurrent} == {status}
-    assert max(e for _, e, _ in concurrent) < 2.0, concurrent  # no queueing behind timeouts
-    # At most one pooled request thread per request in flight (32) plus a few executor
-    # threads: bounded by the concurrency, not by the number of requests (was 3 -> 222).
+    # No queueing behind timeouts: the burst is no slower than with Redis answering (a sync
+    # worker serves the 64 one after the other, so that is the yardstick, not a constant).
+    slowest, usual = max(e for _, e, _ in concurrent), max(e for _, e, _ in baseline)
+    assert slowest < 2 * usual + SOCKET_TIMEOUT / 2, (slowest, usual)
+    # At most one pooled request thread per request in flight (32), a few executor threads
+    # and one prober: bounded by the concurrency, not the number of requests (was 3 -> 222).
     assert threads < threads_before + 32 + 24, (threads_before, threads)
     assert [s for s, _, _ in auth] == [503] * 5  # fail closed
-    assert statistics.median([e for _, e, _ in auth]) < SOCKET_TIMEOUT / 2
-    assert recovery < 3.0, recovery
+    assert max(e for _, e, _ in auth) < SOCKET_TIMEOUT / 2
     # One audit line and one breaker WARNING per outage, one on recovery: not per request.
     assert log.count('"event": "ratelimit.cache_error"') == 1, log[-3000:]
     assert log.count("skipping it, probing again") == 1, log[-3000:]
     assert log.count("recovered after") == 1, log[-3000:]
-    median, worst = statistics.median(elapsed) * 1000, max(elapsed) * 1000
-    print(f"{kind}: median {median:.1f} ms, max {worst:.0f} ms, recovery {recovery:.2f} s, "
-          f"threads {threads_before} -> {threads}")  # fmt: skip
+    median, first = statistics.median(elapsed) * 1000, elapsed[0] * 1000
+    later = max(elapsed[1:]) * 1000
+    print(f"MEASURED redis hung {kind}: first {first:.0f} ms, then median {median:.1f} ms, "
+          f"max {later:.0f} ms over {len(elapsed)} requests in {OUTAGE:.0f} s; recovery "
+          f"{recovery:.2f} s; 64 requests 32 in flight: max {slowest * 1000:.0f} ms "
+          f"({usual * 1000:.0f} ms with Redis up); worker threads {threads_before} -> "
+          f"{threads}")  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["gunicorn", "uvicorn"])
+def test_stopped_redis_fails_open_and_closed_at_once_and_recovers_after_a_restart(
+    kind: str, redis: RedisServer, tmp_path: Path
+) -> None:
+    """Redis down (connections refused), then started again on the same port."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CACHE_URL": redis.url,  # the example's 0.25 s socket timeouts
+        "RATE_LIMIT_IP": "100000/m",
+        "RATE_LIMIT_AUTH": "100000/m",
+        "RATE_LIMIT_HEADERS": "true",
+    }
+    with serve(kind, env=env, tmp_path=tmp_path, ready_path="/health/live") as server:
+        status, _, counted = timed(server)
+        assert counted
+        redis.stop()
+        down = [timed(server) for _ in range(30)]
+        auth = [timed(server, "/api/auth/token", **AUTH) for _ in range(5)]
+        redis.start()
+        restarted = time.monotonic()
+        while not timed(server)[2]:  # the background probe finds Redis again
+            assert time.monotonic() - restarted < MAXIMUM + 2, "no recovery"
+            time.sleep(0.02)
+        recovery = time.monotonic() - restarted
+        log = server.output()
+    elapsed = [e for _, e, _ in down]
+    assert {s for s, _, _ in down} == {status}, log[-3000:]  # fail open
+    assert [s for s, _, _ in auth] == [503] * 5  # fail closed
+    assert max(elapsed) < 0.25, elapsed  # refused: no request waits, not even the first
+    assert log.count('"event": "ratelimit.cache_error"') == 1, log[-3000:]
+    assert recovery < MAXIMUM + 2, recovery
+    median = statistics.median(elapsed) * 1000
+    print(f"MEASURED redis down {kind}: first {elapsed[0] * 1000:.0f} ms, median {median:.1f} ms, "
+          f"max {max(elapsed) * 1000:.0f} ms over 30 requests; auth 503 x5; recovery "
+          f"{recovery:.2f} s after the restart")  # fmt: skip
 
 
 def test_a_redis_port_answering_garbage_fails_open_and_closed_at_once(tmp_path: Path) -> None:
@@ -109,4 +187,6 @@ def test_a_redis_port_answering_garbage_fails_open_and_closed_at_once(tmp_path: 
     cache = ready.json()["checks"]["cache"]  # type: ignore[index]  # (sqlite is unmigrated here)
     assert cache["status"] == "degraded", cache
     assert log.count('"event": "ratelimit.cache_error"') == 1, log[-3000:]
-    print(f"garbage redis: median {statistics.median(e for _, e, _ in general) * 1000:.1f} ms")
+    times = [e * 1000 for _, e, _ in general]
+    median, worst = statistics.median(times), max(times)
+    print(f"MEASURED redis garbage gunicorn: median {median:.1f} ms, max {worst:.0f} ms")

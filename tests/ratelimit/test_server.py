@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.ratelimit import delete_prefix
-from tests.servers import ROOT, Server, free_port, run_until_exit, serve, stop
+from tests.servers import ROOT, Server, free_port, run_until_exit, serve, stop, unavailable
 
 pytestmark = [pytest.mark.server]
 
@@ -91,7 +91,7 @@ def test_500_concurrent_requests_against_50_per_minute_across_4_workers(
 def own_redis(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed")
+        unavailable("redis-server is not installed")
     port = free_port()
     process = subprocess.Popen(
         [

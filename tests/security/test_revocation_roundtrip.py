@@ -22,6 +22,7 @@ from hardening.observability.metrics import REVOCATION_UNCHECKED
 from hardening.ratelimit import middleware as rl_middleware
 from hardening.ratelimit.decorators import rate_limit
 from hardening.ratelimit.limiter import Limiter
+from tests.servers import unavailable
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
@@ -50,7 +51,7 @@ urlpatterns = [
 def redis_default() -> Iterator[str]:
     """The default cache (revocation keys) and the shared cache: one Redis cache."""
     if "redis" not in settings.CACHES:
-        pytest.skip("needs HARDENING_TEST_REDIS_URL")
+        unavailable("needs HARDENING_TEST_REDIS_URL")
     prefix = f"hardening-test-rev-{uuid.uuid4().hex[:10]}"
     caches = {"default": {**settings.CACHES["redis"], "KEY_PREFIX": prefix}}
     with override_settings(

@@ -15,13 +15,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.servers import Server, serve
+from tests.servers import Server, serve, unavailable
 from tests.timeout.pgproxy import HangingProxy, hanging_proxy
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.timeout(180)]
 
 DEADLINE = 1.0
 SLACK = 0.5
+HEALTH_TIMEOUT = 1.0
 
 
 def _admin() -> str:
@@ -45,7 +46,7 @@ def _run(sql: str) -> None:
 @pytest.fixture(scope="module")
 def proxied() -> Iterator[tuple[str, HangingProxy]]:
     if not _admin():
-        pytest.skip("needs HARDENING_TEST_DATABASE_URL")
+        unavailable("needs HARDENING_TEST_DATABASE_URL")
     name = f"hardening_hung_{uuid.uuid4().hex[:10]}"
     _run(f'CREATE DATABASE "{name}"')
     parts = urlsplit(_admin())
@@ -82,6 +83,8 @@ def test_hung_database_gets_504_at_the_deadline(
         "DJANGO_SETTINGS_MODULE": "tests.timeout.server_settings",
         "DATABASE_URL": url,
         "REQUEST_TIMEOUT": str(DEADLINE),
+        "HEALTH_TIMEOUT": str(HEALTH_TIMEOUT),
+        "HEALTH_CACHE_SECONDS": "0",
     }
     # gunicorn --timeout 4: a sync worker stuck for 4 s would be killed (new PID).
     with serve(
@@ -90,10 +93,12 @@ def test_hung_database_gets_504_at_the_deadline(
         assert timed(server, "/api/slow-db?ms=10")[0] == 200, server.output()[-2000:]
         worker = pid(server)
         proxy.hang()
+        label = f"{kind}{' with the pool' if pooled else ''}"
         try:
+            times = []
             for _ in range(2):  # a query on the open connection, then a fresh connect
                 status, elapsed, body = timed(server, "/api/slow-db?ms=10")
-                print(f"MEASURED {kind} hung-db {status} {elapsed:.2f}")
+                times.append(elapsed)
                 assert (status, round(elapsed, 2)) == (504, pytest.approx(DEADLINE, abs=SLACK)), (
                     body,
                     server.output()[-3000:],
@@ -105,8 +110,12 @@ def test_hung_database_gets_504_at_the_deadline(
             while time.monotonic() < end:
                 assert pid(server) == worker
                 time.sleep(0.2)
+            ready, ready_time, ready_body = timed(server, "/health/ready")
+            assert ready == 503, ready_body  # the database check times out (HEALTH_TIMEOUT)
+            assert ready_time < HEALTH_TIMEOUT + SLACK + 1, ready_time
         finally:
             proxy.resume()
+            resumed = time.monotonic()
         log = server.output()
         # Every timed-out request is a WARNING audit event.  Where a query was running on
         # the hung socket when the watchdog looked, the failed cancel is its own WARNING:
@@ -120,4 +129,9 @@ def test_hung_database_gets_504_at_the_deadline(
         while timed(server, "/api/slow-db?ms=10")[0] != 200:
             assert time.monotonic() < end, server.output()[-3000:]
             time.sleep(0.1)
+        recovery = time.monotonic() - resumed
         assert pid(server) == worker
+        print(f"MEASURED postgres hung (TCP proxy) {label}: 504 in {times[0]:.2f} s, then "
+              f"{times[1]:.2f} s (deadline {DEADLINE:g} s); route without DB 200 from the same "
+              f"worker for 5 s; /health/ready 503 in {ready_time:.2f} s; DB route 200 again "
+              f"{recovery:.2f} s after the proxy resumed")  # fmt: skip
