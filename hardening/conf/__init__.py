@@ -14,7 +14,6 @@ from hardening.conf.core import CoreSettings
 from hardening.conf.health import HealthSettings
 from hardening.conf.jwt import JWTSettings
 from hardening.conf.observability import ObservabilitySettings
-from hardening.conf.timeout import TimeoutSettings
 
 __all__ = ["Reader", "Settings", "conf", "configured", "setting"]
 
@@ -22,7 +21,6 @@ __all__ = ["Reader", "Settings", "conf", "configured", "setting"]
 class Settings(
     CoreSettings,
     JWTSettings,
-    TimeoutSettings,
     HealthSettings,
     ObservabilitySettings,
 ):

@@ -26,7 +26,6 @@ import logging
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any, TypeVar
@@ -34,8 +33,6 @@ from typing import Any, TypeVar
 import django.db
 
 from hardening.timeout.deadline import Deadline, DeadlineInterrupt
-
-__all__ = ["MAX_DEFER", "QUERY_GRACE", "Alarm", "arm_alarm", "unsafe_region"]
 
 _T = TypeVar("_T")
 
@@ -160,6 +157,9 @@ _current: Alarm | None = None
 
 
 def _again(seconds: float) -> None:
+    # An itimer counts real seconds, whatever hardening.clock says: it only decides when
+    # the handler looks again; whether the deadline has passed, and by how much, is read
+    # from the Deadline (the clock seam; the same clock in production).
     signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
 
 
@@ -176,7 +176,7 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
     if not alarm.live:  # TimeoutMiddleware's own code: the request's code, or disarm()
         _again(_RETRY)
         return
-    late = time.monotonic() - deadline.expires
+    late = deadline.overdue()
     if threading.get_ident() in deadline.running and late < QUERY_GRACE:
         # Let PostgreSQL end the query cleanly (QueryCanceled -> 504) if it can.
         _again(_RETRY)

@@ -1,4 +1,5 @@
-"""System checks for request timeouts (``E4xx`` / ``W4xx``)."""
+"""System checks for request timeouts (``E4xx`` / ``W4xx``).  A removed setting is
+``hardening.E032`` (``hardening.deploy.settings``)."""
 
 from __future__ import annotations
 
@@ -8,49 +9,45 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage
-from django.core.exceptions import ImproperlyConfigured
 
 from hardening.checks import problem, register, warning
-from hardening.conf import conf
-from hardening.timeout import config
-
-__all__ = [
-    "MIDDLEWARE_PATH",
-    "check_database_timeout",
-    "check_server_timeout",
-    "check_timeout_settings",
-    "gunicorn_timeout",
-]
+from hardening.conf import conf as core
+from hardening.timeout.conf import conf
 
 MIDDLEWARE_PATH = "hardening.timeout.middleware.TimeoutMiddleware"
 #: gunicorn workers whose ``--timeout`` kills a request that runs too long.  For the
 #: others (gthread, gevent, uvicorn...) it is only a worker heartbeat.
 _SYNC_WORKERS = frozenset({"sync", "gunicorn.workers.sync.SyncWorker"})
 
+#: E401: a number of seconds; E402: the shape of the other settings.
+_SECONDS = frozenset({"HARDENING_REQUEST_TIMEOUT", "HARDENING_SERVER_TIMEOUT"})
+_HINTS = {
+    "HARDENING_REQUEST_TIMEOUT": "Use seconds, e.g. 30 (example: REQUEST_TIMEOUT=30); 0 disables.",
+    "HARDENING_SERVER_TIMEOUT": "Use seconds, e.g. HARDENING_SERVER_TIMEOUT = 35.",
+    "HARDENING_REQUEST_TIMEOUT_ROUTES": "Use {path prefix: seconds or None}, e.g. {'/up/': 300}.",
+    "HARDENING_REQUEST_TIMEOUT_MODE": "Use 'auto', 'signal', 'thread' or 'cooperative'.",
+    "HARDENING_REQUEST_TIMEOUT_DB": "Use 'auto', 'local' (pgbouncer transaction pooling) or 'off'.",
+}
+
+
+def _unusable() -> dict[str, str]:
+    """``{setting: why}`` for each configured value that does not parse (its default is
+    used meanwhile, never an error in a request)."""
+    return dict(conf.problems())
+
 
 @register
 def check_timeout_settings(**kwargs: Any) -> list[CheckMessage]:
-    messages: list[CheckMessage] = []
-    try:
-        budget = config.request_timeout()
-    except ImproperlyConfigured as exc:
-        messages.append(
-            problem("E401", str(exc)[:200], "Use seconds, e.g. REQUEST_TIMEOUT=30; 0 disables.")
+    messages = [
+        problem(
+            "E401" if name in _SECONDS else "E402",
+            f"{name} is unusable ({why[:120]}); its default is used.",
+            _HINTS[name],
         )
-        budget = -1.0
-    try:
-        config.routes()
-        config.exempt_prefixes()
-        config.db_mode()
-    except ImproperlyConfigured as exc:
-        messages.append(
-            problem(
-                "E402",
-                str(exc)[:200],
-                "See docs/timeouts.md for the shape of the HARDENING_REQUEST_TIMEOUT_* settings.",
-            )
-        )
-    if budget is None and conf.is_production:
+        for name, why in _unusable().items()
+    ]
+    budget = conf.HARDENING_REQUEST_TIMEOUT
+    if budget is None and core.is_production:
         messages.append(
             warning(
                 "W402",
@@ -103,24 +100,23 @@ def gunicorn_timeout(cmd_args: str | None = None) -> float | None:
 
 
 def _largest_budget() -> float | None:
-    try:
-        budgets = [config.request_timeout(), *(s for _, s in config.routes())]
-    except ImproperlyConfigured:
-        return None
+    budgets = [
+        conf.HARDENING_REQUEST_TIMEOUT,
+        *(s for _, s in conf.HARDENING_REQUEST_TIMEOUT_ROUTES),
+    ]
     finite = [b for b in budgets if b is not None]
     return max(finite) if finite else None
 
 
 @register
 def check_server_timeout(**kwargs: Any) -> list[CheckMessage]:
+    if _unusable().keys() & {"HARDENING_REQUEST_TIMEOUT", "HARDENING_REQUEST_TIMEOUT_ROUTES"}:
+        return []  # E401 / E402: the budgets meant are unknown
     budget = _largest_budget()
     if budget is None:
         return []
     known: list[tuple[str, float]] = []
-    try:
-        server = config.parse_seconds(conf.HARDENING_SERVER_TIMEOUT, "HARDENING_SERVER_TIMEOUT")
-    except ImproperlyConfigured as exc:
-        return [problem("E401", str(exc)[:200], "Use seconds, e.g. HARDENING_SERVER_TIMEOUT=35.")]
+    server = conf.HARDENING_SERVER_TIMEOUT
     if server is not None:
         known.append(("HARDENING_SERVER_TIMEOUT", server))
     gunicorn = gunicorn_timeout()
@@ -144,15 +140,13 @@ def _has_statement_timeout(database: dict[str, Any]) -> bool:
 
 @register
 def check_database_timeout(**kwargs: Any) -> list[CheckMessage]:
-    if not conf.is_production:
+    if not core.is_production:
         return []
-    per_request = MIDDLEWARE_PATH in list(settings.MIDDLEWARE)
-    try:
-        per_request = (
-            per_request and config.db_mode() != "off" and config.request_timeout() is not None
-        )
-    except ImproperlyConfigured:
-        per_request = False
+    per_request = (
+        MIDDLEWARE_PATH in list(settings.MIDDLEWARE)
+        and conf.HARDENING_REQUEST_TIMEOUT_DB != "off"
+        and conf.HARDENING_REQUEST_TIMEOUT is not None
+    )
     messages: list[CheckMessage] = []
     for alias, database in (getattr(settings, "DATABASES", {}) or {}).items():
         if not str(database.get("ENGINE", "")).endswith(("postgresql", "postgis")):

@@ -30,19 +30,8 @@ from django.db.backends.signals import connection_created
 
 from hardening.timeout.deadline import DeadlineExceeded, DeadlineInterrupt, current_deadline
 
-__all__ = [
-    "DB_MODES",
-    "StatementTimeoutWrapper",
-    "install",
-    "is_timeout_error",
-    "rollback_connections",
-]
-
 logger = logging.getLogger("hardening.timeout")
 
-#: ``auto``: SET LOCAL in transactions, SET (+ reset) in autocommit.  ``local``: only
-#: SET LOCAL (pgbouncer transaction pooling).  ``off``: no statement timeout.
-DB_MODES = ("auto", "local", "off")
 _SESSION_FLAG = "_hardening_session_statement_timeout"
 QUERY_CANCELED = "57014"
 

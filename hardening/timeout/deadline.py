@@ -4,13 +4,13 @@ A ContextVar follows the request into ``sync_to_async`` threads and ``asyncio`` 
 database connections are per thread, so every piece of code that serves a request (view,
 ORM execute wrapper, watchdog registration) finds the same :class:`Deadline` object.
 
-Application code uses :func:`check_deadline` for its own loops, and
-:func:`hardening.timeout.http.budget` for the timeouts of outgoing calls::
+Internal: import from :mod:`hardening.timeout`.  Application code uses
+:func:`check_deadline` for its own loops, and :func:`~hardening.timeout.budget` for the
+timeouts of outgoing calls::
 
     import httpx
 
-    from hardening.timeout import check_deadline
-    from hardening.timeout.http import budget
+    from hardening.timeout import budget, check_deadline
 
     for item in batch:
         check_deadline()          # raises DeadlineExceeded -> 504
@@ -25,28 +25,18 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-__all__ = [
-    "Deadline",
-    "DeadlineExceeded",
-    "DeadlineInterrupt",
-    "check_deadline",
-    "current_deadline",
-    "deadline_scope",
-    "remaining",
-    "request_timeout",
-]
+from hardening import clock
+from hardening.timeout.conf import parse_seconds
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 #: Attribute set on views by :func:`request_timeout`.
 VIEW_ATTRIBUTE = "hardening_request_timeout"
-_UNSET = object()
 
 
 class DeadlineExceeded(Exception):  # noqa: N818 - public name used in docs
@@ -77,13 +67,21 @@ class DeadlineInterrupt(BaseException):
 class Deadline:
     """A monotonic deadline and what is running under it.
 
+    Its times are read from :func:`hardening.clock.monotonic` (the one clock seam), and so
+    are those of everything that compares with them (the watchdog, the ``SIGALRM``
+    handler).  What waits for it (the ``SIGALRM`` itimer, the watchdog's and the
+    middleware's bounded waits) sleeps in real seconds: the durations handed to them come
+    from :meth:`remaining`, which is real time in production (the seam is
+    ``time.monotonic``).  A test that freezes the clock moves the deadline itself
+    (:meth:`set_budget`); the timers then only look again.
+
     ``running`` maps a thread id to ``(vendor, raw DB-API connection)`` while that thread
     executes a query for the request, so the watchdog can cancel it from its own thread.
     """
 
     budget: float
     db_mode: str = "auto"
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=lambda: clock.monotonic())
     expires: float = 0.0
     active: bool = True
     exceeded: str | None = None
@@ -99,13 +97,17 @@ class Deadline:
         self.expires = self.started + self.budget
 
     def remaining(self) -> float:
-        return max(0.0, self.expires - time.monotonic())
+        return max(0.0, self.expires - clock.monotonic())
+
+    def overdue(self) -> float:
+        """Seconds since the deadline passed (negative before it)."""
+        return clock.monotonic() - self.expires
 
     def expired(self) -> bool:
-        return time.monotonic() >= self.expires
+        return clock.monotonic() >= self.expires
 
     def elapsed(self) -> float:
-        return time.monotonic() - self.started
+        return clock.monotonic() - self.started
 
     def set_budget(self, seconds: float) -> None:
         """Change the budget, counted from the start of the request."""
@@ -173,27 +175,26 @@ def deadline_scope(seconds: float, *, db_mode: str = "auto") -> Iterator[Deadlin
 
 
 def request_timeout(seconds: float | None) -> Callable[[_F], _F]:
-    """View decorator: a different budget for this view (``None``: no deadline).
+    """View decorator: a different budget for this view (``None`` or ``0``: no deadline).
 
     ``@request_timeout(120)`` for an upload view, ``@request_timeout(None)`` for a view
-    that streams.  The budget still counts from the start of the request.
+    that streams.  The budget still counts from the start of the request.  A value that is
+    not a number of seconds raises ``ValueError`` / ``TypeError`` here, when the view's
+    module is imported, never in a request.
     """
+    budget = parse_seconds(seconds)
 
     def decorate(view: _F) -> _F:
-        setattr(view, VIEW_ATTRIBUTE, seconds)
+        setattr(view, VIEW_ATTRIBUTE, budget)
         return view
 
     return decorate
 
 
-def view_budget(view: Callable[..., Any]) -> object:
-    """The budget set by :func:`request_timeout` on ``view`` (or on a class-based view's
-    ``view_class``), else a sentinel meaning "unset"."""
+def view_budget(view: Callable[..., Any]) -> tuple[bool, float | None]:
+    """``(True, seconds or None)`` when :func:`request_timeout` decorates ``view`` (or a
+    class-based view's ``view_class`` / DRF's ``cls``), else ``(False, None)``."""
     for target in (view, getattr(view, "view_class", None), getattr(view, "cls", None)):
         if target is not None and hasattr(target, VIEW_ATTRIBUTE):
-            return getattr(target, VIEW_ATTRIBUTE)
-    return _UNSET
-
-
-def is_unset(value: object) -> bool:
-    return value is _UNSET
+            return True, getattr(target, VIEW_ATTRIBUTE)
+    return False, None

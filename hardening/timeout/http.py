@@ -1,17 +1,18 @@
 """Outgoing HTTP bounded by the current request's deadline.
 
-A call made while serving a request should never wait longer than the request may.
-:func:`budget` turns "my usual timeout" into "my usual timeout or the time left, whichever
-is shorter", and raises :class:`~hardening.timeout.DeadlineExceeded` when nothing is
-left.  Ready-made glue (both libraries are optional)::
+Internal: import from :mod:`hardening.timeout`.  A call made while serving a request should
+never wait longer than the request may.  :func:`budget` turns "my usual timeout" into "my
+usual timeout or the time left, whichever is shorter", and raises
+:class:`~hardening.timeout.DeadlineExceeded` when nothing is left.  Ready-made glue (both
+libraries are optional)::
 
     # httpx: a transport (sync / async), or an event hook on your own client
     import httpx
-    from hardening.timeout.http import DeadlineTransport, AsyncDeadlineTransport
+    from hardening.timeout import DeadlineTransport, AsyncDeadlineTransport
     client = httpx.Client(transport=DeadlineTransport(), timeout=10)
 
-    # requests: an adapter (hardening.timeout.http_requests)
-    from hardening.timeout.http_requests import deadline_session
+    # requests: a session (or mount DeadlineAdapter on your own)
+    from hardening.timeout import deadline_session
     session = deadline_session()
     session.get(url, timeout=10)
 
@@ -26,8 +27,21 @@ from hardening.timeout.deadline import DeadlineExceeded, current_deadline
 
 if TYPE_CHECKING:
     import httpx
+    import requests
 
-__all__ = ["AsyncDeadlineTransport", "DeadlineTransport", "budget", "httpx_deadline_hook"]
+try:
+    import httpx as _httpx
+except ImportError:  # pragma: no cover - httpx is optional
+    _httpx = None  # type: ignore[assignment]
+
+try:
+    import requests as _requests
+    from requests.adapters import HTTPAdapter as _HTTPAdapter
+    from urllib3.util import Timeout as _Timeout
+except ImportError:  # pragma: no cover - requests is optional
+    _requests = None  # type: ignore[assignment]
+    _HTTPAdapter = object  # type: ignore[assignment,misc]
+    _Timeout = None  # type: ignore[assignment,misc]
 
 
 def budget(timeout: float | None) -> float | None:
@@ -43,6 +57,9 @@ def budget(timeout: float | None) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+# -- httpx ------------------------------------------------------------------------------
+
+
 def _clip_httpx(request: httpx.Request) -> None:
     if current_deadline() is None:
         return
@@ -55,12 +72,6 @@ def _clip_httpx(request: httpx.Request) -> None:
 def httpx_deadline_hook(request: httpx.Request) -> None:
     """``httpx.Client(event_hooks={"request": [httpx_deadline_hook]})``."""
     _clip_httpx(request)
-
-
-try:
-    import httpx as _httpx
-except ImportError:  # pragma: no cover - httpx is optional
-    _httpx = None  # type: ignore[assignment]
 
 
 class DeadlineTransport(_httpx.BaseTransport if _httpx else object):  # type: ignore[misc]
@@ -90,3 +101,44 @@ class AsyncDeadlineTransport(_httpx.AsyncBaseTransport if _httpx else object):  
 
     async def aclose(self) -> None:
         await self._transport.aclose()
+
+
+# -- requests ---------------------------------------------------------------------------
+
+
+def _clip_requests(timeout: Any) -> Any:
+    if current_deadline() is None:
+        return timeout
+    if isinstance(timeout, _Timeout):
+        connect, read = timeout.connect_timeout, timeout.read_timeout
+        timeout = (
+            connect if isinstance(connect, int | float) else None,
+            read if isinstance(read, int | float) else None,
+        )
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+        return (budget(connect), budget(read))
+    return budget(timeout)
+
+
+class DeadlineAdapter(_HTTPAdapter):
+    """A requests ``HTTPAdapter`` whose connect and read timeouts never exceed the time
+    left.  requests' read timeout bounds each wait for data, not the whole body; the
+    request's own deadline still answers 504."""
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        if len(args) > 1:  # send(request, stream, timeout, ...) positionally
+            args = (args[0], _clip_requests(args[1]), *args[2:])
+        else:
+            kwargs["timeout"] = _clip_requests(kwargs.get("timeout"))
+        return super().send(request, *args, **kwargs)
+
+
+def deadline_session() -> requests.Session:
+    """A ``requests.Session`` with :class:`DeadlineAdapter` on http:// and https://
+    (reuse it: it pools connections)."""
+    session = _requests.Session()
+    adapter = DeadlineAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

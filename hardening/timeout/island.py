@@ -35,8 +35,6 @@ from django.http import HttpRequest
 from django.urls import Resolver404, get_resolver, get_urlconf
 from django.utils.module_loading import import_string
 
-__all__ = ["INLINE_HOOKS", "SyncIsland", "build", "inline_hooks"]
-
 _HOOKS = ("process_view", "process_exception", "process_template_response")
 
 #: ``MiddlewareMixin`` classes whose ``process_request``/``process_response`` only compute

@@ -30,14 +30,13 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 from django.http import HttpRequest, HttpResponseBase
 
-from hardening.conf import conf
 from hardening.context import current_request_id
 from hardening.errors import error_response
 from hardening.observability.audit import audit
 from hardening.observability.metrics import TIMEOUTS
-from hardening.request import GetResponse, HardeningMiddleware
+from hardening.request import GetResponse, HardeningMiddleware, state
 from hardening.timeout.alarm import arm_alarm
-from hardening.timeout.config import budget_for_path, budget_for_view, db_mode
+from hardening.timeout.conf import budget_for_path, config
 from hardening.timeout.db import is_timeout_error, rollback_connections
 from hardening.timeout.deadline import (
     Deadline,
@@ -46,6 +45,7 @@ from hardening.timeout.deadline import (
     activate,
     current_deadline,
     deactivate,
+    view_budget,
 )
 from hardening.timeout.island import SyncIsland, build, is_sync_view
 from hardening.timeout.runner import (
@@ -57,8 +57,6 @@ from hardening.timeout.runner import (
     take_executor,
 )
 from hardening.timeout.watchdog import watchdog
-
-__all__ = ["TimeoutMiddleware", "timeout_response"]
 
 MIDDLEWARE_PATH = "hardening.timeout.middleware.TimeoutMiddleware"
 
@@ -122,12 +120,16 @@ class TimeoutMiddleware(HardeningMiddleware):
         budget = budget_for_path(request.path_info)
         if budget is None:
             return None
-        return Deadline(
+        deadline = Deadline(
             budget=budget,
-            db_mode=db_mode(),
+            db_mode=config().db_mode,
             thread_id=threading.get_ident(),
             request_id=current_request_id(),
         )
+        # The ContextVar (activate) is what follows the request into threads and tasks;
+        # the request's state carries the same object for code that holds the request.
+        state(request).deadline = deadline
+        return deadline
 
     # -- sync (WSGI) -----------------------------------------------------------------
 
@@ -140,10 +142,11 @@ class TimeoutMiddleware(HardeningMiddleware):
         deadline.connections = [connections[alias] for alias in connections]
         token = activate(deadline)
         watchdog.register(deadline)
-        alarm = arm_alarm(deadline) if conf.HARDENING_REQUEST_TIMEOUT_SIGNAL else None
+        mode = config()
+        alarm = arm_alarm(deadline) if mode.signal else None
         in_helper = (
             alarm is None
-            and conf.HARDENING_REQUEST_TIMEOUT_THREAD
+            and mode.thread
             and threading.current_thread() is not threading.main_thread()
         )
         response: HttpResponseBase | None = None
@@ -261,7 +264,7 @@ class TimeoutMiddleware(HardeningMiddleware):
         deadline = current_deadline()
         if deadline is None:
             return
-        overridden, seconds = budget_for_view(view_func)
+        overridden, seconds = view_budget(view_func)
         if not overridden:
             return
         if seconds is None:

@@ -35,19 +35,6 @@ from django.core.handlers.asgi import ASGIHandler
 from django.db import connections
 from prometheus_client import Gauge
 
-__all__ = [
-    "ORPHANS",
-    "OWN_EXECUTOR",
-    "RequestExecutor",
-    "count_orphan",
-    "executor_context",
-    "Job",
-    "PooledASGIHandler",
-    "recycle",
-    "run_with_deadline",
-    "take_executor",
-]
-
 ORPHANS = Gauge(
     "hardening_timeout_orphaned_threads",
     "Threads still running the work of a request that was already answered 504.",

@@ -18,10 +18,9 @@ import traceback
 
 from prometheus_client import Counter
 
+from hardening import clock
 from hardening.timeout.db import CANCEL_TIMEOUT, busy_connections, cancel_running
 from hardening.timeout.deadline import Deadline
-
-__all__ = ["CANCEL_FAILURES", "Watchdog", "watchdog"]
 
 logger = logging.getLogger("hardening.timeout")
 
@@ -46,7 +45,7 @@ class Watchdog:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._pid = 0
-        self._wake_at = math.inf  # when the thread will next look (monotonic)
+        self._wake_at = math.inf  # when the thread will next look (hardening.clock)
 
     def register(self, deadline: Deadline) -> None:
         with self._condition:
@@ -90,6 +89,7 @@ class Watchdog:
         """Wait until no deadline is registered or being expired (for tests: a request
         answered 504 at its deadline leaves the deadline to the watchdog, whose log line
         comes later); True when idle within ``timeout``."""
+        # Real time: a bound on this (real) wait, not a deadline of a request.
         end = time.monotonic() + timeout
         with self._settled:
             while self._deadlines or self._busy:
@@ -116,7 +116,9 @@ class Watchdog:
             with self._condition:
                 if stop.is_set():
                     return
-                now = time.monotonic()
+                # The deadlines' clock (the seam); the wait below sleeps real seconds
+                # until the next one, which is the same in production.
+                now = clock.monotonic()
                 due = [d for d in self._deadlines if d.expires + GRACE <= now]
                 self._deadlines.difference_update(due)
                 upcoming = [d.expires + GRACE for d in self._deadlines]

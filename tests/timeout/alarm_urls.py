@@ -18,7 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 
-from hardening.timeout import current_deadline
+from hardening.timeout.deadline import current_deadline
 
 #: What the views and the middleware below got to do (cleared by the tests).
 REACHED: list[str] = []

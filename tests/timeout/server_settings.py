@@ -6,4 +6,4 @@ from __future__ import annotations
 from example_project.settings import *  # noqa: F403
 
 ROOT_URLCONF = "tests.timeout.server_urls"
-HARDENING_REQUEST_TIMEOUT_EXEMPT = ["/health/", "/metrics", "/t/exempt/"]
+HARDENING_REQUEST_TIMEOUT_ROUTES = {"/health/": None, "/metrics": None, "/t/exempt/": None}

@@ -73,7 +73,7 @@ def cpu(request: HttpRequest) -> HttpResponse:
 
 
 def exempt_sleep(request: HttpRequest) -> HttpResponse:
-    """Under a prefix of ``HARDENING_REQUEST_TIMEOUT_EXEMPT``: no deadline at all."""
+    """Under a prefix that ``HARDENING_REQUEST_TIMEOUT_ROUTES`` maps to None: no deadline."""
     time.sleep(OUTLIVE)
     return JsonResponse({"remaining": remaining()})
 

@@ -4,9 +4,12 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.test import Client
 
 from hardening.timeout.checks import MIDDLEWARE_PATH, gunicorn_timeout
-from tests.helpers.checks import check_error_codes, production
+from hardening.timeout.conf import Settings
+from tests.helpers.checks import check_error_codes, check_messages, production
+from tests.timeout.helpers import timeout_settings
 
 POSTGRES = {"ENGINE": "django.db.backends.postgresql", "NAME": "x", "CONN_MAX_AGE": 60}
 
@@ -23,8 +26,12 @@ PROBLEMS = [
     ({"HARDENING_SERVER_TIMEOUT": "x"}, "hardening.E401"),
     ({"HARDENING_REQUEST_TIMEOUT_ROUTES": {"/upload/": "long"}}, "hardening.E402"),
     ({"HARDENING_REQUEST_TIMEOUT_ROUTES": ["/upload/"]}, "hardening.E402"),
-    ({"HARDENING_REQUEST_TIMEOUT_EXEMPT": "/health/"}, "hardening.E402"),
+    ({"HARDENING_REQUEST_TIMEOUT_ROUTES": {"/health/": -1}}, "hardening.E402"),
     ({"HARDENING_REQUEST_TIMEOUT_DB": "sometimes"}, "hardening.E402"),
+    ({"HARDENING_REQUEST_TIMEOUT_MODE": "harakiri"}, "hardening.E402"),
+    ({"HARDENING_REQUEST_TIMEOUT_EXEMPT": "/health/"}, "hardening.E032"),
+    ({"HARDENING_REQUEST_TIMEOUT_SIGNAL": False}, "hardening.E032"),
+    ({"HARDENING_REQUEST_TIMEOUT_THREAD": False}, "hardening.E032"),
     ({"HARDENING_REQUEST_TIMEOUT": 30, "HARDENING_SERVER_TIMEOUT": 30}, "hardening.E403"),
     (
         {"HARDENING_REQUEST_TIMEOUT_ROUTES": {"/upload/": 120}, "HARDENING_SERVER_TIMEOUT": 60},
@@ -109,3 +116,34 @@ def test_checks_are_registered() -> None:
         pytest.raises(SystemCheckError, match="hardening.E401"),
     ):
         call_command("check")
+
+
+REPLACEMENTS = {
+    "HARDENING_REQUEST_TIMEOUT_EXEMPT": "HARDENING_REQUEST_TIMEOUT_ROUTES",
+    "HARDENING_REQUEST_TIMEOUT_SIGNAL": "HARDENING_REQUEST_TIMEOUT_MODE",
+    "HARDENING_REQUEST_TIMEOUT_THREAD": "HARDENING_REQUEST_TIMEOUT_MODE",
+}
+
+
+@pytest.mark.parametrize(("name", "instead"), sorted(REPLACEMENTS.items()))
+def test_a_removed_setting_names_its_replacement(name: str, instead: str) -> None:
+    assert sorted(Settings.removed) == sorted(REPLACEMENTS)
+    with production(**{name: ["/health/"] if name.endswith("EXEMPT") else False}):
+        found = [m for m in check_messages() if m.id == "hardening.E032" and name in m.msg]
+    assert len(found) == 1 and instead in (found[0].hint or "")
+
+
+def test_an_unusable_value_is_named_in_the_message() -> None:
+    with production(HARDENING_REQUEST_TIMEOUT="soon", HARDENING_REQUEST_TIMEOUT_MODE="x"):
+        messages = {m.id: m.msg for m in check_messages()}
+    assert "HARDENING_REQUEST_TIMEOUT " in messages["hardening.E401"]
+    assert "'soon'" in messages["hardening.E401"]
+    assert "HARDENING_REQUEST_TIMEOUT_MODE" in messages["hardening.E402"]
+
+
+@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_ROUTES={"/ok": "long"})
+def test_an_unusable_value_never_fails_a_request() -> None:
+    """Before, a bad route raised ImproperlyConfigured in every request (a 500)."""
+    response = Client().get("/ok")
+    assert response.status_code == 200
+    assert 0 < response.json()["remaining"] <= 0.3  # the default routes and the budget

@@ -90,8 +90,8 @@ def test_using_the_deadline_in_your_code(silent: SilentServer) -> None:
     assert done == [1, 2]
     with after_the_deadline(), pytest.raises(DeadlineExceeded):
         names["rebuild"](None)
-    assert deadline.view_budget(names["upload"]) == 300
-    assert deadline.view_budget(names["export"]) is None
+    assert deadline.view_budget(names["upload"]) == (True, 300)
+    assert deadline.view_budget(names["export"]) == (True, None)
     proxy = names["proxy"]
     names["url"] = silent.url
     # The outgoing call waits no longer than the time left ...

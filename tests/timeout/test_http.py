@@ -9,14 +9,16 @@ import httpx
 import pytest
 import requests
 
-from hardening.timeout import DeadlineExceeded, deadline_scope
-from hardening.timeout.http import (
+from hardening.timeout import (
     AsyncDeadlineTransport,
+    DeadlineAdapter,
+    DeadlineExceeded,
     DeadlineTransport,
     budget,
+    deadline_scope,
+    deadline_session,
     httpx_deadline_hook,
 )
-from hardening.timeout.http_requests import DeadlineAdapter, deadline_session
 from tests.timeout.upstream import SilentServer, silent_upstream
 
 pytestmark = pytest.mark.timeout(60)

@@ -91,10 +91,22 @@ def test_streaming_response_is_untouched_and_streams_without_deadline() -> None:
     assert b"".join(response.streaming_content) == b"aNone"
 
 
-@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_EXEMPT=["/health/"])
+@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_ROUTES={"/health/": None})
 def test_exempt_path_has_no_deadline() -> None:
     assert body(Client().get("/health/live"))["remaining"] is None
     assert body(Client().get("/ok"))["remaining"] is not None
+
+
+@timeout_settings(0.3)
+def test_the_request_state_carries_the_deadline() -> None:
+    assert body(Client().get("/state")) == {"budget": 0.3, "current": True}
+    assert body(Client().get("/health/state")) == {"budget": None, "current": False}
+
+
+@timeout_settings(0.3)
+async def test_asgi_request_state_carries_the_deadline() -> None:
+    assert body(await AsyncClient().get("/async-state")) == {"budget": 0.3, "current": True}
+    assert body(await AsyncClient().get("/state")) == {"budget": 0.3, "current": True}
 
 
 @timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_ROUTES={"/ok": 5, "/cooperative": None})
@@ -135,11 +147,22 @@ def test_sigalrm_stops_a_blocking_sync_view_by_default(free_sigalrm: None) -> No
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
-@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_SIGNAL=False)
+@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_MODE="thread")
 def test_sigalrm_can_be_turned_off(free_sigalrm: None) -> None:
     started = time.monotonic()
     assert Client().get("/sync-sleep?s=0.6").status_code == 200
     assert time.monotonic() - started >= 0.6
+
+
+@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_MODE="cooperative")
+def test_cooperative_mode_arms_no_timer_and_starts_no_thread(free_sigalrm: None) -> None:
+    response, elapsed = in_thread("/sync-sleep?s=0.6")
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert elapsed >= 0.6
+    started = time.monotonic()
+    assert Client().get("/sync-sleep?s=0.6").status_code == 200
+    assert time.monotonic() - started >= 0.6
+    assert Client().get("/cooperative").status_code == 504  # check_deadline() still works
 
 
 def in_thread(path: str) -> tuple[object, float]:
@@ -180,7 +203,7 @@ def test_thread_mode_answers_at_the_deadline_and_counts_the_orphan() -> None:
     assert response.status_code == 200  # type: ignore[attr-defined]
 
 
-@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_THREAD=False)
+@timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_MODE="signal")
 def test_thread_mode_can_be_turned_off() -> None:
     response, elapsed = in_thread("/sync-sleep?s=0.6")
     assert response.status_code == 200  # type: ignore[attr-defined]

@@ -82,7 +82,7 @@ def test_exempt_probe_and_normal_route_are_untouched(server: Server) -> None:
 
 
 def test_exempt_route_outlives_the_deadline(server: Server) -> None:
-    # /t/exempt/ is in HARDENING_REQUEST_TIMEOUT_EXEMPT (tests.timeout.server_settings).
+    # /t/exempt/ is in HARDENING_REQUEST_TIMEOUT_ROUTES with None (tests.timeout.server_settings).
     started = time.monotonic()
     reply = server.get("/t/exempt/sleep", timeout=15)
     elapsed = time.monotonic() - started

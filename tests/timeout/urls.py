@@ -11,7 +11,9 @@ from django.db import OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
 
+from hardening.request import state
 from hardening.timeout import DeadlineExceeded, check_deadline, remaining, request_timeout
+from hardening.timeout.deadline import current_deadline
 
 
 class FakeQueryCanceled(Exception):
@@ -20,6 +22,21 @@ class FakeQueryCanceled(Exception):
 
 def ok(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"remaining": remaining()})
+
+
+def request_state(request: HttpRequest) -> HttpResponse:
+    """The deadline as the request's state carries it, and whether it is the current one."""
+    deadline = state(request).deadline
+    return JsonResponse(
+        {
+            "budget": None if deadline is None else deadline.budget,
+            "current": deadline is not None and deadline is current_deadline(),
+        }
+    )
+
+
+async def async_request_state(request: HttpRequest) -> HttpResponse:
+    return request_state(request)
 
 
 def cooperative(request: HttpRequest) -> HttpResponse:
@@ -131,6 +148,9 @@ urlpatterns = [
     path("unbounded", unbounded),
     path("long", long_budget),
     path("health/live", ok),
+    path("state", request_state),
+    path("async-state", async_request_state),
+    path("health/state", request_state),
     path("sqlite-spin", sqlite_spin),
     path("pg-sleep", pg_sleep),
     path("sleep-then-query", sleep_then_query),
