@@ -192,6 +192,15 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
     raise DeadlineInterrupt("signal")
 
 
+def budget_changed(deadline: Deadline) -> None:
+    """``deadline``'s expiry moved (a view's ``@request_timeout``): set the timer of its
+    request, if one is armed, for the new expiry (a later one is handled by the handler,
+    which looks again; an earlier one must not wait for the old)."""
+    alarm = _current
+    if alarm is not None and alarm.deadline is deadline and alarm.armed and not alarm.fired:
+        _again(deadline.remaining())
+
+
 def _alarm_free(previous: Any) -> bool:
     """Nothing else uses SIGALRM: default/ignored handler (or ours) and no timer set."""
     if previous not in (signal.SIG_DFL, signal.SIG_IGN, None, _on_alarm):

@@ -35,7 +35,7 @@ from hardening.errors import error_response
 from hardening.observability.audit import audit
 from hardening.observability.metrics import TIMEOUTS
 from hardening.request import GetResponse, HardeningMiddleware, state
-from hardening.timeout.alarm import arm_alarm
+from hardening.timeout.alarm import arm_alarm, budget_changed
 from hardening.timeout.conf import budget_for_path, config
 from hardening.timeout.db import is_timeout_error, rollback_connections
 from hardening.timeout.deadline import (
@@ -274,6 +274,7 @@ class TimeoutMiddleware(HardeningMiddleware):
         else:
             deadline.set_budget(seconds)
             watchdog.changed()
+            budget_changed(deadline)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> Any:
         """Runs in the view's thread (Django adapts it), so rollback hits the right

@@ -147,6 +147,16 @@ def test_sigalrm_stops_a_blocking_sync_view_by_default(free_sigalrm: None) -> No
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
+@timeout_settings(30)
+def test_sigalrm_keeps_a_shorter_view_budget(free_sigalrm: None) -> None:
+    """``@request_timeout(0.3)`` under a 30 s route: the timer fires at 0.3 s, not 30."""
+    started = time.monotonic()
+    response = Client().get("/short-sleep")
+    assert response.status_code == 504
+    assert time.monotonic() - started < 1.5
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
 @timeout_settings(0.3, HARDENING_REQUEST_TIMEOUT_MODE="thread")
 def test_sigalrm_can_be_turned_off(free_sigalrm: None) -> None:
     started = time.monotonic()

@@ -98,6 +98,13 @@ def long_budget(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"remaining": remaining()})
 
 
+@request_timeout(0.3)
+def short_sleep(request: HttpRequest) -> HttpResponse:
+    """A budget shorter than the route's, and code that only the SIGALRM timer stops."""
+    time.sleep(5)
+    return JsonResponse({"finished": True})
+
+
 def sqlite_spin(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -147,6 +154,7 @@ urlpatterns = [
     path("streaming", streaming),
     path("unbounded", unbounded),
     path("long", long_budget),
+    path("short-sleep", short_sleep),
     path("health/live", ok),
     path("state", request_state),
     path("async-state", async_request_state),
