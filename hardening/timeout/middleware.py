@@ -214,7 +214,7 @@ class TimeoutMiddleware(HardeningMiddleware):
             deactivate(token)
             if not task.done():  # sync work still running in its thread: counted
                 count_orphan(executor)
-            recycle(executor)
+            recycle(executor, deadline)
         if task.done():
             with deadline.lock:
                 deadline.active = False

@@ -35,6 +35,8 @@ from django.core.handlers.asgi import ASGIHandler
 from django.db import connections
 from prometheus_client import Gauge
 
+from hardening.timeout.deadline import Deadline
+
 ORPHANS = Gauge(
     "hardening_timeout_orphaned_threads",
     "Threads still running the work of a request that was already answered 504.",
@@ -228,13 +230,18 @@ def count_orphan(executor: RequestExecutor) -> None:
         executor.submit(ORPHANS.dec)
 
 
-def recycle(executor: RequestExecutor) -> None:
+def recycle(executor: RequestExecutor, deadline: Deadline | None = None) -> None:
     """Submitted to ``executor`` after a request: runs once its thread is idle (after an
-    orphaned view has returned), cleans up like ``request_finished`` and makes the
-    executor available again."""
+    orphaned view has returned), takes the thread's connections off the request's
+    ``deadline`` (the next request on this thread uses them; the watchdog must not cancel
+    its queries for a deadline that passed), cleans up like ``request_finished`` and makes
+    the executor available again."""
     from hardening.timeout.db import finish_thread
 
     def run() -> None:
+        if deadline is not None:
+            with deadline.lock:
+                deadline.connections = []
         finish_thread()
         # The watchdog's view of this thread's connections for the next request.
         executor.hardening_connections = [connections[a] for a in connections]

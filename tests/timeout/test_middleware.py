@@ -12,7 +12,9 @@ from django.contrib.auth.models import Group
 from django.db import connections
 from django.test import AsyncClient, Client
 
+from hardening.timeout import runner
 from hardening.timeout.runner import ORPHANS
+from tests.timeout import urls
 from tests.timeout.helpers import audited, timeout_settings, timeouts
 
 pytestmark = pytest.mark.timeout(60)
@@ -295,3 +297,26 @@ async def test_asgi_streaming_and_decorated_views() -> None:
     assert body(unbounded)["remaining"] is None
     long = await AsyncClient().get("/long")
     assert 0.3 < body(long)["remaining"] <= 60  # type: ignore[operator]
+
+
+async def pooled_threads() -> int:
+    """Idle pooled request threads, once the last request's thread is back (bounded)."""
+    end = time.monotonic() + 5
+    while not runner._idle and time.monotonic() < end:
+        await asyncio.sleep(0.01)
+    return len(runner._idle)
+
+
+@timeout_settings(0.3)
+async def test_asgi_orphan_hands_its_threads_connections_back() -> None:
+    """A timed-out sync view's pooled thread serves the next requests with the same
+    connection objects once the view has returned: its old deadline must not hold them, or
+    the watchdog (acting on it 50 ms after the deadline) cancels another request's query."""
+    assert (await AsyncClient().get("/ok")).status_code == 200
+    assert await pooled_threads() == 1  # the thread knows its connections now
+    urls.DEADLINES.clear()
+    response = await AsyncClient().get("/overrun-briefly")
+    assert response.status_code == 504
+    assert await pooled_threads() == 1  # the view returned; the same thread is reused
+    (deadline,) = urls.DEADLINES
+    assert deadline.connections == []

@@ -13,7 +13,7 @@ from django.urls import path
 
 from hardening.request import state
 from hardening.timeout import DeadlineExceeded, check_deadline, remaining, request_timeout
-from hardening.timeout.deadline import current_deadline
+from hardening.timeout.deadline import Deadline, current_deadline
 
 
 class FakeQueryCanceled(Exception):
@@ -105,6 +105,19 @@ def short_sleep(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"finished": True})
 
 
+#: The deadlines ``overrun_briefly`` ran under.
+DEADLINES: list[Deadline] = []
+
+
+def overrun_briefly(request: HttpRequest) -> HttpResponse:
+    """Returns just after its deadline (under ASGI: an orphan that ends at once)."""
+    deadline = current_deadline()
+    assert deadline is not None
+    DEADLINES.append(deadline)
+    time.sleep(deadline.remaining() + 0.05)
+    return JsonResponse({"finished": True})
+
+
 def sqlite_spin(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -155,6 +168,7 @@ urlpatterns = [
     path("unbounded", unbounded),
     path("long", long_budget),
     path("short-sleep", short_sleep),
+    path("overrun-briefly", overrun_briefly),
     path("health/live", ok),
     path("state", request_state),
     path("async-state", async_request_state),
