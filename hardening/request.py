@@ -68,6 +68,9 @@ class RequestState:
 
     request_id: str
     client_ip: str
+    #: The request's deadline, set by ``TimeoutMiddleware`` (None on a path without one;
+    #: inactive after ``@request_timeout(None)``).  Code without the request reads it
+    #: through ``hardening.timeout.remaining()`` / ``check_deadline()``.
     deadline: Deadline | None = None
     #: The credential a bearer token or API key proved (None: none was sent, or it failed).
     credential: Credential | None = None
