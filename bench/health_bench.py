@@ -6,7 +6,7 @@ Starts a disposable PostgreSQL cluster and Redis server (never the shared ones),
 the example project onto them, runs it under gunicorn, and times sequential
 ``GET /health/ready`` from loopback (detailed body) in three modes:
 
-* ``uncached``: ``HEALTH_CACHE_SECONDS=0`` -- every probe runs every check
+* ``uncached``: no result cache (``bench/health_uncached.py``) -- every probe runs every check
   (database ``SELECT 1``, migrations, cache round trip, disk);
 * ``cached``: the default 1 s result cache (what a probe flood costs);
 * ``live``: ``GET /health/live`` for reference;
@@ -30,6 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.health.services import pg_cluster, redis_server  # noqa: E402
 from tests.servers import Server, run_until_exit, serve  # noqa: E402
+
+CACHED = "example_project.wsgi:application"  # the 1 s result cache
+UNCACHED = "bench.health_uncached:application"
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -86,15 +89,15 @@ def main() -> None:
             f"gunicorn sync x{args.workers}, disposable PostgreSQL + Redis on loopback, "
             f"{args.requests} sequential requests per mode"
         )
-        for name, path, ttl in (
-            ("uncached", "/health/ready", "0"),
-            ("cached", "/health/ready", "1"),
-            ("live", "/health/live", "1"),
+        for name, path, wsgi in (
+            ("uncached", "/health/ready", UNCACHED),
+            ("cached", "/health/ready", CACHED),
+            ("live", "/health/live", CACHED),
         ):
-            env = {**base, "HEALTH_CACHE_SECONDS": ttl}
             with serve(
                 "gunicorn",
-                env=env,
+                env=base,
+                wsgi=wsgi,
                 workers=args.workers,
                 ready_path="/health/live",
                 tmp_path=Path(tmp),
@@ -102,9 +105,13 @@ def main() -> None:
                 timings, statuses = measure(server, path, args.requests)
             report(name, timings, statuses)
         # PostgreSQL paused (SIGSTOP): each answer must come within the 2 s budget.
-        env = {**base, "HEALTH_CACHE_SECONDS": "0"}
         with serve(
-            "gunicorn", env=env, workers=args.workers, ready_path="/health/live", tmp_path=Path(tmp)
+            "gunicorn",
+            env=base,
+            wsgi=UNCACHED,
+            workers=args.workers,
+            ready_path="/health/live",
+            tmp_path=Path(tmp),
         ) as server:
             server.get("/health/ready")
             pg.pause()

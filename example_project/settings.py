@@ -224,7 +224,6 @@ if env.has("DEMO_ENDPOINTS"):
 
 HARDENING_HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 HARDENING_HEALTH_TIMEOUT = env.float("HEALTH_TIMEOUT", default=2.0)
-HARDENING_HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=1.0)
 # Readiness means "this instance can serve": Redis down (rate limits fail open/closed) and
 # stale JWKS keys are "degraded" (200); the database is 503. Name checks that must be 503.
 HARDENING_HEALTH_CRITICAL = env.list("HEALTH_CRITICAL", default=[])

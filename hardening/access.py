@@ -1,36 +1,35 @@
-"""Who may see operator endpoints (``/metrics``, health details): a bearer token or an
-IP allow-list.  Shared by ``hardening.observability.views`` and ``hardening.health.views``."""
+"""The operator gate: who may read ``/metrics`` and the detailed health probes.
+
+A caller is an operator when it sends the endpoint's bearer token (``HARDENING_METRICS_TOKEN``,
+``HARDENING_HEALTH_TOKEN``), or when its address is in ``HARDENING_OPERATOR_IPS`` (default:
+loopback for an endpoint without a token, nobody for an endpoint with one).
+
+The address is ``request.hardening.client_ip`` (:mod:`hardening.clientip`): ``REMOTE_ADDR``,
+unless ``HARDENING_TRUSTED_PROXY_COUNT`` says reverse proxies are in front, and then the
+address those proxies received the request from.  A header sent by a peer that is not a
+configured proxy is never believed, so ``X-Forwarded-For: 127.0.0.1`` admits nobody; and
+behind a configured proxy on the same host, "loopback" means the host itself, not every
+request the proxy forwards.
+
+Internal: used by :mod:`hardening.observability.views` and :mod:`hardening.health.views`.
+"""
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
 
 from django.core.checks import CheckMessage
 from django.http import HttpRequest
 
-__all__ = [
-    "MIN_TOKEN_LENGTH",
-    "bearer_token",
-    "check_allow_list",
-    "gate_checks",
-    "ip_allowed",
-    "token_matches",
-]
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from hardening.clientip import Network, network, networks, normalise, within
+from hardening.observability.conf import conf
+from hardening.request import state
 
 #: Shortest operator token the system checks accept (``E504``, ``E607``).
 MIN_TOKEN_LENGTH = 32
-
-
-def _parse(entry: object) -> Network | None:
-    try:
-        return ipaddress.ip_network(str(entry).strip(), strict=False)
-    except ValueError:
-        return None
+#: Who may see an endpoint without a token when ``HARDENING_OPERATOR_IPS`` is not set.
+LOOPBACK = ("127.0.0.1", "::1")
 
 
 def bearer_token(request: HttpRequest) -> str | None:
@@ -45,107 +44,85 @@ def token_matches(supplied: str, expected: str) -> bool:
     return bool(expected) and hmac.compare_digest(supplied.encode(), expected.encode())
 
 
-@lru_cache(maxsize=32)
-def _networks(entries: tuple[str, ...], strict: bool) -> tuple[Network, ...]:
-    networks: list[Network] = []
-    for entry in entries:
-        network = _parse(entry)
-        if network is not None:
-            networks.append(network)
-        elif strict:
-            return ()  # one bad entry denies everyone until it is fixed
-    return tuple(networks)
+def operator_ips(token: str) -> list[str]:
+    """``HARDENING_OPERATOR_IPS``, or its default for an endpoint whose token is ``token``.
+
+    An unusable value (``hardening.E605``) is the default too: loopback at most."""
+    configured = conf.HARDENING_OPERATOR_IPS
+    if configured is not None:
+        return configured
+    return [] if token else list(LOOPBACK)
+
+
+def ip_allowed(address: object, allowed: Sequence[str]) -> bool:
+    """Is ``address`` inside one of the ``allowed`` networks?  Entries that are not
+    networks are skipped; IPv4-mapped IPv6 addresses match their IPv4 networks."""
+    return within(normalise(str(address or "")) or "", networks(tuple(allowed)))
+
+
+def operator_address(request: HttpRequest, token: str) -> bool:
+    """Is the client's address an operator's, for an endpoint whose token is ``token``?"""
+    return ip_allowed(state(request).client_ip, operator_ips(token))
 
 
 def check_allow_list(allowed: Sequence[object]) -> tuple[list[object], list[object]]:
     """For system checks: the entries of ``allowed`` that are not addresses or networks,
     and those that admit every address (``0.0.0.0/0``, ``::/0``)."""
-    invalid: list[object] = []
-    everyone: list[object] = []
-    for entry in allowed:
-        network = _parse(entry)
-        if network is None:
-            invalid.append(entry)
-        elif network.prefixlen == 0:
-            everyone.append(entry)
+    parsed: list[tuple[object, Network | None]] = [(entry, network(entry)) for entry in allowed]
+    invalid = [entry for entry, found in parsed if found is None]
+    everyone = [entry for entry, found in parsed if found is not None and found.prefixlen == 0]
     return invalid, everyone
 
 
-def gate_checks(
-    name: str,
-    allowed: Sequence[object],
-    token: str,
-    *,
-    ids: tuple[str, str, str],
-    everyone: tuple[str, str] | None,
+def token_checks(
+    setting: str, token: str, short: str, others: Mapping[str, str]
 ) -> list[CheckMessage]:
-    """The system checks of one operator gate (``HARDENING_<name>_ALLOWED_IPS`` and
-    ``HARDENING_<name>_TOKEN``).
+    """The system checks of one operator token: ``short`` (the room's id) when it has fewer
+    than :data:`MIN_TOKEN_LENGTH` characters, ``E049`` when it is another secret (the
+    project's keys, or one of ``others``), ``E050`` when it is guessable."""
+    from hardening.checks import problem
 
-    ``ids`` are the invalid-entry error, the open-to-everyone warning and the short-token
-    error; ``everyone`` is that warning's message (``{entry}`` is filled in) and hint, or
-    ``None`` not to warn.
-    """
-    from hardening.checks import problem, warning
-
-    setting = f"HARDENING_{name}_ALLOWED_IPS"
-    invalid, open_entries = check_allow_list(allowed)
-    messages = [
-        problem(
-            ids[0],
-            f"{setting} has an invalid entry {entry!r}.",
-            "Use addresses or networks such as '10.0.0.0/8' or '::1'.",
-        )
-        for entry in invalid
-    ]
-    if everyone is not None:
-        msg, hint = everyone
-        messages += [warning(ids[1], msg.format(entry=entry), hint) for entry in open_entries]
-    if token and len(token) < MIN_TOKEN_LENGTH:  # characters: never more than its bytes
+    if not token:
+        return []
+    messages = []
+    if len(token) < MIN_TOKEN_LENGTH:  # characters: never more than its bytes
         messages.append(
-            problem(
-                ids[2],
-                f"HARDENING_{name}_TOKEN is shorter than {MIN_TOKEN_LENGTH} characters.",
-                _GENERATE,
-            )
+            problem(short, f"{setting} is shorter than {MIN_TOKEN_LENGTH} characters.", _GENERATE)
         )
-    return messages + _token_strength(name, token) if token else messages
+    return messages + _token_strength(setting, token, {**_secrets(), **others})
 
 
 _GENERATE = "Generate one: python -c 'import secrets; print(secrets.token_urlsafe(32))'."  # noqa: S105 - a hint, not a secret
 
 
-def _other_secrets(name: str) -> dict[str, str]:
+def _secrets() -> dict[str, str]:
+    """The project's keys an operator token must not repeat."""
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
-    from hardening.conf import conf
+    from hardening.conf import conf as core
 
     try:
         secret_key = str(settings.SECRET_KEY or "")
     except ImproperlyConfigured:  # Django refuses access to an empty SECRET_KEY
         secret_key = ""
-    others = {
+    found = {
         "SECRET_KEY": secret_key,
-        "HARDENING_JWT_SIGNING_KEY": conf.HARDENING_JWT_SIGNING_KEY,
-        "HARDENING_CLERK_SECRET_KEY": conf.HARDENING_CLERK_SECRET_KEY,
-        "HARDENING_HEALTH_TOKEN": conf.HARDENING_HEALTH_TOKEN,
-        "HARDENING_METRICS_TOKEN": conf.HARDENING_METRICS_TOKEN,
+        "HARDENING_JWT_SIGNING_KEY": core.HARDENING_JWT_SIGNING_KEY,
+        "HARDENING_CLERK_SECRET_KEY": core.HARDENING_CLERK_SECRET_KEY,
     }
     for index, key in enumerate(getattr(settings, "SECRET_KEY_FALLBACKS", []) or []):
-        others[f"SECRET_KEY_FALLBACKS[{index}]"] = str(key)
-    for index, key in enumerate(conf.HARDENING_FIELD_ENCRYPTION_KEYS):
-        others[f"HARDENING_FIELD_ENCRYPTION_KEYS[{index}]"] = str(key)
-    others.pop(f"HARDENING_{name}_TOKEN")
-    return others
+        found[f"SECRET_KEY_FALLBACKS[{index}]"] = str(key)
+    for index, key in enumerate(core.HARDENING_FIELD_ENCRYPTION_KEYS):
+        found[f"HARDENING_FIELD_ENCRYPTION_KEYS[{index}]"] = str(key)
+    return found
 
 
-def _token_strength(name: str, token: str) -> list[CheckMessage]:
+def _token_strength(setting: str, token: str, others: Mapping[str, str]) -> list[CheckMessage]:
     """``E049``: the token is another secret; ``E050``: it is guessable."""
     from hardening.checks import problem
     from hardening.deploy.strength import MIN_SECRET_BITS, estimated_bits, is_published
 
-    setting = f"HARDENING_{name}_TOKEN"
     messages = [
         problem(
             "E049",
@@ -153,8 +130,8 @@ def _token_strength(name: str, token: str) -> list[CheckMessage]:
             "Each secret must be dedicated: whoever reads the probe or scraper configuration "
             "must not learn a signing key. " + _GENERATE,
         )
-        for other, value in _other_secrets(name).items()
-        if value and hmac.compare_digest(value.encode(), token.encode())
+        for other, value in others.items()
+        if value and other != setting and hmac.compare_digest(value.encode(), token.encode())
     ]
     if is_published(token) or estimated_bits(token) < MIN_SECRET_BITS:
         messages.append(
@@ -165,18 +142,3 @@ def _token_strength(name: str, token: str) -> list[CheckMessage]:
             )
         )
     return messages
-
-
-def ip_allowed(remote_addr: object, allowed: Sequence[str], *, strict: bool = False) -> bool:
-    """Is ``remote_addr`` (``REMOTE_ADDR``) inside one of the ``allowed`` networks?
-
-    Invalid entries are skipped, or with ``strict=True`` deny every address; either way a
-    system check reports them.  IPv4-mapped IPv6 addresses match their IPv4 networks.
-    """
-    try:
-        address = ipaddress.ip_address(str(remote_addr or "").split("%")[0])
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return any(address in network for network in _networks(tuple(allowed), strict))

@@ -46,16 +46,36 @@ def header_meta_key(header: str) -> str:
     return "HTTP_" + header.upper().replace("-", "_")
 
 
+def network(entry: object) -> Network | None:
+    """``entry`` (``"10.0.0.0/8"``, ``" ::1 "``) as a network, or None when it is not one."""
+    try:
+        return ipaddress.ip_network(str(entry).strip(), strict=False)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=32)
+def networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    """The networks of an allow-list (the trusted proxies, the operator gate); entries that
+    are not addresses or networks are skipped: the settings' checks report them."""
+    return tuple(found for entry in entries if (found := network(entry)) is not None)
+
+
 @lru_cache(maxsize=1)
 def trusted_networks() -> tuple[Network, ...]:
     """The parsed HARDENING_TRUSTED_PROXIES (invalid entries are reported by hardening.E302)."""
-    networks: list[Network] = []
-    for entry in conf.HARDENING_TRUSTED_PROXIES:
-        try:
-            networks.append(ipaddress.ip_network(str(entry).strip(), strict=False))
-        except ValueError:
-            continue
-    return tuple(networks)
+    return networks(tuple(conf.HARDENING_TRUSTED_PROXIES))
+
+
+def within(address: str, allowed: tuple[Network, ...]) -> bool:
+    """Is ``address`` (as :func:`normalise` gives it; ``""`` is nobody) in ``allowed``?"""
+    if not address:
+        return False
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in candidate for candidate in allowed)
 
 
 @receiver(setting_changed)
@@ -144,11 +164,10 @@ def client_ip(request: HttpRequest) -> str:
         return remote
     if not remote and not _unix_peer(raw_remote):
         return remote  # an unparseable TCP peer is nobody's proxy
-    networks = trusted_networks()
-    if networks and remote:  # only a local process reaches a Unix socket: the proxy
-        address = ipaddress.ip_address(remote)
-        if not any(address in network for network in networks):
-            return remote
+    proxies = trusted_networks()
+    # A Unix-socket peer (no address) is the proxy: only a local process reaches it.
+    if proxies and remote and not within(remote, proxies):
+        return remote
     header = conf.HARDENING_CLIENT_IP_HEADER
     raw = str(request.META.get(header_meta_key(header), ""))
     if header_meta_key(header) == "HTTP_FORWARDED":

@@ -189,12 +189,12 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     has an inline ``<style>`` that a strict CSP blocks, and it is HTML even for APIs."""
     from django.template.loader import render_to_string
 
-    from hardening.conf import conf
+    from hardening.conf.core import api_path
     from hardening.observability.audit import audit
 
     _count(403, "csrf_failed")
     audit("request.rejected", request=request, reason="csrf")
-    api = any(request.path.startswith(p) for p in conf.HARDENING_API_PATH_PREFIXES)
+    api = api_path(request.path)
     if api or "text/html" not in request.headers.get("Accept", ""):
         detail = "CSRF check failed: send the CSRF token (cookie and X-CSRFToken header)."
         return error_response(403, "csrf_failed", detail)

@@ -32,6 +32,7 @@ from hardening.clientip import client_ip
 from hardening.context import current_request_id
 
 if TYPE_CHECKING:
+    from hardening.headers.csp import LazyNonce
     from hardening.timeout.deadline import Deadline
 
 __all__ = [
@@ -78,10 +79,12 @@ class RequestState:
     credential_error: Exception | None = None
     #: Seconds a locked account must wait (set by the lockout backend for the 429).
     lockout_wait: float | None = None
-    #: The session was logged out during this request (``Clear-Site-Data``).
+    #: ``django.contrib.auth.logout()`` ran during this request: the headers middleware
+    #: answers with ``Clear-Site-Data``.
     logged_out: bool = False
-    #: The CSP nonce of this response (HTML pages), set by the headers middleware.
-    csp_nonce: str | None = None
+    #: The CSP nonce of this request, made on first use (``str()`` gives it; templates get
+    #: it as ``{{ csp_nonce }}``); set by the headers middleware, None without it.
+    csp_nonce: LazyNonce | None = None
 
 
 def state(request: Any) -> RequestState:

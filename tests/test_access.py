@@ -1,9 +1,16 @@
 from __future__ import annotations
 
 import pytest
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 
-from hardening.access import bearer_token, check_allow_list, ip_allowed, token_matches
+from hardening.access import (
+    bearer_token,
+    check_allow_list,
+    ip_allowed,
+    operator_address,
+    operator_ips,
+    token_matches,
+)
 
 
 @pytest.mark.parametrize(
@@ -46,9 +53,26 @@ def test_ip_not_allowed(remote: object) -> None:
     assert not ip_allowed(remote, ["127.0.0.1", "10.0.0.0/8"])
 
 
-def test_invalid_entries_are_skipped_or_deny_everyone_when_strict() -> None:
+def test_invalid_entries_are_skipped_and_a_bad_operator_list_admits_none_of_its_entries() -> None:
     assert ip_allowed("127.0.0.1", ["not-an-ip", "127.0.0.1"])
-    assert not ip_allowed("127.0.0.1", ["not-an-ip", "127.0.0.1"], strict=True)
+    # HARDENING_OPERATOR_IPS with a bad entry is unusable (hardening.E605): the default
+    # applies, loopback for an endpoint without a token, nobody for one with a token.
+    with override_settings(HARDENING_OPERATOR_IPS=["not-an-ip", "10.0.0.0/8"]):
+        assert operator_ips("") == ["127.0.0.1", "::1"]
+        assert operator_ips("t" * 40) == []
+        request = RequestFactory().get("/", REMOTE_ADDR="10.1.2.3")
+        assert not operator_address(request, "")
+
+
+def test_the_gate_reads_the_resolved_client_address() -> None:
+    """Behind a configured proxy the gate sees the address the proxy received the request
+    from (request.hardening.client_ip), not the proxy's loopback address."""
+    forwarded = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    assert operator_address(RequestFactory().get("/", **forwarded), "")  # no proxy: REMOTE_ADDR
+    with override_settings(HARDENING_TRUSTED_PROXY_COUNT=1):
+        assert not operator_address(RequestFactory().get("/", **forwarded), "")
+        with override_settings(HARDENING_OPERATOR_IPS=["203.0.113.0/24"]):
+            assert operator_address(RequestFactory().get("/", **forwarded), "")
 
 
 def test_check_allow_list_reports_invalid_and_open_entries() -> None:

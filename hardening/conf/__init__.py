@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from hardening.conf.base import Reader, configured, setting
 from hardening.conf.core import CoreSettings
-from hardening.conf.health import HealthSettings
 from hardening.conf.jwt import JWTSettings
-from hardening.conf.observability import ObservabilitySettings
 
 __all__ = ["Reader", "Settings", "conf", "configured", "setting"]
 
@@ -21,8 +19,6 @@ __all__ = ["Reader", "Settings", "conf", "configured", "setting"]
 class Settings(
     CoreSettings,
     JWTSettings,
-    HealthSettings,
-    ObservabilitySettings,
 ):
     """Shadow Django's settings with django-hardening's defaults (transition: the rooms not
     moved to a reader of their own still add their properties here)."""

@@ -3,6 +3,8 @@ the client address behind proxies and the field-encryption keys."""
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 from django.conf import settings
@@ -101,3 +103,21 @@ class CoreSettings(Reader):
     def is_production(self) -> bool:
         # An unknown value is reported by hardening.E022 and treated as production.
         return self.HARDENING_ENVIRONMENT not in ENVIRONMENTS[1:]
+
+
+def api_path(path: str) -> bool:
+    """True when ``path`` is under ``HARDENING_API_PATHS`` (a prefix, or a ``^`` regex)."""
+    prefixes, regexes = _api_paths(tuple(CoreSettings().HARDENING_API_PATHS))
+    return path.startswith(prefixes) or any(regex.match(path) for regex in regexes)
+
+
+@functools.lru_cache(maxsize=8)
+def _api_paths(entries: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
+    regexes = []
+    for entry in entries:
+        if entry.startswith("^"):
+            try:
+                regexes.append(re.compile(entry))
+            except re.error:  # never raises in a request; the core checks report the value
+                continue
+    return tuple(e for e in entries if not e.startswith("^")), tuple(regexes)

@@ -1,7 +1,9 @@
 """Checks for unsafe deployment settings (``E007``–``E039``).
 
 These are Django's ``check --deploy`` warnings that matter, promoted to errors on a plain
-``manage.py check`` in production (Django never runs deploy checks by itself).
+``manage.py check`` in production (Django never runs deploy checks by itself).  The headers
+of ``SecurityMiddleware`` (``E019``–``E021``) are checked with the other security headers,
+in :mod:`hardening.headers.checks`.
 """
 
 from __future__ import annotations
@@ -155,46 +157,6 @@ def check_middleware(**kwargs: Any) -> list[CheckMessage]:
                 "E018",
                 "django.middleware.csrf.CsrfViewMiddleware is not in MIDDLEWARE.",
                 "Add it: session-authenticated forms and APIs need CSRF protection.",
-            )
-        )
-    return messages
-
-
-_UNSAFE_REFERRER_POLICIES = {"unsafe-url", "no-referrer-when-downgrade", ""}
-
-
-@register
-def check_security_headers(**kwargs: Any) -> list[CheckMessage]:
-    messages: list[CheckMessage] = []
-    if not settings.SECURE_CONTENT_TYPE_NOSNIFF:
-        messages.append(
-            problem(
-                "E019",
-                "SECURE_CONTENT_TYPE_NOSNIFF is off.",
-                "Set SECURE_CONTENT_TYPE_NOSNIFF = True.",
-            )
-        )
-    policy: object = settings.SECURE_REFERRER_POLICY
-    if isinstance(policy, str):
-        policies = {policy}
-    elif isinstance(policy, (list, tuple, set)):
-        policies = {str(p) for p in policy} or {""}
-    else:
-        policies = {""}
-    if {str(p).strip() for p in policies} & _UNSAFE_REFERRER_POLICIES:
-        messages.append(
-            problem(
-                "E020",
-                "SECURE_REFERRER_POLICY is unset or leaks full URLs.",
-                "Set SECURE_REFERRER_POLICY = 'strict-origin-when-cross-origin' or stricter.",
-            )
-        )
-    if not getattr(settings, "SECURE_CROSS_ORIGIN_OPENER_POLICY", None):
-        messages.append(
-            problem(
-                "E021",
-                "SECURE_CROSS_ORIGIN_OPENER_POLICY is unset.",
-                "Set SECURE_CROSS_ORIGIN_OPENER_POLICY = 'same-origin'.",
             )
         )
     return messages

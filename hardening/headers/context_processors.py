@@ -11,10 +11,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-__all__ = ["csp"]
+from hardening.request import state
 
 
 def csp(request: HttpRequest) -> dict[str, Any]:
-    # Ours (Django 5.2) sets request.csp_nonce; Django 6's middleware sets _csp_nonce.
-    nonce = getattr(request, "csp_nonce", None) or getattr(request, "_csp_nonce", None)
+    # SecurityHeadersMiddleware keeps the nonce in request.hardening (wrapping Django 6's
+    # when its CSP middleware runs); Django's middleware alone keeps it in _csp_nonce.
+    nonce = state(request).csp_nonce or getattr(request, "_csp_nonce", None)
     return {"csp_nonce": nonce if nonce is not None else ""}

@@ -3,7 +3,8 @@
 A policy is a dict ``{directive: sources}``; ``sources`` is a list, a string, ``True``
 (directive without value, e.g. ``upgrade-insecure-requests``) or ``None``/``False``
 (left out).  :data:`NONCE` in a source list becomes ``'nonce-<random>'`` when the
-response used ``request.csp_nonce``, as Django 6's ``CSP.NONCE`` does.
+response used the request's nonce (``request.hardening.csp_nonce``, ``{{ csp_nonce }}`` in
+templates), as Django 6's ``CSP.NONCE`` does.
 
 >>> build_policy({"default-src": [SELF], "object-src": [NONE], "upgrade-insecure-requests": True})
 "default-src 'self'; object-src 'none'; upgrade-insecure-requests"
@@ -14,17 +15,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from typing import Any, Final
-
-__all__ = [
-    "API_CSP",
-    "DEFAULT_CSP",
-    "NONCE",
-    "NONE",
-    "SELF",
-    "LazyNonce",
-    "build_policy",
-    "django_csp_middleware_active",
-]
 
 NONE: Final = "'none'"
 SELF: Final = "'self'"
@@ -42,7 +32,7 @@ DEFAULT_CSP: Final[Mapping[str, Any]] = {
     "object-src": [NONE],
 }
 
-#: JSON responses: a browser that renders one must load nothing at all.
+#: JSON responses (API paths and JSON bodies): a browser that renders one must load nothing.
 API_CSP: Final[Mapping[str, Any]] = {
     "default-src": [NONE],
     "frame-ancestors": [NONE],
@@ -52,9 +42,12 @@ API_CSP: Final[Mapping[str, Any]] = {
 
 
 class LazyNonce:
-    """``request.csp_nonce``: a random value made on first use; ``str()`` gives it."""
+    """The request's CSP nonce (``request.hardening.csp_nonce``): a random value made on
+    first use; ``str()`` gives it.  With Django 6's CSP middleware it wraps Django's own
+    nonce (``source``), so templates and Django's header use the same value."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: object | None = None) -> None:
+        self._source = source
         self._value: str | None = None
 
     @property
@@ -63,7 +56,8 @@ class LazyNonce:
 
     def __str__(self) -> str:
         if self._value is None:
-            self._value = secrets.token_urlsafe(16)
+            source = self._source
+            self._value = str(source) if source is not None else secrets.token_urlsafe(16)
         return self._value
 
     def __bool__(self) -> bool:

@@ -3,22 +3,25 @@
 Place it right after ``django.middleware.security.SecurityMiddleware``.  On each response
 that does not already carry the header it adds:
 
-* ``Content-Security-Policy``: :attr:`conf.HARDENING_CSP_API` on API paths and JSON
-  responses; on other responses :attr:`conf.HARDENING_CSP` (which defaults to
-  ``SECURE_CSP``).  When Django 6's own ``ContentSecurityPolicyMiddleware`` is installed
-  (above this one), it renders that policy with its nonce: this middleware hands it over as
-  the response's ``_csp_config``, Django's per-response override;
+* ``Content-Security-Policy``: :data:`~hardening.headers.csp.API_CSP` on API paths
+  (``HARDENING_API_PATHS``) and JSON responses; on other responses ``HARDENING_CSP`` (which
+  defaults to ``SECURE_CSP``).  When Django 6's own ``ContentSecurityPolicyMiddleware`` is
+  installed (above this one), it renders that policy with its nonce: this middleware hands
+  it over as the response's ``_csp_config``, Django's per-response override;
 * ``Permissions-Policy`` (every powerful feature off by default);
 * ``Cross-Origin-Resource-Policy: same-origin``;
 * ``Cross-Origin-Embedder-Policy: require-corp`` on HTML responses (documents only);
-* ``Cache-Control: no-store`` on API and authentication paths, on responses that set
-  cookies and on answers to credentialed requests, unless the view chose its own caching;
+* ``Cache-Control: no-store`` on API paths and :data:`NO_STORE_PREFIXES`, on responses that
+  set cookies and on answers to credentialed requests, unless the view chose its own caching;
 * ``X-Permitted-Cross-Domain-Policies: none`` (no Flash/PDF cross-domain policy files);
-* ``Clear-Site-Data`` (:attr:`conf.HARDENING_CLEAR_SITE_DATA`) on the response of a request
-  in which ``django.contrib.auth.logout()`` ran (the admin's and Django's ``LogoutView``, any
-  view calling ``logout``): the ``user_logged_out`` signal marks the request, and this
-  middleware sets the header, since a signal cannot.
+* ``Clear-Site-Data`` (:data:`CLEAR_SITE_DATA`) on the response of a request in which
+  ``django.contrib.auth.logout()`` ran (the admin's and Django's ``LogoutView``, any view
+  calling ``logout``): the ``user_logged_out`` signal marks the request
+  (``request.hardening.logged_out``), and this middleware sets the header, since a signal
+  cannot.
 
+The request's CSP nonce is ``request.hardening.csp_nonce`` (templates: ``{{ csp_nonce }}``
+through :func:`hardening.headers.context_processors.csp`).
 ``Cross-Origin-Opener-Policy``, HSTS, ``X-Content-Type-Options`` and ``Referrer-Policy``
 come from Django's ``SecurityMiddleware`` (see :func:`hardening.env.security_settings`).
 """
@@ -36,12 +39,22 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from hardening.conf import conf
-from hardening.headers.csp import HEADER, LazyNonce, build_policy, django_csp_middleware_active
+from hardening.conf.core import api_path
+from hardening.headers.conf import conf
+from hardening.headers.csp import (
+    API_CSP,
+    HEADER,
+    LazyNonce,
+    build_policy,
+    django_csp_middleware_active,
+)
 from hardening.headers.policies import build_permissions_policy
-from hardening.request import GetResponse, HardeningMiddleware
+from hardening.request import GetResponse, HardeningMiddleware, state
 
-__all__ = ["SecurityHeadersMiddleware"]
+#: ``Clear-Site-Data`` on the response of a logout (browsers honour it over HTTPS only).
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+#: Paths answered ``no-store`` besides the API paths (account pages and the admin).
+NO_STORE_PREFIXES = ("/account/", "/accounts/", "/admin/")
 
 _INSTANCES: weakref.WeakSet[SecurityHeadersMiddleware] = weakref.WeakSet()
 
@@ -73,7 +86,7 @@ class SecurityHeadersMiddleware(HardeningMiddleware):
 
     @cached_property
     def api_csp(self) -> str:
-        return build_policy(conf.HARDENING_CSP_API)
+        return build_policy(API_CSP)
 
     @cached_property
     def permissions_policy(self) -> str:
@@ -90,14 +103,13 @@ class SecurityHeadersMiddleware(HardeningMiddleware):
     # -- the work ------------------------------------------------------------------
 
     def _prepare(self, request: HttpRequest) -> None:
-        if hasattr(request, "csp_nonce"):
+        found = state(request)
+        if found.csp_nonce is not None:
             return
         # Django 6's CSP middleware (above this one) keeps its nonce in ``_csp_nonce``:
-        # expose the same object, so templates and our policy agree on one nonce.
-        django_nonce = getattr(request, "_csp_nonce", None)
-        request.csp_nonce = (  # type: ignore[attr-defined]
-            django_nonce if self.django_csp and django_nonce is not None else LazyNonce()
-        )
+        # wrap the same object, so templates and Django's policy agree on one nonce.
+        django_nonce = getattr(request, "_csp_nonce", None) if self.django_csp else None
+        found.csp_nonce = LazyNonce(django_nonce)
 
     def _add_headers(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         api = _is_api(request, response)
@@ -110,8 +122,8 @@ class SecurityHeadersMiddleware(HardeningMiddleware):
                 if not hasattr(response, "_csp_config"):
                     response._csp_config = self.html_csp  # type: ignore[attr-defined]
             elif self.html_csp:
-                nonce = getattr(request, "csp_nonce", None)
-                used = isinstance(nonce, LazyNonce) and nonce.used
+                nonce = state(request).csp_nonce
+                used = nonce is not None and nonce.used
                 response[HEADER] = build_policy(self.html_csp, str(nonce) if used else None)
         if self.permissions_policy and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = self.permissions_policy
@@ -125,19 +137,15 @@ class SecurityHeadersMiddleware(HardeningMiddleware):
             response["Cache-Control"] = "no-store"
         if "X-Permitted-Cross-Domain-Policies" not in response:
             response["X-Permitted-Cross-Domain-Policies"] = "none"
-        clear = conf.HARDENING_CLEAR_SITE_DATA
-        if clear and request.__dict__.get(LOGGED_OUT_ATTR) and "Clear-Site-Data" not in response:
-            response["Clear-Site-Data"] = clear
+        if state(request).logged_out and "Clear-Site-Data" not in response:
+            response["Clear-Site-Data"] = CLEAR_SITE_DATA
         return response
-
-
-LOGGED_OUT_ATTR = "_hardening_logged_out"
 
 
 @receiver(user_logged_out)
 def _mark_logout(*, request: HttpRequest | None = None, **kwargs: Any) -> None:
     if request is not None:
-        setattr(request, LOGGED_OUT_ATTR, True)
+        state(request).logged_out = True
 
 
 def _content_type(response: HttpResponseBase) -> str:
@@ -149,15 +157,15 @@ def _is_html(response: HttpResponseBase) -> bool:
 
 
 def _is_api(request: HttpRequest, response: HttpResponseBase) -> bool:
-    if any(request.path.startswith(p) for p in conf.HARDENING_API_PATH_PREFIXES):
+    if api_path(request.path):
         return True
     content_type = _content_type(response)
     return content_type == "application/json" or content_type.endswith("+json")
 
 
 def _is_private(request: HttpRequest, response: HttpResponseBase) -> bool:
-    if any(request.path.startswith(p) for p in conf.HARDENING_NO_STORE_PATH_PREFIXES):
-        return True
+    if request.path.startswith(NO_STORE_PREFIXES):
+        return True  # (API paths are answered no-store by _is_api already)
     if response.cookies or "HTTP_AUTHORIZATION" in request.META:
         return True
     user = request.__dict__.get("user")

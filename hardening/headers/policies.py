@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-__all__ = ["DEFAULT_PERMISSIONS_POLICY", "build_permissions_policy"]
-
 #: Features a JSON API or a simple HTML site never needs; ``[]`` means "nobody".
 DEFAULT_PERMISSIONS_POLICY: Final[Mapping[str, list[str]]] = {
     name: []

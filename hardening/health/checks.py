@@ -1,4 +1,6 @@
-"""System checks for the health probes (``E5xx`` / ``W5xx``)."""
+"""System checks of the health probes (``E5xx`` / ``W5xx``).  The allow-list the probes
+share with ``/metrics`` (``HARDENING_OPERATOR_IPS``) is checked by
+:mod:`hardening.observability.checks` (``E605``, ``W606``)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ from django.conf import settings
 from django.core.checks import CheckMessage
 from django.urls import NoReverseMatch, reverse
 
-from hardening.access import gate_checks
+from hardening.access import token_checks
 from hardening.checks import problem, register, warning
-from hardening.conf import conf
-
-__all__ = ["check_health_settings", "check_health_urls"]
+from hardening.health.conf import conf
+from hardening.health.plan import build
+from hardening.health.probes import Thresholds
+from hardening.observability.conf import conf as observability
 
 
 def _ready_path() -> str | None:
@@ -58,90 +61,67 @@ def check_health_urls(**kwargs: Any) -> list[CheckMessage]:
     return []
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
+#: ``{setting: (id, hint)}`` for values that do not parse (the default applies meanwhile).
+_FINDINGS = {
+    "HARDENING_HEALTH_TIMEOUT": ("E505", "Use a number of seconds in (0, 60]; the default is 2."),
+    "HARDENING_HEALTH_TOKEN": ("E504", "Set a string of at least 32 random characters."),
+    "HARDENING_HEALTH_CHECKS": (
+        "E506",
+        "Use None (automatic) or a list of names ('database', 'migrations', 'cache', 'disk', "
+        "'jwks') and dotted paths, each alone or as (name, kwargs).",
+    ),
+    "HARDENING_HEALTH_CRITICAL": ("E508", "List check names as the detailed body shows them."),
+}
 
 
-def _check_numbers() -> list[CheckMessage]:
+def _unusable_values() -> list[CheckMessage]:
     messages: list[CheckMessage] = []
-    maximum = _number(conf.HARDENING_HEALTH_DISK_MAX_PERCENT)
-    raw_warn = conf.HARDENING_HEALTH_DISK_WARN_PERCENT
-    warn = None if raw_warn is None else _number(raw_warn)
-    if (
-        maximum is None
-        or not 0 < maximum <= 100
-        or (raw_warn is not None and (warn is None or not 0 < warn < maximum))
-    ):
-        messages.append(
-            problem(
-                "E502",
-                "The disk thresholds of the readiness probe are invalid.",
-                "HARDENING_HEALTH_DISK_MAX_PERCENT must be in (0, 100] and "
-                "HARDENING_HEALTH_DISK_WARN_PERCENT None or below it.",
-            )
-        )
-    timeout = _number(conf.HARDENING_HEALTH_TIMEOUT)
-    ttl = _number(conf.HARDENING_HEALTH_CACHE_SECONDS)
-    if timeout is None or not 0 < timeout <= 60 or ttl is None or ttl < 0:
-        messages.append(
-            problem(
-                "E505",
-                "HARDENING_HEALTH_TIMEOUT or HARDENING_HEALTH_CACHE_SECONDS is invalid.",
-                "Use a timeout in (0, 60] seconds (default 2) and a cache time >= 0.",
-            )
-        )
-    elif ttl == 0 and conf.is_production:
-        messages.append(
-            warning(
-                "W503",
-                "Readiness results are not cached (HARDENING_HEALTH_CACHE_SECONDS = 0).",
-                "Every probe then queries the database; keep a short cache such as 1 s.",
-            )
-        )
+    for name, why in conf.problems():
+        code, hint = _FINDINGS[name]
+        messages.append(problem(code, f"{name} is unusable: {why}"[:200], hint))
     return messages
 
 
-def _check_access() -> list[CheckMessage]:
-    everyone = (
-        "HARDENING_HEALTH_ALLOWED_IPS shows check details to everyone ({entry}).",
-        "List your monitoring addresses, or use HARDENING_HEALTH_TOKEN.",
-    )
-    return gate_checks(
-        "HEALTH",
-        conf.HARDENING_HEALTH_ALLOWED_IPS,
-        conf.HARDENING_HEALTH_TOKEN,
-        ids=("E503", "W501", "E504"),
-        everyone=everyone if conf.is_production else None,
-    )
-
-
-def _check_references() -> list[CheckMessage]:
-    from hardening.health.probes import _extra_check
-
+def _check_entries() -> list[CheckMessage]:
+    """Each entry of HARDENING_HEALTH_CHECKS builds, and names aliases that exist."""
     messages: list[CheckMessage] = []
-    for entry in conf.HARDENING_HEALTH_EXTRA_CHECKS:
+    aliases = {
+        "database": getattr(settings, "DATABASES", {}) or {},
+        "migrations": getattr(settings, "DATABASES", {}) or {},
+        "cache": getattr(settings, "CACHES", {}) or {},
+    }
+    unknown: list[str] = []
+    for name, options in conf.HARDENING_HEALTH_CHECKS or []:
         try:
-            _extra_check(entry)
+            build(name, options)
+        except Thresholds as exc:
+            messages.append(
+                problem(
+                    "E502",
+                    "The disk thresholds of the readiness probe are invalid.",
+                    f"In ('disk', {{...}}): {exc}.",
+                )
+            )
+            continue
         except Exception as exc:
             messages.append(
                 problem(
                     "E506",
-                    f"HARDENING_HEALTH_EXTRA_CHECKS entry {entry!r} is unusable.",
-                    f"Name a health_check.base.HealthCheck subclass ({type(exc).__name__}).",
+                    f"HARDENING_HEALTH_CHECKS entry {name!r} is unusable.",
+                    f"Name a health_check.base.HealthCheck subclass and arguments it takes "
+                    f"({type(exc).__name__}).",
                 )
             )
-    databases = getattr(settings, "DATABASES", {}) or {}
-    caches = getattr(settings, "CACHES", {}) or {}
-    unknown = [a for a in conf.HARDENING_HEALTH_DATABASES if a not in databases]
-    unknown += [a for a in conf.HARDENING_HEALTH_CACHES if a not in caches]
+            continue
+        alias = str(options.get("alias", "default"))
+        if name in aliases and alias not in aliases[name]:
+            unknown.append(alias)
     if unknown:
         messages.append(
             problem(
                 "E507",
                 f"The readiness probe names unknown aliases: {', '.join(sorted(unknown))}.",
-                "HARDENING_HEALTH_DATABASES / _CACHES must be keys of DATABASES / CACHES.",
+                "The 'alias' of a database / cache entry must be a key of DATABASES / CACHES.",
             )
         )
     return messages
@@ -149,4 +129,10 @@ def _check_references() -> list[CheckMessage]:
 
 @register
 def check_health_settings(**kwargs: Any) -> list[CheckMessage]:
-    return _check_numbers() + _check_access() + _check_references()
+    tokens = token_checks(
+        "HARDENING_HEALTH_TOKEN",
+        conf.HARDENING_HEALTH_TOKEN,
+        "E504",
+        others={"HARDENING_METRICS_TOKEN": observability.HARDENING_METRICS_TOKEN},
+    )
+    return _unusable_values() + tokens + _check_entries()

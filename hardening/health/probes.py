@@ -23,24 +23,8 @@ from django.core.cache.backends.base import InvalidCacheBackendError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.connection import ConnectionDoesNotExist
-from django.utils.module_loading import import_string
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable, ServiceWarning
-
-from hardening.conf import conf
-from hardening.ratelimit.conf import conf as ratelimit
-
-__all__ = [
-    "Cache",
-    "Database",
-    "Degraded",
-    "Disk",
-    "Jwks",
-    "Migrations",
-    "Skipped",
-    "check_name",
-    "readiness_checks",
-]
 
 _SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -165,6 +149,16 @@ class Cache(HealthCheck):  # type: ignore[misc]  # untyped base
             raise self._fail("cache did not return the value written")
 
 
+class Thresholds(ValueError):
+    """The disk limits cannot be used (``hardening.E502``)."""
+
+
+def _percent(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
 @dataclasses.dataclass
 class Disk(HealthCheck):  # type: ignore[misc]  # untyped base
     """Usage of each path's file system (space the app can still write) below limits."""
@@ -173,6 +167,16 @@ class Disk(HealthCheck):  # type: ignore[misc]  # untyped base
     max_percent: float = 95.0
     warn_percent: float | None = 85.0
     public_messages: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        maximum = _percent(self.max_percent)
+        warn = None if self.warn_percent is None else _percent(self.warn_percent)
+        if (
+            maximum is None
+            or not 0 < maximum <= 100
+            or (self.warn_percent is not None and (warn is None or not 0 < warn < maximum))
+        ):
+            raise Thresholds("max_percent must be in (0, 100] and warn_percent None or below it")
 
     def health_name(self) -> str:
         return "disk"
@@ -237,50 +241,3 @@ class Jwks(HealthCheck):  # type: ignore[misc]  # untyped base
 def _safe(value: object) -> str:
     text = str(value)
     return text if _SAFE_TOKEN.match(text) else "redacted"
-
-
-def _extra_check(entry: Any) -> HealthCheck:
-    options: dict[str, Any] = {}
-    if isinstance(entry, (tuple, list)):
-        entry, options = entry[0], dict(entry[1])
-    cls = import_string(entry) if isinstance(entry, str) else entry
-    check = cls(**options)
-    if not isinstance(check, HealthCheck):
-        raise TypeError(f"{entry!r} is not a health_check.base.HealthCheck")
-    return check
-
-
-def _session_cache(alias: str) -> bool:
-    """Sessions live only in this cache: without it no logged-in user is served."""
-    from django.conf import settings
-
-    engine = getattr(settings, "SESSION_ENGINE", "")
-    return engine == "django.contrib.sessions.backends.cache" and alias == getattr(
-        settings, "SESSION_CACHE_ALIAS", "default"
-    )
-
-
-def readiness_checks() -> list[HealthCheck]:
-    """The checks ``/health/ready`` runs, built from the settings on each call."""
-    checks: list[HealthCheck] = [Database(alias=alias) for alias in conf.HARDENING_HEALTH_DATABASES]
-    if conf.HARDENING_HEALTH_MIGRATIONS and DEFAULT_DB_ALIAS in conf.HARDENING_HEALTH_DATABASES:
-        checks.append(Migrations())
-    aliases = conf.HARDENING_HEALTH_CACHES
-    checks += [Cache(alias=alias, critical=_session_cache(alias)) for alias in aliases]
-    ratelimit_alias = conf.HARDENING_CACHE
-    if ratelimit.HARDENING_RATELIMIT_ENABLED and ratelimit_alias not in aliases:
-        critical = _session_cache(ratelimit_alias)
-        checks.append(Cache(alias=ratelimit_alias, label="ratelimit_cache", critical=critical))
-    if conf.HARDENING_HEALTH_DISK_PATHS:
-        warn = conf.HARDENING_HEALTH_DISK_WARN_PERCENT
-        checks.append(
-            Disk(
-                paths=conf.HARDENING_HEALTH_DISK_PATHS,
-                max_percent=float(conf.HARDENING_HEALTH_DISK_MAX_PERCENT),
-                warn_percent=None if warn is None else float(warn),
-            )
-        )
-    if conf.HARDENING_HEALTH_JWKS:
-        checks.append(Jwks())
-    checks += [_extra_check(entry) for entry in conf.HARDENING_HEALTH_EXTRA_CHECKS]
-    return checks

@@ -12,8 +12,12 @@ the loop closes.  Here each check name owns one long-lived *daemon* worker threa
 * the thread keeps its database connection between probes (``CONN_MAX_AGE``) and discards
   it when it is unusable.
 
-One evaluation runs at a time per process; the result is reused for
-``HARDENING_HEALTH_CACHE_SECONDS`` so a flood of probes does not hammer the database.
+One evaluation runs at a time per process; the result is reused for :data:`CACHE_SECONDS`
+so a flood of probes does not hammer the database.
+
+A check whose ``critical`` attribute is False (``("jwks", {"critical": False})`` in
+``HARDENING_HEALTH_CHECKS``; the caches by default) is a dependency this instance tolerates:
+its failure or timeout is ``degraded`` (200), not ``error`` (503).
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ import logging
 import os
 import queue
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -37,10 +40,12 @@ from django.dispatch import receiver
 from health_check.base import HealthCheck
 from health_check.exceptions import HealthCheckException, ServiceWarning
 
+from hardening import clock
 from hardening.context import current_request_id
 from hardening.health.probes import Degraded, Skipped, check_name
 
-__all__ = ["Outcome", "Report", "Runner", "get_runner", "reset"]
+#: Seconds a process reuses its last readiness report (tests set 0: every probe evaluates).
+CACHE_SECONDS = 1.0
 
 logger = logging.getLogger("hardening.health")
 
@@ -60,7 +65,7 @@ class Outcome:
 @dataclass(frozen=True)
 class Report:
     outcomes: tuple[Outcome, ...]
-    created: float = field(default_factory=time.monotonic)
+    created: float = field(default_factory=lambda: clock.monotonic())
 
     @property
     def status(self) -> str:
@@ -89,23 +94,23 @@ def _worth_a_traceback(exc: BaseException) -> bool:
 
 def _execute(check: HealthCheck) -> _Result:
     """Run one check on the current (worker) thread; never raises."""
-    start = time.perf_counter()
+    start = clock.monotonic()
     try:
         if inspect.iscoroutinefunction(check.run):
             asyncio.run(check.run())
         else:
             check.run()
     except Skipped:
-        return ("skipped", None, time.perf_counter() - start, None)
+        return ("skipped", None, clock.monotonic() - start, None)
     except Degraded as exc:
-        return ("degraded", _public_reason(check, exc), time.perf_counter() - start, exc)
+        return ("degraded", _public_reason(check, exc), clock.monotonic() - start, exc)
     except ServiceWarning as exc:
-        return ("warning", _public_reason(check, exc), time.perf_counter() - start, exc)
+        return ("warning", _public_reason(check, exc), clock.monotonic() - start, exc)
     except HealthCheckException as exc:
-        return ("error", _public_reason(check, exc), time.perf_counter() - start, exc)
+        return ("error", _public_reason(check, exc), clock.monotonic() - start, exc)
     except Exception as exc:
-        return ("error", "unknown error", time.perf_counter() - start, exc)
-    return ("ok", None, time.perf_counter() - start, None)
+        return ("error", "unknown error", clock.monotonic() - start, exc)
+    return ("ok", None, clock.monotonic() - start, None)
 
 
 def _named(checks: list[HealthCheck]) -> list[tuple[str, HealthCheck]]:
@@ -176,7 +181,7 @@ class Runner:
             worker = self._workers.get(name)
             if worker is None:
                 worker = self._workers[name] = _Worker(name)
-            entry = (worker.submit(lambda: _execute(check)), time.monotonic())
+            entry = (worker.submit(lambda: _execute(check)), clock.monotonic())
             self._inflight[name] = entry
             return entry
 
@@ -185,16 +190,16 @@ class Runner:
         pending = [(name, check, *self._start(name, check)) for name, check in _named(checks)]
         outcomes: list[Outcome] = []
         for name, check, future, began in pending:
-            remaining = began + timeout - time.monotonic()
+            remaining = began + timeout - clock.monotonic()
             try:
                 status, reason, duration, exc = future.result(timeout=max(remaining, 0))
             except FutureTimeout:
-                # A hung tolerated dependency (critical=False) degrades, like its failure.
-                status = "error" if getattr(check, "critical", True) else "degraded"
-                reason, duration = f"timed out after {timeout:g}s", timeout
+                status, reason, duration = "error", f"timed out after {timeout:g}s", timeout
                 exc = None
             if status == "skipped":
                 continue
+            if status == "error" and getattr(check, "critical", True) is False:
+                status = "degraded"  # a tolerated dependency: its failure or hang degrades
             if status != "ok":
                 logger.warning(
                     "health check %s %s: %s (request %s)",
@@ -212,12 +217,12 @@ class Runner:
     ) -> tuple[Report, bool]:
         """The cached report if younger than ``ttl``, else a fresh one; ``(report, fresh)``."""
         cached = self._cached
-        if cached is not None and time.monotonic() - cached.created < ttl:
+        if cached is not None and clock.monotonic() - cached.created < ttl:
             return cached, False
         # Probes arriving during an evaluation wait for it (bounded by the timeout).
         with self._evaluating:
             cached = self._cached
-            if cached is not None and time.monotonic() - cached.created < ttl:
+            if cached is not None and clock.monotonic() - cached.created < ttl:
                 return cached, False
             try:
                 checks = build()

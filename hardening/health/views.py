@@ -2,17 +2,16 @@
 
 * ``live``: 200 ``{"status": "ok"}`` whenever the process serves requests; it touches no
   dependency, so a database outage never makes an orchestrator restart healthy pods.
-* ``ready``: "can this instance serve?"  200 when every readiness check passes (warnings
-  too, unless ``HARDENING_HEALTH_FAIL_ON_WARNING``) and 200 with status ``degraded`` when
-  only a tolerated dependency fails (a fail-open cache, stale JWKS keys); **503** when
-  this instance cannot serve (the database, or a check named in
-  ``HARDENING_HEALTH_CRITICAL``).  The body is
-  ``{"status", "request_id"}`` for everyone and adds ``checks`` (each check's status,
-  duration and a fixed-text reason) for clients that present
-  ``Authorization: Bearer <HARDENING_HEALTH_TOKEN>`` or whose ``REMOTE_ADDR`` is in
-  ``HARDENING_HEALTH_ALLOWED_IPS``.  No stack trace, host name or DSN is ever in a body:
-  failures are logged on ``hardening.health`` with the request ID, audited as
-  ``health.failed`` and counted in ``hardening_health_failures_total``.
+* ``ready``: "can this instance serve?"  200 when every readiness check passes, warns
+  (``warning``) or fails only in a dependency this instance tolerates (``degraded``: a
+  fail-open cache, stale JWKS keys, a check with ``critical=False``); **503** when this
+  instance cannot serve (the database, or any failure, warning or degradation of a check
+  named in ``HARDENING_HEALTH_CRITICAL``).  The body is ``{"status", "request_id"}`` for
+  everyone and adds ``checks`` (each check's status, duration and a fixed-text reason) for
+  operators (:mod:`hardening.access`): ``Authorization: Bearer <HARDENING_HEALTH_TOKEN>``,
+  or a client address in ``HARDENING_OPERATOR_IPS``.  No stack trace, host name or DSN is
+  ever in a body: failures are logged on ``hardening.health`` with the request ID, audited
+  as ``health.failed`` and counted in ``hardening_health_failures_total``.
 """
 
 from __future__ import annotations
@@ -22,16 +21,15 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from hardening.access import bearer_token, ip_allowed, token_matches
-from hardening.conf import conf
+from hardening.access import bearer_token, operator_address, token_matches
 from hardening.context import current_request_id
 from hardening.errors import error_response
-from hardening.health.probes import readiness_checks
+from hardening.health import runner
+from hardening.health.conf import conf
+from hardening.health.plan import readiness_checks
 from hardening.health.runner import Outcome, Report, get_runner
 from hardening.observability.audit import audit
 from hardening.observability.metrics import BAD_REQUESTS, HEALTH_DEGRADED, HEALTH_FAILURES
-
-__all__ = ["detail_allowed", "live", "ready"]
 
 _ALLOWED_METHODS = ("GET", "HEAD")
 
@@ -47,8 +45,7 @@ def detail_allowed(request: HttpRequest) -> bool:
         # rotation): answer with the plain status, but record it.
         BAD_REQUESTS.labels(code="health_token_invalid").inc()
         audit("request.rejected", request=request, reason="health_token_invalid")
-    # Bad entries (hardening.E503) are skipped; the others still apply.
-    return ip_allowed(request.META.get("REMOTE_ADDR"), conf.HARDENING_HEALTH_ALLOWED_IPS)
+    return operator_address(request, expected)
 
 
 def _method_not_allowed(request: HttpRequest) -> HttpResponse:
@@ -81,34 +78,15 @@ def _record_failures(request: HttpRequest, report: Report) -> None:
             HEALTH_DEGRADED.labels(check=outcome.name).inc()
 
 
-def _timeout() -> float:
-    try:
-        value = float(conf.HARDENING_HEALTH_TIMEOUT)
-    except (TypeError, ValueError):  # reported by hardening.E505
-        return 2.0
-    return value if value > 0 else 2.0
-
-
-def _ttl() -> float:
-    try:
-        return max(float(conf.HARDENING_HEALTH_CACHE_SECONDS), 0.0)
-    except (TypeError, ValueError):  # reported by hardening.E505
-        return 0.0
-
-
 def _reclassify(report: Report) -> Report:
-    """NONCRITICAL turns an error into a warning; CRITICAL turns degraded into an error."""
-    noncritical = set(conf.HARDENING_HEALTH_NONCRITICAL)
+    """A check named in HARDENING_HEALTH_CRITICAL fails readiness on ``degraded`` and on
+    ``warning`` too: its outcome becomes ``error``."""
     critical = set(conf.HARDENING_HEALTH_CRITICAL)
-    if not noncritical and not critical:
+    if not critical:
         return report
 
     def status(o: Outcome) -> str:
-        if o.status == "error" and o.name in noncritical:
-            return "warning"
-        if o.status == "degraded" and o.name in critical:
-            return "error"
-        return o.status
+        return "error" if o.name in critical and o.status in ("degraded", "warning") else o.status
 
     outcomes = tuple(Outcome(o.name, status(o), o.duration, o.reason) for o in report.outcomes)
     return Report(outcomes, report.created)
@@ -118,13 +96,12 @@ def _reclassify(report: Report) -> Report:
 def ready(request: HttpRequest) -> HttpResponse:
     if request.method not in _ALLOWED_METHODS:
         return _method_not_allowed(request)
-    report, fresh = get_runner().report(readiness_checks, _timeout(), _ttl())
+    timeout = conf.HARDENING_HEALTH_TIMEOUT  # an unusable value is 2 s (hardening.E505)
+    report, fresh = get_runner().report(readiness_checks, timeout, runner.CACHE_SECONDS)
     report = _reclassify(report)
     if fresh:
         _record_failures(request, report)
-    failing = report.status == "error" or (
-        report.status == "warning" and conf.HARDENING_HEALTH_FAIL_ON_WARNING
-    )
+    failing = report.status == "error"
     body: dict[str, Any] = {"status": report.status, "request_id": current_request_id()}
     if detail_allowed(request):
         body["checks"] = {

@@ -21,8 +21,6 @@ from django.http import HttpRequest
 from hardening.context import current_request_id
 from hardening.request import state
 
-__all__ = ["EVENTS", "audit", "security_event"]
-
 logger = logging.getLogger("hardening.audit")
 
 #: ``sender`` is ``"hardening"``; kwargs ``event`` (str), ``request`` (HttpRequest or

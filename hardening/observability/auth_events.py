@@ -21,8 +21,6 @@ from django.http import HttpRequest
 from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES
 
-__all__ = ["connect", "login_failed", "login_succeeded"]
-
 
 def login_succeeded(request: HttpRequest | None, user: Any, *, amr: list[str]) -> None:
     """Record a completed login of ``user`` with the methods ``amr``."""

@@ -1,4 +1,7 @@
-"""System checks for observability and security headers (``E6xx`` / ``W6xx``)."""
+"""System checks of observability (``E6xx`` / ``W6xx``): the request-ID and Prometheus
+middleware, the ``/metrics`` gate (its token and ``HARDENING_OPERATOR_IPS``, which the health
+probes share) and Sentry.  The security-header checks of the same block (``E608``–``W611``)
+are in :mod:`hardening.headers.checks`."""
 
 from __future__ import annotations
 
@@ -8,23 +11,13 @@ from django.conf import settings
 from django.core.checks import CheckMessage
 from django.urls import Resolver404, resolve
 
-from hardening.access import gate_checks
+from hardening.access import check_allow_list, token_checks
 from hardening.checks import problem, register, warning
-from hardening.conf import conf
-
-__all__ = [
-    "check_csp",
-    "check_metrics_endpoint",
-    "check_observability_middleware",
-    "check_security_headers_middleware",
-    "check_sentry",
-]
+from hardening.observability.conf import conf
 
 REQUEST_ID = "hardening.observability.middleware.RequestIDMiddleware"
-HEADERS = "hardening.headers.middleware.SecurityHeadersMiddleware"
 PROM_BEFORE = "django_prometheus.middleware.PrometheusBeforeMiddleware"
 PROM_AFTER = "django_prometheus.middleware.PrometheusAfterMiddleware"
-_UNSAFE = ("'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:")
 
 
 @register
@@ -73,89 +66,40 @@ def check_metrics_endpoint(**kwargs: Any) -> list[CheckMessage]:
                 "Route it to hardening.observability.views.metrics (token or IP allow-list).",
             )
         )
-    return messages + gate_checks(
-        "METRICS",
-        conf.HARDENING_METRICS_ALLOWED_IPS,
-        conf.HARDENING_METRICS_TOKEN,
-        ids=("E605", "W606", "E607"),
-        everyone=(
-            "HARDENING_METRICS_ALLOWED_IPS allows every address ({entry}).",
-            "List the scraper's addresses, or use HARDENING_METRICS_TOKEN.",
-        ),
+    return messages + token_checks(
+        "HARDENING_METRICS_TOKEN", conf.HARDENING_METRICS_TOKEN, "E607", others={}
     )
 
 
 @register
-def check_security_headers_middleware(**kwargs: Any) -> list[CheckMessage]:
-    if HEADERS in settings.MIDDLEWARE:
-        return []
-    return [
-        problem(
-            "E608",
-            "SecurityHeadersMiddleware is not in MIDDLEWARE.",
-            f"Add {HEADERS!r} after SecurityMiddleware: it sends CSP, Permissions-Policy and CORP.",
-        )
-    ]
-
-
-def _csp_in_use() -> dict[str, Any]:
-    # SecurityHeadersMiddleware sends HARDENING_CSP (default SECURE_CSP) itself, or hands
-    # it to Django 6's CSP middleware; Django's alone sends SECURE_CSP.
-    if HEADERS in settings.MIDDLEWARE:
-        return conf.HARDENING_CSP
-    return dict(getattr(settings, "SECURE_CSP", None) or {})
-
-
-@register
-def check_csp(**kwargs: Any) -> list[CheckMessage]:
-    if HEADERS not in settings.MIDDLEWARE and "django.middleware.csp" not in str(
-        settings.MIDDLEWARE
-    ):
-        return []  # E608 already says it
-    policy = _csp_in_use()
-    if not policy:
-        return [
-            problem(
-                "E609",
-                "No Content-Security-Policy is sent on HTML pages.",
-                "Set SECURE_CSP (or HARDENING_CSP); hardening.headers.csp.DEFAULT_CSP is a "
-                "strict start.",
-            )
-        ]
+def check_operator_ips(**kwargs: Any) -> list[CheckMessage]:
+    """``HARDENING_OPERATOR_IPS``: unusable (the default applies) or open to everyone."""
     messages: list[CheckMessage] = []
-    risky = sorted(
-        {
-            str(source)
-            for directive in ("default-src", "script-src", "object-src")
-            for source in _sources(policy.get(directive))
-            if str(source) in _UNSAFE
-        }
-    )
-    if risky:
-        messages.append(
-            warning(
-                "W610",
-                f"The Content-Security-Policy allows {', '.join(risky)} for scripts.",
-                "Use nonces (hardening.headers.csp.NONCE) instead of unsafe sources.",
+    for name, why in conf.problems():
+        if name == "HARDENING_OPERATOR_IPS":
+            messages.append(
+                problem(
+                    "E605",
+                    f"HARDENING_OPERATOR_IPS is unusable: {why}"[:200],
+                    "List addresses or networks such as '10.0.0.0/8' or '::1'. Until fixed, "
+                    "only the default applies (loopback, for an endpoint without a token).",
+                )
             )
+        else:
+            messages.append(problem("E607", f"{name} is unusable: {why}"[:200], _TOKEN_HINT))
+    _, everyone = check_allow_list(conf.HARDENING_OPERATOR_IPS or [])
+    messages += [
+        warning(
+            "W606",
+            f"HARDENING_OPERATOR_IPS allows every address ({entry}).",
+            "List the scraper's and the monitoring's addresses, or use the endpoints' tokens.",
         )
-    if "frame-ancestors" not in policy:
-        messages.append(
-            warning(
-                "W611",
-                "The Content-Security-Policy has no frame-ancestors directive.",
-                "Add 'frame-ancestors': [NONE] (or the origins that may frame the site).",
-            )
-        )
+        for entry in everyone
+    ]
     return messages
 
 
-def _sources(value: Any) -> list[Any]:
-    if value is None or isinstance(value, bool):
-        return []
-    if isinstance(value, str):
-        return [value]
-    return list(value)
+_TOKEN_HINT = "Set it to a string of at least 32 random characters (or leave it unset)."  # noqa: S105 - a hint
 
 
 @register

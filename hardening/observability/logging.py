@@ -29,15 +29,6 @@ from django.utils.functional import SimpleLazyObject, empty
 from hardening.context import current_request_id
 from hardening.observability.scrub import is_sensitive_key, scrub, scrub_text
 
-__all__ = [
-    "JsonFormatter",
-    "RequestContextFilter",
-    "current_user_id",
-    "logging_config",
-    "request_var",
-    "user_id_var",
-]
-
 #: An explicitly bound user id (a string) for the request being served, or None.
 user_id_var: ContextVar[str | None] = ContextVar("hardening_user_id", default=None)
 #: The request being served (set by RequestIDMiddleware), to find its user lazily.

@@ -10,24 +10,6 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge
 
-__all__ = [
-    "AUTH_FAILURES",
-    "BAD_REQUESTS",
-    "BANS",
-    "CLIENT_IP_UNPARSED",
-    "BREAKER_OPEN",
-    "BREAKER_TRANSITIONS",
-    "DATABASE_UNAVAILABLE",
-    "HEALTH_DEGRADED",
-    "HEALTH_FAILURES",
-    "JWKS_FETCHES",
-    "MFA_FAILURES",
-    "RATELIMIT_BLOCKS",
-    "RATELIMIT_CACHE_ERRORS",
-    "REVOCATION_UNCHECKED",
-    "TIMEOUTS",
-]
-
 AUTH_FAILURES = Counter(
     "hardening_auth_failures_total", "Rejected credentials and tokens, by reason.", ["reason"]
 )

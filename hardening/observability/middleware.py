@@ -23,8 +23,6 @@ from hardening.context import request_id_var
 from hardening.observability.logging import note_served, request_var, user_id_var
 from hardening.request import HardeningMiddleware, attach
 
-__all__ = ["HEADER", "RequestIDMiddleware", "new_request_id", "valid_request_id"]
-
 HEADER: Final = "X-Request-ID"
 _META_KEY: Final = "HTTP_X_REQUEST_ID"
 _SAFE: Final = re.compile(r"[A-Za-z0-9._-]{8,128}")

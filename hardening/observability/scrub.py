@@ -25,8 +25,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-__all__ = ["FILTERED", "SENSITIVE_TERMS", "is_sensitive_key", "scrub", "scrub_text"]
-
 FILTERED: Final = "[Filtered]"
 
 #: Substrings (case-insensitive) that make a key sensitive.

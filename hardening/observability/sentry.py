@@ -27,8 +27,6 @@ from typing import Any
 from hardening.context import current_request_id
 from hardening.observability.scrub import FILTERED, SENSITIVE_TERMS, scrub, scrub_text
 
-__all__ = ["before_send", "init_sentry", "scrub_event"]
-
 _HEADERS_DROPPED = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
 
 

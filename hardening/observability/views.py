@@ -6,10 +6,10 @@ django-prometheus serves ``/metrics`` to anyone (``include("django_prometheus.ur
 use this view instead.  Access is granted when
 
 * ``Authorization: Bearer <HARDENING_METRICS_TOKEN>`` matches (constant-time compare), or
-* ``REMOTE_ADDR`` is in ``HARDENING_METRICS_ALLOWED_IPS`` (addresses or networks; by
-  default loopback when no token is set, nobody when one is).  ``X-Forwarded-For`` is
-  never consulted: behind a reverse proxy on the same host every request comes from
-  loopback, so set a token there.
+* the client address is in ``HARDENING_OPERATOR_IPS`` (addresses or networks; by default
+  loopback when no token is set, nobody when one is).  The address is
+  ``request.hardening.client_ip`` (see :mod:`hardening.access`): ``X-Forwarded-For`` counts
+  only from the proxies ``HARDENING_TRUSTED_PROXY_COUNT`` declares.
 
 Otherwise: 401 with ``WWW-Authenticate: Bearer`` (token configured) or 403, a JSON error,
 an audit event and a metric increment.  In gunicorn multiprocess mode
@@ -22,13 +22,11 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from hardening.access import bearer_token, ip_allowed, token_matches
-from hardening.conf import conf
+from hardening.access import bearer_token, operator_address, token_matches
 from hardening.errors import error_response
 from hardening.observability.audit import audit
+from hardening.observability.conf import conf
 from hardening.observability.metrics import AUTH_FAILURES
-
-__all__ = ["metrics", "metrics_allowed"]
 
 
 def _token_ok(request: HttpRequest) -> bool:
@@ -37,10 +35,7 @@ def _token_ok(request: HttpRequest) -> bool:
 
 
 def metrics_allowed(request: HttpRequest) -> bool:
-    # strict: a bad entry (hardening.E605) denies everyone until it is fixed.
-    return _token_ok(request) or ip_allowed(
-        request.META.get("REMOTE_ADDR"), conf.HARDENING_METRICS_ALLOWED_IPS, strict=True
-    )
+    return _token_ok(request) or operator_address(request, conf.HARDENING_METRICS_TOKEN)
 
 
 @csrf_exempt

@@ -108,6 +108,41 @@ class HeaderTests(SimpleTestCase):
             assert response["Content-Security-Policy"] == "default-src 'self'"
         assert self.client.get("/test/page")["Content-Security-Policy"] == HTML_CSP
 
+    def test_api_paths_are_the_core_setting_and_account_pages_are_not_stored(self) -> None:
+        def html(request: HttpRequest) -> HttpResponse:
+            return HttpResponse("<p>x</p>")
+
+        middleware = SecurityHeadersMiddleware(html)
+        request = HttpRequest()
+        request.path = "/v1/things"
+        response = middleware(request)
+        assert response["Content-Security-Policy"] == HTML_CSP
+        assert "Cache-Control" not in response
+        with self.settings(HARDENING_API_PATHS=["/v1/", "^/v[2-9]/"]):
+            for path in ("/v1/things", "/v2/things"):
+                request = HttpRequest()
+                request.path = path
+                response = middleware(request)
+                assert response["Content-Security-Policy"] == API, path
+                assert response["Cache-Control"] == "no-store", path
+        for path in ("/account/mfa/", "/accounts/x", "/admin/"):
+            request = HttpRequest()
+            request.path = path
+            assert middleware(request)["Cache-Control"] == "no-store", path
+
+    def test_unusable_values_fall_back_to_the_defaults(self) -> None:
+        with self.settings(
+            HARDENING_CROSS_ORIGIN_RESOURCE_POLICY="same-orign",
+            HARDENING_CROSS_ORIGIN_EMBEDDER_POLICY=["require-corp"],
+            HARDENING_PERMISSIONS_POLICY=["camera"],
+            HARDENING_CSP="default-src *",
+        ):
+            response = self.client.get("/test/page")  # never a 500 (hardening.E614)
+        assert response.status_code == 200
+        assert_common(response)
+        assert response["Cross-Origin-Embedder-Policy"] == "require-corp"
+        assert response["Content-Security-Policy"] == HTML_CSP
+
     def test_views_keep_their_own_headers(self) -> None:
         def view(request: HttpRequest) -> HttpResponse:
             response = JsonResponse({})
@@ -196,12 +231,40 @@ def test_context_processor_gives_the_lazy_nonce() -> None:
 
     from hardening.headers.context_processors import csp
     from hardening.headers.csp import LazyNonce
+    from hardening.request import state
 
     request = HttpRequest()
     assert csp(request) == {"csp_nonce": ""}
-    request.csp_nonce = LazyNonce()  # type: ignore[attr-defined]
+    nonce = state(request).csp_nonce = LazyNonce()
     context = csp(request)
-    assert not request.csp_nonce.used  # type: ignore[attr-defined]
+    assert not nonce.used
     html = engines["django"].from_string("<script nonce='{{ csp_nonce }}'>").render(context)
-    assert request.csp_nonce.used  # type: ignore[attr-defined]
-    assert str(request.csp_nonce) in html  # type: ignore[attr-defined]
+    assert nonce.used
+    assert str(nonce) in html
+
+
+def test_the_nonce_wraps_django_6s_and_the_request_keeps_no_loose_attribute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With Django 6's CSP middleware the request's nonce is Django's value (one nonce for
+    the template and Django's header); either way it lives in request.hardening."""
+    from hardening.headers.context_processors import csp
+    from hardening.request import state
+
+    monkeypatch.setattr(
+        "hardening.headers.middleware.django_csp_middleware_active", lambda middleware: True
+    )
+    seen: dict[str, str] = {}
+
+    def html(request: HttpRequest) -> HttpResponse:
+        seen["nonce"] = str(csp(request)["csp_nonce"])
+        return HttpResponse("<p>x</p>")
+
+    request = HttpRequest()
+    request.path = "/page"
+    request._csp_nonce = "django-nonce"  # type: ignore[attr-defined]  # what Django 6 sets
+    SecurityHeadersMiddleware(html)(request)
+    assert seen["nonce"] == "django-nonce"
+    nonce = state(request).csp_nonce
+    assert nonce is not None and nonce.used
+    assert "csp_nonce" not in request.__dict__

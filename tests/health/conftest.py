@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
@@ -19,6 +19,24 @@ def _fresh_runner() -> Iterator[None]:
     runner.reset()
     yield
     runner.reset()
+
+
+@pytest.fixture
+def cache_seconds(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    """``cache_seconds(s)``: readiness reuses a report for ``s`` seconds (the constant
+    hardening.health.runner.CACHE_SECONDS, 1 s outside the tests that set it)."""
+
+    def set_seconds(seconds: float) -> None:
+        monkeypatch.setattr(runner, "CACHE_SECONDS", seconds)
+        runner.reset()
+
+    return set_seconds
+
+
+@pytest.fixture
+def uncached(cache_seconds: Callable[[float], None]) -> None:
+    """Every probe evaluates every check (no result cache)."""
+    cache_seconds(0.0)
 
 
 def _disposable(manager: AbstractContextManager[T], what: str, package: str) -> Iterator[T]:

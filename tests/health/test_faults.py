@@ -18,6 +18,8 @@ from django.test import Client, override_settings
 from hardening.health import runner
 from tests.health.services import PgCluster, RedisServer
 
+pytestmark = pytest.mark.usefixtures("uncached")
+
 TIMEOUT = 1.0
 SLACK = 0.75  # scheduling and response overhead on a busy machine
 
@@ -43,12 +45,8 @@ def poll_until(status: int, deadline: float = 15, *, state: str | None = None) -
 def database_only(alias: str, **changes: Any) -> override_settings:
     return override_settings(
         **{
-            "HARDENING_HEALTH_DATABASES": [alias],
-            "HARDENING_HEALTH_CACHES": [],
-            "HARDENING_HEALTH_JWKS": False,
-            "HARDENING_RATELIMIT_ENABLED": False,
+            "HARDENING_HEALTH_CHECKS": [("database", {"alias": alias})],
             "HARDENING_HEALTH_TIMEOUT": TIMEOUT,
-            "HARDENING_HEALTH_CACHE_SECONDS": 0,
             **changes,
         }
     )
@@ -123,12 +121,14 @@ def redis_caches(server: RedisServer) -> dict[str, Any]:
 def redis_settings(server: RedisServer) -> override_settings:
     return override_settings(
         CACHES=redis_caches(server),
-        HARDENING_HEALTH_DATABASES=[],
-        HARDENING_HEALTH_JWKS=False,
+        # The caches of the automatic set with rate limits on "limits", without the others.
+        HARDENING_HEALTH_CHECKS=[
+            "cache",
+            ("cache", {"alias": "limits", "label": "ratelimit_cache"}),
+        ],
         HARDENING_RATELIMIT_ENABLED=True,
         HARDENING_CACHE="limits",
         HARDENING_HEALTH_TIMEOUT=TIMEOUT,
-        HARDENING_HEALTH_CACHE_SECONDS=0,
     )
 
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import Client, override_settings
 from jwt.algorithms import RSAAlgorithm
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uncached")]
 
 
 def jwks_document() -> bytes:
@@ -71,7 +71,6 @@ def issuer(server: JwksServer, **changes: Any) -> override_settings:
         HARDENING_OIDC_ISSUER=f"http://127.0.0.1:{server.port}",
         HARDENING_OIDC_JWKS_URL=server.url,
         HARDENING_JWKS_CACHE_TTL=0.2,  # keys go stale quickly: probes fetch again
-        HARDENING_HEALTH_CACHE_SECONDS=0,
         HARDENING_HEALTH_TIMEOUT=2.5,
         **changes,
     )
@@ -127,10 +126,16 @@ def test_jwks_reachable_then_down_past_the_stale_ttl(jwks: JwksServer) -> None:
 
 
 def test_jwks_can_be_noncritical(jwks: JwksServer) -> None:
+    # HARDENING_HEALTH_NONCRITICAL was removed: {"critical": False} makes a failure degraded.
     jwks.stop()
-    with issuer(jwks, HARDENING_HEALTH_NONCRITICAL=["jwks"]):
+    tolerated = ["database", "migrations", "cache", ("jwks", {"critical": False})]
+    with issuer(jwks, HARDENING_HEALTH_CHECKS=tolerated):
         status, body = ready()
-    assert (status, body["status"], body["checks"]["jwks"]["status"]) == (200, "warning", "warning")
+    assert (status, body["status"], body["checks"]["jwks"]["status"]) == (
+        200,
+        "degraded",
+        "degraded",
+    )
 
 
 def test_labels_and_codes_that_look_like_urls_are_redacted(

@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
@@ -91,17 +92,14 @@ class AsyncOk(HealthCheck):
         return None
 
 
-def only(*extra: Any, **changes: Any) -> override_settings:
-    """Readiness with just the given extra checks (plus the defaults if asked)."""
-    base: dict[str, Any] = {
-        "HARDENING_HEALTH_DATABASES": [],
-        "HARDENING_HEALTH_CACHES": [],
-        "HARDENING_HEALTH_DISK_PATHS": [],
-        "HARDENING_HEALTH_JWKS": False,
-        "HARDENING_RATELIMIT_ENABLED": False,
-        "HARDENING_HEALTH_EXTRA_CHECKS": list(extra),
-    }
-    return override_settings(**{**base, **changes})
+def only(*checks: Any, **changes: Any) -> override_settings:
+    """Readiness with just the given checks (HARDENING_HEALTH_CHECKS entries)."""
+    return override_settings(**{"HARDENING_HEALTH_CHECKS": list(checks), **changes})
+
+
+def with_disk(**options: Any) -> override_settings:
+    """The automatic set with the disk check's options changed."""
+    return only("database", "migrations", "cache", ("disk", options))
 
 
 def get(path: str = "/health/ready", **headers: Any) -> tuple[int, dict[str, Any]]:
@@ -137,9 +135,7 @@ def test_trailing_slash_and_head_work_other_methods_are_405() -> None:
 
 
 def test_disk_above_threshold_is_503() -> None:
-    with override_settings(
-        HARDENING_HEALTH_DISK_MAX_PERCENT=0.001, HARDENING_HEALTH_DISK_WARN_PERCENT=None
-    ):
+    with with_disk(max_percent=0.001, warn_percent=None):
         status, body = get()
     assert status == 503
     assert body["status"] == "error"
@@ -149,24 +145,33 @@ def test_disk_above_threshold_is_503() -> None:
 
 
 def test_disk_warning_stays_200_unless_configured() -> None:
-    with override_settings(HARDENING_HEALTH_DISK_WARN_PERCENT=0.001):
+    with with_disk(warn_percent=0.001):
         status, body = get()
         assert (status, body["status"]) == (200, "warning")
         assert body["checks"]["disk"]["status"] == "warning"
-    with override_settings(
-        HARDENING_HEALTH_DISK_WARN_PERCENT=0.001, HARDENING_HEALTH_FAIL_ON_WARNING=True
-    ):
-        assert get()[0] == 503
-
-
-def test_noncritical_failure_is_a_warning() -> None:
-    with only("tests.health.test_views.Leaky", HARDENING_HEALTH_NONCRITICAL=["leaky"]):
+    # HARDENING_HEALTH_FAIL_ON_WARNING was removed: a check named in
+    # HARDENING_HEALTH_CRITICAL fails readiness on its warning.
+    with with_disk(warn_percent=0.001), override_settings(HARDENING_HEALTH_CRITICAL=["disk"]):
         status, body = get()
-    assert (status, body["checks"]["leaky"]["status"]) == (200, "warning")
+        assert status == 503
+        assert body["checks"]["disk"]["status"] == "error"
+        assert body["checks"]["disk"]["reason"].endswith("(warning at 0.001%)")
+
+
+def test_noncritical_failure_is_degraded() -> None:
+    # HARDENING_HEALTH_NONCRITICAL was removed: an entry with {"critical": False} is a
+    # dependency this instance tolerates, its failure "degraded" (200), like a cache's.
+    with only(("tests.health.test_views.Leaky", {"critical": False})):
+        status, body = get()
+    assert (status, body["status"], body["checks"]["leaky"]["status"]) == (
+        200,
+        "degraded",
+        "degraded",
+    )
 
 
 def test_missing_disk_path_fails_without_naming_it() -> None:
-    with override_settings(HARDENING_HEALTH_DISK_PATHS=["/nonexistent/secret-mount"]):
+    with with_disk(path="/nonexistent/secret-mount"):
         status, body = get()
     assert status == 503
     assert "secret-mount" not in json.dumps(body)
@@ -217,29 +222,31 @@ def test_details_need_an_allowed_ip_or_the_token() -> None:
         assert "checks" in body
         status, body = get(HTTP_AUTHORIZATION="Bearer wrong-token")
         assert status == 200 and "checks" not in body  # a stale token never fails a probe
-    with override_settings(HARDENING_HEALTH_ALLOWED_IPS=["10.0.0.0/8"]):
+    with override_settings(HARDENING_OPERATOR_IPS=["10.0.0.0/8"]):
         assert "checks" not in get()[1]
         assert "checks" in get(REMOTE_ADDR="10.1.2.3")[1]
 
 
 def test_plain_status_still_reports_failure() -> None:
-    with only("tests.health.test_views.Leaky", HARDENING_HEALTH_ALLOWED_IPS=[]):
+    with only("tests.health.test_views.Leaky", HARDENING_OPERATOR_IPS=[]):
         status, body = get()
     assert (status, body["status"]) == (503, "error")
     assert "checks" not in body
 
 
+@pytest.mark.usefixtures("uncached")
 def test_checks_run_concurrently() -> None:
     """Each check waits for the other two at a barrier: run one after another, the first
     would wait alone until the barrier's timeout and fail."""
     MEETING.reset()
     meeting = [("tests.health.test_views.Meeting", {"name": n}) for n in "abc"]
-    with only(*meeting, HARDENING_HEALTH_TIMEOUT=5, HARDENING_HEALTH_CACHE_SECONDS=0):
+    with only(*meeting, HARDENING_HEALTH_TIMEOUT=5):
         status, body = get()
     assert status == 200, body
     assert set(body["checks"]) == {"meeting-a", "meeting-b", "meeting-c"}
 
 
+@pytest.mark.usefixtures("uncached")
 def test_a_hung_check_answers_503_within_the_timeout_and_runs_once() -> None:
     RELEASE.clear()
     CALLS.pop("blocked", None)
@@ -248,7 +255,6 @@ def test_a_hung_check_answers_503_within_the_timeout_and_runs_once() -> None:
             "tests.health.test_views.Blocked",
             "tests.health.test_views.Counting",
             HARDENING_HEALTH_TIMEOUT=0.5,
-            HARDENING_HEALTH_CACHE_SECONDS=0,
         ):
             start = time.monotonic()
             status, body = get()
@@ -276,23 +282,27 @@ def test_a_hung_check_answers_503_within_the_timeout_and_runs_once() -> None:
         RELEASE.set()
 
 
-def test_results_are_cached_for_a_short_time() -> None:
+def test_results_are_cached_for_a_short_time(cache_seconds: Callable[[float], None]) -> None:
+    assert runner.CACHE_SECONDS == 1.0  # the constant; tests set it through the fixture
     CALLS.pop("counting", None)
-    with only("tests.health.test_views.Counting", HARDENING_HEALTH_CACHE_SECONDS=60):
+    cache_seconds(60)
+    with only("tests.health.test_views.Counting"):
         first = get()[1]
         second = get()[1]
         assert CALLS["counting"] == 1
         assert (first["cached"], second["cached"]) == (False, True)
-    with only("tests.health.test_views.Counting", HARDENING_HEALTH_CACHE_SECONDS=0):
+    cache_seconds(0)
+    with only("tests.health.test_views.Counting"):
         get()
         get()
     assert CALLS["counting"] == 3
 
 
-def test_concurrent_probes_share_one_evaluation() -> None:
+def test_concurrent_probes_share_one_evaluation(cache_seconds: Callable[[float], None]) -> None:
     CALLS.pop("counting", None)
+    cache_seconds(5)
     slow = ("tests.health.test_views.Slow", {"seconds": 0.3})
-    with only(slow, "tests.health.test_views.Counting", HARDENING_HEALTH_CACHE_SECONDS=5):
+    with only(slow, "tests.health.test_views.Counting"):
         threads = [threading.Thread(target=get) for _ in range(8)]
         for thread in threads:
             thread.start()
@@ -331,7 +341,7 @@ def test_unapplied_migrations_fail_readiness() -> None:
 
 
 def test_invalid_settings_answer_503_not_500() -> None:
-    with override_settings(HARDENING_HEALTH_EXTRA_CHECKS=["no.such.Check"]):
+    with only("no.such.Check"):
         status, body = get()
     assert status == 503
     assert body["checks"] == {
@@ -341,10 +351,10 @@ def test_invalid_settings_answer_503_not_500() -> None:
             "reason": "invalid health settings",
         }
     }
-    with override_settings(HARDENING_HEALTH_DISK_MAX_PERCENT="ninety"):
+    with with_disk(max_percent="ninety"):
         assert get()[0] == 503
-    with override_settings(HARDENING_HEALTH_TIMEOUT="soon", HARDENING_HEALTH_CACHE_SECONDS="x"):
-        assert get()[0] == 200  # falls back to 2 s and no cache (hardening.E505)
+    with override_settings(HARDENING_HEALTH_TIMEOUT="soon", HARDENING_HEALTH_CHECKS="x"):
+        assert get()[0] == 200  # fall back to 2 s and the automatic set (E505, E506)
 
 
 def test_checks_with_the_same_name_are_kept_apart() -> None:

@@ -11,7 +11,6 @@ from sentry_sdk.transport import Transport
 from tests.helpers.checks import SAFE_PRODUCTION, check_error_codes
 
 REQUEST_ID = "hardening.observability.middleware.RequestIDMiddleware"
-HEADERS = "hardening.headers.middleware.SecurityHeadersMiddleware"
 BEFORE = "django_prometheus.middleware.PrometheusBeforeMiddleware"
 AFTER = "django_prometheus.middleware.PrometheusAfterMiddleware"
 
@@ -30,13 +29,12 @@ CASES = [
     ({"MIDDLEWARE_": "request_id_last"}, "hardening.E033"),  # the canonical order
     ({"MIDDLEWARE": without(BEFORE)}, "hardening.E604"),
     ({"MIDDLEWARE_": "after_not_last"}, "hardening.E033"),
-    ({"HARDENING_METRICS_ALLOWED_IPS": ["10.0.0.0/33"]}, "hardening.E605"),
-    ({"HARDENING_METRICS_ALLOWED_IPS": ["0.0.0.0/0"]}, "hardening.W606"),
+    ({"HARDENING_OPERATOR_IPS": ["10.0.0.0/33"]}, "hardening.E605"),
+    ({"HARDENING_OPERATOR_IPS": ["0.0.0.0/0"]}, "hardening.W606"),
+    ({"HARDENING_OPERATOR_IPS": 10}, "hardening.E605"),
     ({"HARDENING_METRICS_TOKEN": "short-token"}, "hardening.E607"),
-    ({"MIDDLEWARE": without(HEADERS)}, "hardening.E608"),
-    ({"SECURE_CSP": {}, "HARDENING_CSP": {}}, "hardening.E609"),
-    ({"HARDENING_CSP": {"default-src": ["'self'", "'unsafe-inline'"]}}, "hardening.W610"),
-    ({"HARDENING_CSP": {"default-src": ["'self'"]}}, "hardening.W611"),
+    ({"HARDENING_METRICS_TOKEN": 12345}, "hardening.E607"),
+    ({"HARDENING_METRICS_ALLOWED_IPS": ["10.0.0.0/8"]}, "hardening.E032"),
 ]
 
 
@@ -109,23 +107,3 @@ def test_sentry_from_init_sentry_passes() -> None:
     finally:
         sentry_sdk.get_client().close()
         sentry_sdk.init()
-
-
-def test_headers_middleware_above_django_csp_middleware(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Django >= 6.0 only in real life; simulate its CSP middleware being importable.
-    monkeypatch.setattr("hardening.headers.csp.django_csp_middleware_active", lambda m: True)
-    django_csp = "django.middleware.csp.ContentSecurityPolicyMiddleware"
-    base = [m for m in settings.MIDDLEWARE if m != django_csp]  # the example has it on 6.x
-    index = base.index(HEADERS)
-    above = [*base[:index], HEADERS, django_csp, *base[index + 1 :]]
-    below = [*base[:index], django_csp, HEADERS, *base[index + 1 :]]
-    for environment in ("production", "development"):
-        with override_settings(
-            **{**SAFE_PRODUCTION, "HARDENING_ENVIRONMENT": environment, "MIDDLEWARE": above}
-        ):
-            expected = "ERROR" if environment == "production" else "WARNING"
-            assert check_error_codes().get("hardening.E033") == expected
-        with override_settings(
-            **{**SAFE_PRODUCTION, "HARDENING_ENVIRONMENT": environment, "MIDDLEWARE": below}
-        ):
-            assert "hardening.E033" not in check_error_codes()

@@ -49,7 +49,15 @@ class MetricsGateTests(SimpleTestCase):
         )
         assert response.status_code == 403
 
-    @override_settings(HARDENING_METRICS_ALLOWED_IPS=["10.0.0.0/8"])
+    @override_settings(HARDENING_TRUSTED_PROXY_COUNT=1)
+    def test_behind_a_configured_proxy_loopback_is_the_proxy_not_the_client(self) -> None:
+        # A reverse proxy on the same host: every request arrives from loopback.
+        forwarded = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+        assert self.client.get("/metrics", **forwarded).status_code == 403
+        local = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "127.0.0.1"}
+        assert self.client.get("/metrics", **local).status_code == 200
+
+    @override_settings(HARDENING_OPERATOR_IPS=["10.0.0.0/8"])
     def test_allow_list_takes_networks(self) -> None:
         assert self.client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
         assert self.client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403
@@ -70,7 +78,7 @@ class MetricsGateTests(SimpleTestCase):
         assert response.status_code == 200
         assert b"hardening_auth_failures_total" in response.content
 
-    @override_settings(HARDENING_METRICS_TOKEN=TOKEN, HARDENING_METRICS_ALLOWED_IPS=["127.0.0.1"])
+    @override_settings(HARDENING_METRICS_TOKEN=TOKEN, HARDENING_OPERATOR_IPS=["127.0.0.1"])
     def test_token_or_allow_list(self) -> None:
         assert self.client.get("/metrics").status_code == 200
         assert self.client.get("/metrics", REMOTE_ADDR="203.0.113.7").status_code == 401

@@ -10,6 +10,7 @@ from django.urls import path
 from example_project.urls import handler400, handler403, handler404, handler500  # noqa: F401
 from example_project.urls import urlpatterns as example_urlpatterns
 from hardening.context import current_request_id
+from hardening.request import state
 
 logger = logging.getLogger("tests.observability")
 
@@ -35,7 +36,7 @@ def echo(request: HttpRequest) -> JsonResponse:
 
 
 def page(request: HttpRequest) -> HttpResponse:
-    nonce = request.GET.get("nonce") and str(request.csp_nonce)  # type: ignore[attr-defined]
+    nonce = request.GET.get("nonce") and str(state(request).csp_nonce)
     body = f"<!doctype html><title>t</title><script nonce='{nonce}'></script>" if nonce else ""
     return HttpResponse(body or "<!doctype html><title>t</title>")
 
