@@ -21,10 +21,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.servers import SERVICES_REQUIRED, free_port, required, unavailable
+from tests.servers import free_port, unavailable
 
 __all__ = [
-    "REQUIRED",
     "PgCluster",
     "children",
     "RedisServer",
@@ -35,10 +34,6 @@ __all__ = [
     "unavailable",
     "wait_for",
 ]
-
-#: HARDENING_TEST_REQUIRE_SERVICES=1 (CI): a service that cannot run fails the test that
-#: needs it instead of skipping it (tests.servers.unavailable).
-REQUIRED = required(SERVICES_REQUIRED)
 
 
 def wait_for(predicate: object, timeout: float = 15, what: str = "condition") -> None:

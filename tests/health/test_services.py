@@ -18,7 +18,7 @@ def missing() -> Iterator[None]:
 
 
 def test_a_missing_binary_skips_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(services, "REQUIRED", False)
+    monkeypatch.delenv("HARDENING_TEST_REQUIRE_SERVICES", raising=False)
     with pytest.raises(pytest.skip.Exception, match="redis-server not found"):
         next(_disposable(missing(), "Redis", "redis-server"))
     with pytest.raises(pytest.skip.Exception, match="needs initdb"):
@@ -30,7 +30,7 @@ def test_a_missing_binary_fails_when_services_are_required(
 ) -> None:
     """HARDENING_TEST_REQUIRE_SERVICES=1 (CI): a fault test that cannot start its private
     Redis or PostgreSQL fails instead of passing silently as skipped."""
-    monkeypatch.setattr(services, "REQUIRED", True)
+    monkeypatch.setenv("HARDENING_TEST_REQUIRE_SERVICES", "1")
     with pytest.raises(pytest.fail.Exception, match="HARDENING_TEST_REQUIRE_SERVICES"):
         next(_disposable(missing(), "Redis", "redis-server"))
     with pytest.raises(pytest.fail.Exception, match="needs initdb"):

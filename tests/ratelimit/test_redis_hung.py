@@ -84,6 +84,7 @@ def test_hung_redis_costs_one_timeout_then_requests_are_answered_at_once(
         worker = worker_pid(kind, server)
         threads_before = thread_count(worker)
         baseline = burst(server)  # the same burst with Redis answering
+        healthy = [timed(server)[1] for _ in range(20)]  # one at a time, Redis answering
         redis.pause()
         paused = time.monotonic()
         during = [timed(server)]  # this one pays the socket timeout and opens the breaker
@@ -109,7 +110,9 @@ def test_hung_redis_costs_one_timeout_then_requests_are_answered_at_once(
     # 3.5 s) run in the background, so no later request comes near it.
     assert elapsed[0] >= SOCKET_TIMEOUT * 0.8, elapsed[:5]
     assert max(elapsed[1:]) < SOCKET_TIMEOUT / 2, sorted(elapsed)[-5:]
-    assert statistics.median(elapsed) < 0.1, statistics.median(elapsed)
+    # As fast as with Redis answering (on a loaded machine both are slower alike).
+    usual_median = statistics.median(healthy)
+    assert statistics.median(elapsed) < 2 * usual_median + 0.05, (elapsed, usual_median)
     assert {s for s, _, _ in concurrent} == {status}
     # No queueing behind timeouts: the burst is no slower than with Redis answering (a sync
     # worker serves the 64 one after the other, so that is the yardstick, not a constant).
@@ -148,6 +151,7 @@ def test_stopped_redis_fails_open_and_closed_at_once_and_recovers_after_a_restar
     with serve(kind, env=env, tmp_path=tmp_path, ready_path="/health/live") as server:
         status, _, counted = timed(server)
         assert counted
+        healthy = [timed(server)[1] for _ in range(20)]  # one at a time, Redis answering
         redis.stop()
         down = [timed(server) for _ in range(30)]
         auth = [timed(server, "/api/auth/token", **AUTH) for _ in range(5)]
@@ -161,7 +165,9 @@ def test_stopped_redis_fails_open_and_closed_at_once_and_recovers_after_a_restar
     elapsed = [e for _, e, _ in down]
     assert {s for s, _, _ in down} == {status}, log[-3000:]  # fail open
     assert [s for s, _, _ in auth] == [503] * 5  # fail closed
-    assert max(elapsed) < 0.25, elapsed  # refused: no request waits, not even the first
+    # Refused: no request waits for the 0.25 s socket timeout, not even the first (measured
+    # against the same requests with Redis answering, so a loaded machine does not count).
+    assert max(elapsed) < max(healthy) + 0.25, (elapsed, healthy)
     assert log.count('"event": "ratelimit.cache_error"') == 1, log[-3000:]
     assert recovery < MAXIMUM + 2, recovery
     median = statistics.median(elapsed) * 1000
