@@ -120,6 +120,8 @@ def _other_secrets(name: str) -> dict[str, str]:
     from django.core.exceptions import ImproperlyConfigured
 
     from hardening.conf import conf
+    from hardening.jwt.conf import conf as jwt
+    from hardening.jwt.issuers import configured as issuers
 
     try:
         secret_key = str(settings.SECRET_KEY or "")
@@ -127,11 +129,13 @@ def _other_secrets(name: str) -> dict[str, str]:
         secret_key = ""
     others = {
         "SECRET_KEY": secret_key,
-        "HARDENING_JWT_SIGNING_KEY": conf.HARDENING_JWT_SIGNING_KEY,
-        "HARDENING_CLERK_SECRET_KEY": conf.HARDENING_CLERK_SECRET_KEY,
+        "HARDENING_JWT_SIGNING_KEY": jwt.HARDENING_JWT_SIGNING_KEY,
         "HARDENING_HEALTH_TOKEN": conf.HARDENING_HEALTH_TOKEN,
         "HARDENING_METRICS_TOKEN": conf.HARDENING_METRICS_TOKEN,
     }
+    for issuer in issuers():
+        if issuer.secret_key:
+            others[f"HARDENING_JWT_ISSUERS[{issuer.label!r}]['secret_key']"] = issuer.secret_key
     for index, key in enumerate(getattr(settings, "SECRET_KEY_FALLBACKS", []) or []):
         others[f"SECRET_KEY_FALLBACKS[{index}]"] = str(key)
     for index, key in enumerate(conf.HARDENING_FIELD_ENCRYPTION_KEYS):

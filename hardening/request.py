@@ -69,16 +69,36 @@ class RequestState:
     request_id: str
     client_ip: str
     deadline: Deadline | None = None
-    #: The credential a bearer token or API key proved (None: none was sent, or it failed).
+    #: The credential a bearer token or API key proved, when it authenticates the request
+    #: (on ``HARDENING_API_PATHS``, or through a DRF authentication class); None: none was
+    #: sent, it failed, or it is not how this request authenticates.
     credential: Credential | None = None
     #: Why a sent credential was refused (the 401 is raised where authentication is needed).
     credential_error: Exception | None = None
+    #: A verified bearer token's credential on any path.  Outside the API paths it is not
+    #: the request's user (the admin and session views need a session login), but rate
+    #: limits, logs and audit still key on its user (:attr:`bearer_user`).
+    bearer: Credential | None = None
+    #: The revocation keys of the request's own access token, while the rate limiter's
+    #: round trip is to read them (``hardening.jwt.auth`` settles them before the view).
+    revocation_pending: list[str] | None = None
     #: Seconds a locked account must wait (set by the lockout backend for the 429).
     lockout_wait: float | None = None
     #: The session was logged out during this request (``Clear-Site-Data``).
     logged_out: bool = False
     #: The CSP nonce of this response (HTML pages), set by the headers middleware.
     csp_nonce: str | None = None
+
+    @property
+    def auth_kind(self) -> str | None:
+        """How a credential authenticated the request: ``"jwt"``, ``"clerk"``, ``"oidc"``
+        (an issuer's preset) or ``"api_key"``; None for a session or an anonymous request."""
+        return self.credential.kind if self.credential is not None else None
+
+    @property
+    def bearer_user(self) -> Any:
+        """The user of a verified bearer token, on any path (None: no valid token)."""
+        return self.bearer.user if self.bearer is not None else None
 
 
 def state(request: Any) -> RequestState:

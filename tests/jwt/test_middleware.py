@@ -90,14 +90,14 @@ def test_rejection_counted_once(client: Client, oidc: JWKSServer) -> None:
 @pytest.mark.django_db
 def test_middleware_is_wired_before_rate_limit(settings: Any) -> None:
     names = list(settings.MIDDLEWARE)
-    ours = names.index("hardening.jwt.middleware.JWTAuthenticationMiddleware")
+    ours = names.index("hardening.jwt.auth.JWTAuthenticationMiddleware")
     assert names.index("django.contrib.auth.middleware.AuthenticationMiddleware") < ours
     assert ours < names.index("hardening.ratelimit.middleware.RateLimitMiddleware")
     apps = list(settings.INSTALLED_APPS)
     assert apps.index("hardening.jwt.apps.JWTConfig") < apps.index("django.contrib.admin")
     assert "rest_framework_simplejwt.token_blacklist" in apps
     classes = settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
-    assert classes[0] == "hardening.jwt.authentication.BearerTokenAuthentication"
+    assert classes[0] == "hardening.jwt.auth.BearerTokenAuthentication"
 
 
 def test_startup_guard_only_without_secret_key(settings: Any) -> None:
