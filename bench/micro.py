@@ -34,9 +34,9 @@ def operations(tokens: dict[str, Any]) -> dict[str, Callable[[], object]]:
 
     from hardening.conf import conf
     from hardening.jwt.auth import verify_token
-    from hardening.jwt.config import issuer_for
-    from hardening.jwt.parsing import parse
-    from hardening.jwt.verifier import verify_external
+    from hardening.jwt.issuers import issuer_for
+    from hardening.jwt.jws import parse
+    from hardening.jwt.verify import verify_external
     from hardening.ratelimit.middleware import RateLimitMiddleware
     from hardening.timeout.deadline import Deadline
     from hardening.timeout.watchdog import watchdog

@@ -11,9 +11,9 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from hardening.conf import conf
-from hardening.jwt.config import issuer_for
-from hardening.jwt.parsing import TokenRejected, parse
-from hardening.jwt.verifier import verify_external
+from hardening.jwt.issuers import issuer_for
+from hardening.jwt.jws import TokenRejected, parse
+from hardening.jwt.verify import verify_external
 
 
 class StatelessUser:

@@ -42,8 +42,7 @@ STALE_TTL = 3600.0
 TIMEOUT = 2.0
 HEALTH_TIMEOUT = 2.0  # seconds a readiness probe's fetch may take
 MAX_NEGATIVE_ENTRIES = 1024
-#: Seconds between looks at the shared copy (picks up ``manage.py refresh_jwks``).
-SHARED_CHECK_SECONDS = 5.0
+SHARED_CHECK_SECONDS = 5.0  # between looks at the shared copy (``refresh_jwks``)
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ class KeyStore:
         age = None if ok_at is None else now - ok_at
         return KeyState(self._fresh(now), self._fresh(now, self.stale_ttl), self.last_error, age)
 
-    def has_keys(self) -> bool:  # a method: the cold path re-reads it after the fetch
+    def has_keys(self) -> bool:
         return self.ok_at is not None
 
     def _fresh(self, now: float, stale_ttl: float = 0.0) -> bool:
@@ -106,8 +105,6 @@ class KeyStore:
 
     def _may_fetch(self, now: float) -> bool:
         return self.attempt_at is None or now - self.attempt_at >= self.cooldown
-
-    # -- fetching ---------------------------------------------------------------------
 
     def refresh(self, *, network: bool = False, timeout: float | None = None) -> None:
         """Fetch now (caller holds the lock); record the outcome, never raise.  A shared
@@ -181,8 +178,6 @@ class KeyStore:
         finally:
             self._lock.release()
 
-    # -- lookups ----------------------------------------------------------------------
-
     def get(self, kid: str) -> SigningKey:
         now, generation = clock.monotonic(), self._generation
         if self.ok_at is None:  # cold: everybody waits for the one fetch
@@ -217,12 +212,15 @@ class KeyStore:
             key = self.keys.get(kid)
             if key is not None and self._fresh(clock.monotonic(), self.stale_ttl):
                 return key
+        self._remember_missing(kid, now)
+        raise KeyLookupError("unknown_key")
+
+    def _remember_missing(self, kid: str, now: float) -> None:
         with self._negative_lock:
             self._negative[kid] = now + self.negative_ttl
             self._negative.move_to_end(kid)
             while len(self._negative) > MAX_NEGATIVE_ENTRIES:
                 self._negative.popitem(last=False)
-        raise KeyLookupError("unknown_key")
 
     def health(self, timeout: float | None = None) -> str | None:
         """:attr:`KeyState.problem` after at most one fetch bounded by ``timeout`` (this call

@@ -136,10 +136,10 @@ def test_jwks_can_be_noncritical(jwks: JwksServer) -> None:
 def test_labels_and_codes_that_look_like_urls_are_redacted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import hardening.jwt.status
+    import hardening.jwt.keys
 
     report = {"clerk": None, "oidc": "https://user:pw@idp.example/x", "a b": "timeout"}
-    monkeypatch.setattr(hardening.jwt.status, "jwks_health", lambda: report)
+    monkeypatch.setattr(hardening.jwt.keys, "jwks_health", lambda: report)
     status, body = ready()
     assert status == 503
     assert body["checks"]["jwks"]["reason"] == ("jwks unavailable: oidc=redacted, redacted=timeout")

@@ -15,8 +15,18 @@ import pytest
 from django.test import Client
 
 from hardening.observability.metrics import AUTH_FAILURES
-from tests.jwt.conftest import AUDIENCE, OIDC_ISSUER
-from tests.jwt.helpers import JWKSServer, b64, claims, jwk, public_pem, rsa_key, sign, sign_raw
+from tests.jwt.helpers import (
+    AUDIENCE,
+    OIDC_ISSUER,
+    JWKSServer,
+    b64,
+    claims,
+    jwk,
+    public_pem,
+    rsa_key,
+    sign,
+    sign_raw,
+)
 
 Builder = Callable[[str], str]  # attacker JWKS URL -> token
 
@@ -278,9 +288,9 @@ def test_aud_is_rejected_when_the_issuer_expects_none() -> None:
     that names one: it was minted for another API."""
     import jwt as pyjwt
 
-    from hardening.jwt.config import Issuer
-    from hardening.jwt.parsing import TokenRejected, parse
-    from hardening.jwt.verifier import verify_external
+    from hardening.jwt.issuers import Issuer
+    from hardening.jwt.jws import TokenRejected, parse
+    from hardening.jwt.verify import verify_external
     from tests.jwt.helpers import public_pem
 
     key = rsa_key("no-audience")

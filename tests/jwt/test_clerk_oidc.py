@@ -8,8 +8,16 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.jwt.conftest import AUDIENCE, CLERK_ISSUER, OIDC_ISSUER
-from tests.jwt.helpers import JWKSServer, claims, public_pem, rsa_key, sign
+from tests.jwt.helpers import (
+    AUDIENCE,
+    CLERK_ISSUER,
+    OIDC_ISSUER,
+    JWKSServer,
+    claims,
+    public_pem,
+    rsa_key,
+    sign,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -157,9 +165,8 @@ def test_create_user_mode_caches_the_user_and_honours_deactivation(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from hardening.jwt.config import issuer_for
-    from hardening.jwt.parsing import TokenRejected
-    from hardening.jwt.users import external_user
+    from hardening.jwt.issuers import external_user, issuer_for
+    from hardening.jwt.jws import TokenRejected
 
     settings.HARDENING_JWT_USER_MODE = "create"
     issuer = issuer_for(OIDC_ISSUER)
@@ -211,7 +218,7 @@ def test_per_kind_authentication_classes_accept_their_kind_only(
     from rest_framework.exceptions import AuthenticationFailed
     from rest_framework.request import Request
 
-    from hardening.jwt.authentication import (
+    from hardening.jwt.auth import (
         BearerTokenAuthentication,
         ClerkAuthentication,
         OIDCAuthentication,

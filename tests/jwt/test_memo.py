@@ -12,13 +12,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory, override_settings
 
 from hardening.jwt import tokens, verifier
-from hardening.jwt.auth import verify_token
-from hardening.jwt.memo import verified_memo
-from hardening.jwt.middleware import JWTAuthenticationMiddleware
-from hardening.jwt.parsing import TokenRejected
+from hardening.jwt.auth import JWTAuthenticationMiddleware, verify_token
+from hardening.jwt.jws import TokenRejected
 from hardening.jwt.tokens import issue_token_pair, revoke_access_token
-from tests.jwt.conftest import AUDIENCE, OIDC_ISSUER
-from tests.jwt.helpers import JWKSServer, claims, jwk, rsa_key, sign
+from hardening.jwt.verify import verified_memo
+from tests.jwt.helpers import AUDIENCE, OIDC_ISSUER, JWKSServer, claims, jwk, rsa_key, sign
 
 START = 2_000_000_000.0
 

@@ -12,10 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.test import AsyncRequestFactory, Client, RequestFactory
 
 from hardening.jwt import auth
-from hardening.jwt.middleware import JWTAuthenticationMiddleware
+from hardening.jwt.auth import JWTAuthenticationMiddleware
 from hardening.observability.metrics import AUTH_FAILURES
-from tests.jwt.conftest import AUDIENCE, OIDC_ISSUER
-from tests.jwt.helpers import JWKSServer, claims, sign
+from tests.jwt.helpers import AUDIENCE, OIDC_ISSUER, JWKSServer, claims, sign
 
 seen: dict[str, Any] = {}
 

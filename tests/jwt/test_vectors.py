@@ -14,9 +14,9 @@ import jwt
 import pytest
 from jwt.algorithms import RSAAlgorithm
 
-from hardening.jwt.config import Issuer
-from hardening.jwt.parsing import TokenRejected, parse
-from hardening.jwt.verifier import verify_external
+from hardening.jwt.issuers import Issuer
+from hardening.jwt.jws import TokenRejected, parse
+from hardening.jwt.verify import verify_external
 from tests.jwt.helpers import public_pem
 
 PAYLOAD = (

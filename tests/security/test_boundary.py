@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 
-from hardening.jwt.middleware import JWTAuthenticationMiddleware
+from hardening.jwt.auth import JWTAuthenticationMiddleware
 from hardening.jwt.tokens import issue_token_pair
 from hardening.ratelimit.middleware import _checks
 from hardening.ratelimit.policy import parse_policy
