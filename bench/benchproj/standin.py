@@ -33,7 +33,7 @@ class StandInJWTAuthentication(BaseAuthentication):
         if scheme.lower() != "bearer" or not raw:
             return None
         try:
-            parsed = parse(raw.strip(), max_bytes=conf.HARDENING_JWT_MAX_TOKEN_BYTES)
+            parsed = parse(raw.strip())
             issuer = issuer_for(str(parsed.payload.get("iss", "")))
             if issuer is None:
                 raise TokenRejected("unknown_issuer")

@@ -30,13 +30,15 @@ from django.core.cache import caches
 from django.db.models.signals import post_save
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare, salted_hmac
+from jwt.exceptions import InvalidKeyError
 
 from hardening import clock
 from hardening.breaker import GuardedCache
 from hardening.conf import conf as core
 from hardening.jwt.conf import ISSUER, LEEWAY, conf
-from hardening.jwt.jws import TokenRejected
+from hardening.jwt.jws import TokenRejected, parse
 from hardening.jwt.models import TokenFamily
+from hardening.jwt.verify import verify_own
 from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES, REVOCATION_UNCHECKED
 from hardening.outage import is_outage
@@ -52,19 +54,11 @@ def _when(timestamp: float) -> datetime:  # a time of the clock seam, for the da
 
 
 @functools.lru_cache(maxsize=8)
-def _backend(algorithm: str, signing_key: str, verifying_key: str) -> Any:
+def _backend(algorithm: str, signing_key: str) -> Any:
+    """simplejwt's ``TokenBackend``, for encoding (:func:`verify_own` verifies)."""
     from rest_framework_simplejwt.backends import TokenBackend
 
-    return TokenBackend(
-        algorithm, signing_key=signing_key, verifying_key=verifying_key, issuer=ISSUER, leeway=0
-    )
-
-
-def token_backend() -> Any:
-    """simplejwt's ``TokenBackend`` for the current ``HARDENING_JWT_*`` settings."""
-    algorithm, signing = conf.HARDENING_JWT_ALGORITHM, conf.HARDENING_JWT_SIGNING_KEY
-    verifying = signing if algorithm.startswith("HS") else conf.HARDENING_JWT_VERIFYING_KEY
-    return _backend(algorithm, signing, verifying)
+    return TokenBackend(algorithm, signing_key=signing_key, issuer=ISSUER)
 
 
 @functools.cache
@@ -81,7 +75,7 @@ def token_classes() -> tuple[type[Any], type[Any]]:
 
         @property
         def token_backend(self) -> Any:
-            return token_backend()
+            return _backend(conf.HARDENING_JWT_ALGORITHM, conf.HARDENING_JWT_SIGNING_KEY)
 
     class Access(Configured):
         token_type = "access"  # noqa: S105 - a token kind, not a secret
@@ -96,7 +90,11 @@ def token_classes() -> tuple[type[Any], type[Any]]:
 
 def _pair(user: Any, amr: list[str], auth_time: int, family: str | None) -> tuple[Any, Any]:
     access_class, refresh_class = token_classes()
-    refresh = refresh_class()
+    now = _when(clock.now())  # the clock seam, as every check of these tokens
+    refresh, access = refresh_class(), access_class()
+    for token in (refresh, access):
+        token.set_iat(at_time=now)
+        token.set_exp(from_time=now)
     refresh["user_id"] = str(user.pk)
     refresh["amr"] = list(amr)
     refresh["auth_time"] = int(auth_time)
@@ -104,7 +102,6 @@ def _pair(user: Any, amr: list[str], auth_time: int, family: str | None) -> tupl
     fingerprint = password_fingerprint(user)
     if fingerprint is not None:
         refresh["pwv"] = fingerprint
-    access = access_class()
     for claim, value in refresh.payload.items():
         if claim not in ("token_type", "exp", "jti", "iat"):
             access[claim] = value
@@ -126,12 +123,11 @@ def issue_token_pair(user: Any, *, amr: list[str], auth_time: int | None = None)
     return {"access": str(access), "refresh": str(refresh)}
 
 
-def _decode_refresh(raw: str) -> Any:
-    from rest_framework_simplejwt.exceptions import TokenError
-
+def _decode_refresh(raw: str) -> dict[str, Any] | None:
+    """The verified claims of an own refresh token (the access tokens' checks), or None."""
     try:
-        return token_classes()[1](raw)
-    except TokenError:
+        return verify_own(parse(raw), "refresh")
+    except (TokenRejected, InvalidKeyError, ValueError, TypeError, OverflowError):
         return None
 
 
@@ -143,17 +139,17 @@ def rotate(request: HttpRequest, raw: str) -> dict[str, str] | None:
         return None
     family, jti = str(old.get("fam") or old["jti"]), str(old["jti"])
     user = get_user_model()._default_manager.filter(pk=old.get("user_id")).first()
-    if user is not None and user.is_active and password_unchanged(old.payload, user):
-        amr = old.get("amr") if isinstance(old.get("amr"), list) else ["pwd"]
-        auth_time = old.get("auth_time") or int(clock.now())
-        access, refresh = _pair(user, [str(m) for m in amr], auth_time, family)
+    if user is not None and user.is_active and password_unchanged(old, user):
+        amr = old.get("amr")
+        amr = [str(m) for m in amr] if isinstance(amr, list) else ["pwd"]
+        access, refresh = _pair(user, amr, old.get("auth_time") or int(clock.now()), family)
         rotated = TokenFamily.objects.filter(family=family, current_jti=jti, ended_at=None).update(
             current_jti=str(refresh["jti"]), expires_at=_when(refresh["exp"])
         )
         if rotated:
             audit("token.issued", request=request, user_id=str(user.pk), via="refresh")
             return {"access": str(access), "refresh": str(refresh)}
-    _refused(request, family, jti, old.payload)
+    _refused(request, family, jti, old)
     return None
 
 
@@ -167,7 +163,7 @@ def logout(request: HttpRequest, raw: str, access_claims: Any = None) -> bool:
     ended = TokenFamily.objects.filter(family=family, current_jti=jti, ended_at=None).update(
         ended_at=_when(clock.now()), end_reason="logout"
     )
-    if not ended and _refused(request, family, jti, old.payload):
+    if not ended and _refused(request, family, jti, old):
         return False
     if conf.HARDENING_JWT_REVOKE_ACCESS_TOKENS and access_claims is not None:
         revoke_access_token(access_claims)

@@ -117,9 +117,9 @@ def own_key(algorithm: str, key: str) -> Any:
     return get_default_algorithms()[algorithm].prepare_key(key)
 
 
-def verify_own(parsed: Parsed) -> dict[str, Any]:
-    """The verified claims of one of the project's own access tokens (its revocation and
-    user are checked per request: :mod:`hardening.jwt.tokens`)."""
+def verify_own(parsed: Parsed, token_type: str = "access") -> dict[str, Any]:  # noqa: S107
+    """The verified claims of one of the project's own access (or refresh) tokens; an access
+    token's revocation and user are checked per request (:mod:`hardening.jwt.tokens`)."""
     algorithm = conf.HARDENING_JWT_ALGORITHM
     if parsed.alg != algorithm or algorithm not in get_default_algorithms():
         raise TokenRejected("algorithm", "jwt")
@@ -135,9 +135,11 @@ def verify_own(parsed: Parsed) -> dict[str, Any]:
     validate_claims(
         claims, kind="jwt", issuer=ISSUER, audience=(), required=OWN_REQUIRED_CLAIMS, leeway=LEEWAY
     )
-    if claims.get("token_type") != "access":
+    if claims.get("token_type") != token_type:
         raise TokenRejected("wrong_type", "jwt")
-    check_lifetime(claims, conf.HARDENING_JWT_ACCESS_TOKEN_LIFETIME, LEEWAY)
+    check_lifetime(
+        claims, getattr(conf, f"HARDENING_JWT_{token_type.upper()}_TOKEN_LIFETIME"), LEEWAY
+    )
     return claims
 
 
