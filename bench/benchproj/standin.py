@@ -10,7 +10,6 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from hardening.conf import conf
 from hardening.jwt.issuers import issuer_for
 from hardening.jwt.jws import TokenRejected, parse
 from hardening.jwt.verify import verify_external

@@ -11,9 +11,9 @@ from django.test import Client, RequestFactory
 
 from hardening.jwt.auth import JWTAuthenticationMiddleware
 from hardening.jwt.tokens import issue_token_pair
-from hardening.request import state
 from hardening.ratelimit.middleware import _checks
 from hardening.ratelimit.policy import parse_policy
+from hardening.request import state
 
 pytestmark = pytest.mark.django_db
 
