@@ -187,11 +187,18 @@ def _limiter_follows() -> bool:
 
 @functools.cache
 def _api_patterns(prefixes: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p if p.startswith("^") else re.escape(p)) for p in prefixes)
+    patterns = []
+    for prefix in prefixes:
+        try:
+            patterns.append(re.compile(prefix if prefix.startswith("^") else re.escape(prefix)))
+        except re.error:  # never raises in a request (the core checks report the value)
+            continue
+    return tuple(patterns)
 
 
 def is_api_path(path: str) -> bool:
-    """Is ``path`` under ``HARDENING_API_PATHS`` (where a bearer token is ``request.user``)?"""
+    """Is ``path`` under ``HARDENING_API_PATHS`` (where a bearer token is ``request.user``)?
+    (At integration: the core's one matcher, ``hardening.conf.core.api_path``.)"""
     return any(p.match(path) for p in _api_patterns(tuple(core.HARDENING_API_PATHS)))
 
 

@@ -209,14 +209,3 @@ class JWKSServer:
 def jwks_server(keys: list[dict[str, Any]] | None = None) -> Iterator[JWKSServer]:
     with JWKSServer(keys) as server:
         yield server
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
