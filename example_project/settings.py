@@ -10,13 +10,13 @@ SQLite and a local-memory cache with development keys.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import django
 
 from hardening.drf import rest_framework_settings
 from hardening.env import Env, security_settings
 from hardening.headers.csp import DEFAULT_CSP
-from hardening.jwt import simplejwt_settings
 from hardening.observability.logging import logging_config
 from hardening.observability.sentry import init_sentry
 from hardening.servers import asgi_server_running
@@ -50,8 +50,6 @@ globals().update(
 )
 
 INSTALLED_APPS = [
-    # Before the admin: lets a missing SECRET_KEY reach hardening.E001 (see docs/jwt.md).
-    "hardening.jwt.apps.JWTConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -59,7 +57,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework_simplejwt.token_blacklist",
     "django_prometheus",
     "hardening",
     "example_project",  # its admin.py adds the "lift rate-limit bans" action to the user admin
@@ -79,7 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # 429 + Retry-After for a login refused by the per-account lock (docs/mfa.md).
     "hardening.mfa.lockout.LockoutMiddleware",
-    "hardening.jwt.middleware.JWTAuthenticationMiddleware",
+    "hardening.jwt.auth.JWTAuthenticationMiddleware",
     "hardening.ratelimit.middleware.RateLimitMiddleware",
     "hardening.mfa.middleware.MFAPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -174,8 +171,6 @@ else:
     HARDENING_JWT_SIGNING_KEY = env.str(
         "JWT_SIGNING_KEY", default="" if PRODUCTION else DEV_JWT_SIGNING_KEY
     )
-HARDENING_CLERK_SECRET_KEY = env.str("CLERK_SECRET_KEY", default="")
-HARDENING_CLERK_PUBLISHABLE_KEY = env.str("CLERK_PUBLISHABLE_KEY", default="")
 HARDENING_FIELD_ENCRYPTION_KEYS = env.list(
     "FIELD_ENCRYPTION_KEYS", default=[] if PRODUCTION else [DEV_FIELD_ENCRYPTION_KEY]
 )
@@ -230,20 +225,29 @@ HARDENING_HEALTH_CRITICAL = env.list("HEALTH_CRITICAL", default=[])
 
 # -- token verification (docs/jwt.md) ----------------------------------------------------
 
-HARDENING_CLERK_ISSUER = env.str("CLERK_ISSUER", default="")
-HARDENING_CLERK_JWKS_URL = env.str("CLERK_JWKS_URL", default="")
-HARDENING_CLERK_JWT_KEY = env.str("CLERK_JWT_KEY", default="")
-HARDENING_CLERK_AUTHORIZED_PARTIES = env.list("CLERK_AUTHORIZED_PARTIES", default=[])
-HARDENING_OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
-HARDENING_OIDC_JWKS_URL = env.str("OIDC_JWKS_URL", default="")
-HARDENING_OIDC_AUDIENCE = env.str("OIDC_AUDIENCE", default="")
-# With a shared cache (Redis), workers share fetched JWKS documents.
-HARDENING_JWKS_SHARED_CACHE = "default" if env.has("CACHE_URL") else ""
-SIMPLE_JWT = simplejwt_settings(
-    algorithm=HARDENING_JWT_ALGORITHM,
-    signing_key=HARDENING_JWT_SIGNING_KEY,
-    verifying_key=globals().get("HARDENING_JWT_VERIFYING_KEY", ""),
-)
+# Other issuers whose tokens the API accepts: one entry each (with a shared cache, Redis,
+# workers share fetched JWKS documents).
+HARDENING_JWT_ISSUERS: list[dict[str, Any]] = []
+if env.has("CLERK_ISSUER") or env.has("CLERK_JWKS_URL") or env.has("CLERK_JWT_KEY"):
+    HARDENING_JWT_ISSUERS.append(
+        {
+            "preset": "clerk",
+            "issuer": env.str("CLERK_ISSUER", default=""),
+            "jwks_url": env.str("CLERK_JWKS_URL", default=""),
+            "public_key": env.str("CLERK_JWT_KEY", default=""),
+            "authorized_parties": env.list("CLERK_AUTHORIZED_PARTIES", default=[]),
+            "secret_key": env.str("CLERK_SECRET_KEY", default=""),
+            "publishable_key": env.str("CLERK_PUBLISHABLE_KEY", default=""),
+        }
+    )
+if env.has("OIDC_ISSUER") or env.has("OIDC_JWKS_URL"):
+    HARDENING_JWT_ISSUERS.append(
+        {
+            "issuer": env.str("OIDC_ISSUER", default=""),
+            "jwks_url": env.str("OIDC_JWKS_URL", default=""),
+            "audience": env.str("OIDC_AUDIENCE", default=""),
+        }
+    )
 
 # -- Django REST framework --------------------------------------------------------------
 

@@ -6,7 +6,6 @@ import asyncio
 import functools
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -22,21 +21,22 @@ from hardening.errors import error_response
 from hardening.mfa.policy import is_mfa_verified
 from hardening.observability.audit import audit
 from hardening.observability.metrics import BAD_REQUESTS
+from hardening.request import state
 from hardening.timeout import check_deadline
 
-# The name each authentication class reports in GET /api/me.  Later capabilities (own
-# JWTs, Clerk, OIDC) register theirs here.
+# The name each authentication class other than hardening's reports in GET /api/me.
 AUTH_KINDS: dict[str, str] = {
     "SessionAuthentication": "session",
 }
 
 
 def auth_kind(request: Request) -> str:
-    authenticator: Any = request.successful_authenticator
-    kind = getattr(authenticator, "auth_kind", None)  # bearer tokens: jwt / clerk / oidc
-    if isinstance(kind, str):
+    """``jwt`` / ``clerk`` / ``oidc`` for a bearer token (``request.hardening``), else the
+    name of the DRF authentication class that authenticated the request."""
+    kind = state(request).auth_kind
+    if kind is not None:
         return kind
-    name = type(authenticator).__name__
+    name = type(request.successful_authenticator).__name__
     return AUTH_KINDS.get(name, name.lower())
 
 

@@ -101,6 +101,8 @@ def _secrets() -> dict[str, str]:
     from django.core.exceptions import ImproperlyConfigured
 
     from hardening.conf import conf as core
+    from hardening.jwt.conf import conf as jwt
+    from hardening.jwt.issuers import configured as issuers
 
     try:
         secret_key = str(settings.SECRET_KEY or "")
@@ -108,9 +110,11 @@ def _secrets() -> dict[str, str]:
         secret_key = ""
     found = {
         "SECRET_KEY": secret_key,
-        "HARDENING_JWT_SIGNING_KEY": core.HARDENING_JWT_SIGNING_KEY,
-        "HARDENING_CLERK_SECRET_KEY": core.HARDENING_CLERK_SECRET_KEY,
+        "HARDENING_JWT_SIGNING_KEY": jwt.HARDENING_JWT_SIGNING_KEY,
     }
+    for issuer in issuers():
+        if issuer.secret_key:
+            found[f"HARDENING_JWT_ISSUERS[{issuer.label!r}]['secret_key']"] = issuer.secret_key
     for index, key in enumerate(getattr(settings, "SECRET_KEY_FALLBACKS", []) or []):
         found[f"SECRET_KEY_FALLBACKS[{index}]"] = str(key)
     for index, key in enumerate(core.HARDENING_FIELD_ENCRYPTION_KEYS):

@@ -19,7 +19,7 @@ class HardeningConfig(AppConfig):
     def ready(self) -> None:
         import hardening
         from hardening import checks, outage
-        from hardening.jwt import lifecycle
+        from hardening.jwt import tokens
         from hardening.mfa import lockout
         from hardening.observability import auth_events
         from hardening.timeout import db as timeout_db
@@ -33,5 +33,5 @@ class HardeningConfig(AppConfig):
         timeout_db.install()
         auth_events.connect()
         lockout.connect()
-        lifecycle.connect()
+        tokens.connect()
         outage.connect()

@@ -21,7 +21,7 @@ __all__ = ["rest_framework_settings"]
 
 def rest_framework_settings(*, session: bool = True, **overrides: Any) -> dict[str, Any]:
     """The ``REST_FRAMEWORK`` dict; ``session=False`` drops SessionAuthentication."""
-    authentication = ["hardening.jwt.authentication.BearerTokenAuthentication"]
+    authentication = ["hardening.jwt.auth.BearerTokenAuthentication"]
     if session:
         authentication.append("rest_framework.authentication.SessionAuthentication")
     values: dict[str, Any] = {

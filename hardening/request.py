@@ -73,10 +73,19 @@ class RequestState:
     #: inactive after ``@request_timeout(None)``).  Code without the request reads it
     #: through ``hardening.timeout.remaining()`` / ``check_deadline()``.
     deadline: Deadline | None = None
-    #: The credential a bearer token or API key proved (None: none was sent, or it failed).
+    #: The credential a bearer token or API key proved, when it authenticates the request
+    #: (on ``HARDENING_API_PATHS``, or through a DRF authentication class); None: none was
+    #: sent, it failed, or it is not how this request authenticates.
     credential: Credential | None = None
     #: Why a sent credential was refused (the 401 is raised where authentication is needed).
     credential_error: Exception | None = None
+    #: A verified bearer token's credential on any path.  Outside the API paths it is not
+    #: the request's user (the admin and session views need a session login), but rate
+    #: limits, logs and audit still key on its user (:attr:`bearer_user`).
+    bearer: Credential | None = None
+    #: The revocation keys of the request's own access token, while the rate limiter's
+    #: round trip is to read them (``hardening.jwt.auth`` settles them before the view).
+    revocation_pending: list[str] | None = None
     #: Seconds a locked account must wait (set by the lockout backend for the 429).
     lockout_wait: float | None = None
     #: ``django.contrib.auth.logout()`` ran during this request: the headers middleware
@@ -85,6 +94,17 @@ class RequestState:
     #: The CSP nonce of this request, made on first use (``str()`` gives it; templates get
     #: it as ``{{ csp_nonce }}``); set by the headers middleware, None without it.
     csp_nonce: LazyNonce | None = None
+
+    @property
+    def auth_kind(self) -> str | None:
+        """How a credential authenticated the request: ``"jwt"``, ``"clerk"``, ``"oidc"``
+        (an issuer's preset) or ``"api_key"``; None for a session or an anonymous request."""
+        return self.credential.kind if self.credential is not None else None
+
+    @property
+    def bearer_user(self) -> Any:
+        """The user of a verified bearer token, on any path (None: no valid token)."""
+        return self.bearer.user if self.bearer is not None else None
 
 
 def state(request: Any) -> RequestState:

@@ -52,8 +52,14 @@ CASES = [
     ({"HARDENING_JWT_SIGNING_KEY": STRONG_KEY}, "hardening.E042"),
     ({"HARDENING_JWT_ALGORITHM": "none"}, "hardening.E043"),
     ({"HARDENING_JWT_ALGORITHM": "RS256"}, "hardening.E044"),
-    ({"HARDENING_CLERK_SECRET_KEY": "sk_test_abc"}, "hardening.E045"),
-    ({"HARDENING_CLERK_PUBLISHABLE_KEY": "pk_test_abc"}, "hardening.E046"),
+    (
+        {"HARDENING_JWT_ISSUERS": [{"preset": "clerk", "secret_key": "sk_test_abc"}]},
+        "hardening.E045",
+    ),
+    (
+        {"HARDENING_JWT_ISSUERS": [{"preset": "clerk", "publishable_key": "pk_test_abc"}]},
+        "hardening.E046",
+    ),
     ({"HARDENING_FIELD_ENCRYPTION_KEYS": []}, "hardening.E047"),
     ({"HARDENING_FIELD_ENCRYPTION_KEYS": ["not-a-key"]}, "hardening.E048"),
     ({"HARDENING_CACHE": "missing"}, "hardening.E060"),

@@ -12,7 +12,7 @@ from hardening.drf import rest_framework_settings
 from tests.helpers.checks import check_error_codes, production
 
 SESSION = "rest_framework.authentication.SessionAuthentication"
-BEARER = "hardening.jwt.authentication.BearerTokenAuthentication"
+BEARER = "hardening.jwt.auth.BearerTokenAuthentication"
 PLAIN_LOGGING = {
     "version": 1,
     "formatters": {"plain": {"format": "%(message)s"}},
@@ -128,12 +128,13 @@ def test_several_workers_need_a_multiprocess_directory(
     assert "django_prometheus" in settings.INSTALLED_APPS
 
 
-def test_rotation_without_the_blacklist_app_is_e108() -> None:
-    # E108 covers refresh rotation: own tokens rotate (and blacklist) by default.
-    apps = [a for a in settings.INSTALLED_APPS if a != "rest_framework_simplejwt.token_blacklist"]
-    assert settings.SIMPLE_JWT["ROTATE_REFRESH_TOKENS"] is True
-    with production(INSTALLED_APPS=apps):
-        assert check_error_codes().get("hardening.E108") == "ERROR"
+def test_rotation_needs_no_blacklist_app_e108_is_retired() -> None:
+    # Refresh rotation and reuse detection live in hardening's own model (TokenFamily): no
+    # simplejwt app to install, no SIMPLE_JWT copy of the HARDENING_JWT_* settings.
+    assert not [a for a in settings.INSTALLED_APPS if a.startswith("rest_framework_simplejwt")]
+    assert not hasattr(settings, "SIMPLE_JWT")
+    with production():
+        assert "hardening.E108" not in check_error_codes()
 
 
 def test_a_development_runserver_prints_one_line_not_every_finding(

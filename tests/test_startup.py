@@ -163,14 +163,17 @@ def test_example_signs_own_tokens_with_an_rs256_key_pair_from_files(
     env.pop("JWT_SIGNING_KEY")
     result = run_until_exit([sys.executable, *MANAGE], env=env)
     assert result.returncode == 0, result.stderr
-    probe = (
-        "from rest_framework_simplejwt.settings import api_settings as a; "
-        "print(a.ALGORITHM, a.SIGNING_KEY.startswith('-----BEGIN PRIVATE KEY-----'), "
-        "a.VERIFYING_KEY.startswith('-----BEGIN PUBLIC KEY-----'))"
+    probe = (  # hardening's settings, and what simplejwt signs with (no SIMPLE_JWT copy)
+        "import jwt; from hardening.jwt.conf import conf as c; "
+        "from hardening.jwt.tokens import token_classes; "
+        "print(c.HARDENING_JWT_ALGORITHM, "
+        "c.HARDENING_JWT_SIGNING_KEY.startswith('-----BEGIN PRIVATE KEY-----'), "
+        "c.HARDENING_JWT_VERIFYING_KEY.startswith('-----BEGIN PUBLIC KEY-----'), "
+        "jwt.get_unverified_header(str(token_classes()[0]()))['alg'])"
     )
     shell = run_until_exit(
         [sys.executable, "example_project/manage.py", "shell", "-c", probe], env=env
     )
-    assert shell.stdout.strip().splitlines()[-1].split() == ["RS256", "True", "True"], (
+    assert shell.stdout.strip().splitlines()[-1].split() == ["RS256", "True", "True", "RS256"], (
         shell.stdout + shell.stderr
     )

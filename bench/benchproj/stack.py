@@ -44,7 +44,7 @@ EXPECTED: list[tuple[str, str, str]] = [
     ("security", SECURITY, SECURITY),
     ("headers", "hardening.headers.middleware.SecurityHeadersMiddleware", "hardening.headers."),
     ("timeout", "hardening.timeout.middleware.TimeoutMiddleware", "hardening.timeout."),
-    ("jwt", "hardening.jwt.middleware.JWTAuthenticationMiddleware", "hardening.jwt."),
+    ("jwt", "hardening.jwt.auth.JWTAuthenticationMiddleware", "hardening.jwt."),
     ("ratelimit", "hardening.ratelimit.middleware.RateLimitMiddleware", "hardening.ratelimit."),
     ("mfa", "", "hardening.mfa."),  # optional: kept when the example has it
     (

@@ -10,10 +10,9 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from hardening.conf import conf
-from hardening.jwt.config import issuer_for
-from hardening.jwt.parsing import TokenRejected, parse
-from hardening.jwt.verifier import verify_external
+from hardening.jwt.issuers import issuer_for
+from hardening.jwt.jws import TokenRejected, parse
+from hardening.jwt.verify import verify_external
 
 
 class StatelessUser:
@@ -33,7 +32,7 @@ class StandInJWTAuthentication(BaseAuthentication):
         if scheme.lower() != "bearer" or not raw:
             return None
         try:
-            parsed = parse(raw.strip(), max_bytes=conf.HARDENING_JWT_MAX_TOKEN_BYTES)
+            parsed = parse(raw.strip())
             issuer = issuer_for(str(parsed.payload.get("iss", "")))
             if issuer is None:
                 raise TokenRejected("unknown_issuer")

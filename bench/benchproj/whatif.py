@@ -25,11 +25,11 @@ def token_cache() -> Iterator[None]:
     original = auth.verify_token
     memo: dict[str, tuple[float, Any]] = {}
 
-    def cached(raw: str, *, clerk_only: bool = False) -> Any:
+    def cached(raw: str, *, from_cookie: bool = False, **kwargs: Any) -> Any:
         hit = memo.get(raw)
         if hit is not None and hit[0] > time.time():
             return hit[1]
-        result = original(raw, clerk_only=clerk_only)
+        result = original(raw, from_cookie=from_cookie, **kwargs)
         memo[raw] = (float(result[0].get("exp", 0)), result)
         return result
 

@@ -9,33 +9,9 @@ every room shares (:mod:`hardening.conf.core`).
 
 from __future__ import annotations
 
-from hardening.conf.base import Reader, configured, setting
+from hardening.conf.base import Reader as Reader
+from hardening.conf.base import configured as configured
+from hardening.conf.base import setting as setting
 from hardening.conf.core import CoreSettings
-from hardening.conf.jwt import JWTSettings
 
-__all__ = ["Reader", "Settings", "conf", "configured", "setting"]
-
-
-class Settings(
-    CoreSettings,
-    JWTSettings,
-):
-    """Shadow Django's settings with django-hardening's defaults (transition: the rooms not
-    moved to a reader of their own still add their properties here)."""
-
-    # -- transition: hardening/jwt/auth.py reads these two until the JWT room reads
-    # hardening.ratelimit.conf and HARDENING_CACHE itself (the settings are the rate-limit
-    # room's: hardening.ratelimit.conf; HARDENING_RATELIMIT_CACHE was removed, hardening.E032).
-
-    @property
-    def HARDENING_RATELIMIT_ENABLED(self) -> bool:
-        from hardening.ratelimit.conf import conf as ratelimit
-
-        return ratelimit.HARDENING_RATELIMIT_ENABLED
-
-    @property
-    def HARDENING_RATELIMIT_CACHE(self) -> str:
-        return self.HARDENING_CACHE
-
-
-conf = Settings()
+conf = CoreSettings()

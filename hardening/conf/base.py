@@ -117,21 +117,3 @@ class Reader:
 def configured(name: str) -> bool:
     """True when the project sets ``name`` (whatever its value)."""
     return hasattr(settings, name)
-
-
-# -- transition: the property-based readers of the rooms not moved yet -------------------
-
-
-def _get(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
-class BaseSettings:
-    """The legacy base of the combined settings object (removed once every room reads its
-    settings through a :class:`Reader` of its own)."""
-
-    @property
-    def is_production(self) -> bool:
-        from hardening.conf.core import CoreSettings
-
-        return CoreSettings().is_production

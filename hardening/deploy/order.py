@@ -33,7 +33,7 @@ CANONICAL: tuple[tuple[str, ...], ...] = (
     ("django.middleware.csrf.CsrfViewMiddleware",),
     ("django.contrib.auth.middleware.AuthenticationMiddleware",),
     ("hardening.mfa.lockout.LockoutMiddleware",),
-    ("hardening.jwt.middleware.JWTAuthenticationMiddleware",),
+    ("hardening.jwt.auth.JWTAuthenticationMiddleware",),
     ("hardening.ratelimit.middleware.RateLimitMiddleware",),
     ("hardening.mfa.middleware.MFAPolicyMiddleware",),
     ("django.contrib.messages.middleware.MessageMiddleware",),

@@ -15,6 +15,8 @@ from hardening.checks import problem, register
 from hardening.conf import conf
 from hardening.deploy.keys import field_key_problems, jwt_key_problems, low_entropy
 from hardening.deploy.strength import MIN_SECRET_BITS, is_published
+from hardening.jwt.conf import conf as jwt
+from hardening.jwt.issuers import configured as issuers
 
 MIN_SECRET_KEY_LENGTH = 50
 MIN_SECRET_KEY_UNIQUE_CHARACTERS = 10
@@ -139,11 +141,11 @@ def _jwt_key_bytes(value: str) -> int:
 
 @register
 def check_jwt_signing_key(**kwargs: Any) -> list[CheckMessage]:
-    if not conf.HARDENING_JWT_OWN_TOKENS:
+    if not jwt.HARDENING_JWT_OWN_TOKENS:
         return []
     messages: list[CheckMessage] = []
-    algorithm = conf.HARDENING_JWT_ALGORITHM
-    signing_key = conf.HARDENING_JWT_SIGNING_KEY
+    algorithm = jwt.HARDENING_JWT_ALGORITHM
+    signing_key = jwt.HARDENING_JWT_SIGNING_KEY
     if algorithm not in SUPPORTED_JWT_ALGORITHMS:
         return [
             Error(
@@ -179,7 +181,7 @@ def check_jwt_signing_key(**kwargs: Any) -> list[CheckMessage]:
                 "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'.",
             )
         )
-    if not algorithm.startswith("HS") and not conf.HARDENING_JWT_VERIFYING_KEY:
+    if not algorithm.startswith("HS") and not jwt.HARDENING_JWT_VERIFYING_KEY:
         messages.append(
             problem(
                 "E044",
@@ -200,7 +202,8 @@ def check_clerk_keys(**kwargs: Any) -> list[CheckMessage]:
     if not conf.is_production:
         return []
     messages: list[CheckMessage] = []
-    if conf.HARDENING_CLERK_SECRET_KEY.startswith("sk_test_"):
+    clerk = [issuer for issuer in issuers() if issuer.kind == "clerk"]
+    if any(issuer.secret_key.startswith("sk_test_") for issuer in clerk):
         messages.append(
             problem(
                 "E045",
@@ -208,7 +211,7 @@ def check_clerk_keys(**kwargs: Any) -> list[CheckMessage]:
                 "Use the sk_live_ key of your production Clerk instance.",
             )
         )
-    if conf.HARDENING_CLERK_PUBLISHABLE_KEY.startswith("pk_test_"):
+    if any(issuer.publishable_key.startswith("pk_test_") for issuer in clerk):
         messages.append(
             problem(
                 "E046",

@@ -28,8 +28,8 @@ from django.utils.module_loading import import_string
 
 from hardening.checks import problem, register
 
-JWT_MIDDLEWARE = "hardening.jwt.middleware.JWTAuthenticationMiddleware"
-BEARER = "hardening.jwt.authentication.BearerTokenAuthentication"
+JWT_MIDDLEWARE = "hardening.jwt.auth.JWTAuthenticationMiddleware"
+BEARER = "hardening.jwt.auth.BearerTokenAuthentication"
 DRF_DEFAULT_AUTH = [
     "rest_framework.authentication.SessionAuthentication",
     "rest_framework.authentication.BasicAuthentication",
@@ -58,7 +58,7 @@ def check_drf_bearer_first(**kwargs: Any) -> list[CheckMessage]:
         problem(
             "E120",
             f"JWTAuthenticationMiddleware is on but DRF's first authentication class is {first}.",
-            "Put hardening.jwt.authentication.BearerTokenAuthentication first in "
+            "Put hardening.jwt.auth.BearerTokenAuthentication first in "
             "REST_FRAMEWORK['DEFAULT_AUTHENTICATION_CLASSES'] (hardening.drf."
             "rest_framework_settings() does): otherwise bearer POSTs get a CSRF 403 and a bad "
             "token on an AllowAny view is anonymous instead of 401.",

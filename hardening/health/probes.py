@@ -198,9 +198,9 @@ class Disk(HealthCheck):  # type: ignore[misc]  # untyped base
 
 def _jwks_status(name: str) -> Callable[[], Any] | None:
     try:
-        module = importlib.import_module("hardening.jwt.status")
+        module = importlib.import_module("hardening.jwt.keys")
     except ModuleNotFoundError as exc:
-        if exc.name in ("hardening.jwt", "hardening.jwt.status"):
+        if exc.name in ("hardening.jwt", "hardening.jwt.keys"):
             return None  # the JWT package is not installed in this build
         raise
     function = getattr(module, name, None)

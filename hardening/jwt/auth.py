@@ -1,131 +1,138 @@
-"""One bearer-token authentication path shared by the middleware and the DRF classes.
+"""One bearer-token authentication path, used by the middleware and the DRF classes.
 
-:func:`authenticate` verifies at most once per request: the outcome (a result, None, or
-the rejection) is stored on the Django request, so the middleware and the DRF class after
-it never verify twice, and a rejection is counted and audited exactly once.
+:func:`authenticate` verifies a request's token at most once: the outcome goes into
+``request.hardening`` (:func:`~hardening.request.state`: ``bearer``, ``credential_error``),
+so the middleware and a DRF class after it never verify twice, and a rejection is counted
+and audited exactly once.
 
-The revocation lookup of own access tokens can ride in the rate limiter's Redis round trip:
-when the JWT middleware is directly followed by the rate-limit middleware, rate limits are
-on and their cache is the Redis cache holding the revocation keys (``REVOCATION_CACHE``),
-the middleware's :func:`authenticate` records the token's revocation keys as *pending*
-instead of reading them.  :func:`settle_revocation` then settles them before the view runs:
-with the limiter's answer, or by the direct cache read wherever the limiter did not carry
-them (exempt path, cache error, breaker open, DRF without the middleware...).
+**The middleware** (:class:`JWTAuthenticationMiddleware`; after Django's
+``AuthenticationMiddleware``, before the rate limits) verifies a bearer token on every path
+and records its user (``state(request).bearer_user``: rate limits and logs key on it).  Only
+on ``HARDENING_API_PATHS`` does a valid token also become ``request.user`` and
+``state(request).credential``: the admin and every session view need a session login
+(docs/security.md, the authentication boundary).  An invalid token on an API path makes
+``request.user`` anonymous; DRF views answer 401, plain Django views see an anonymous user.
+
+**The DRF classes** (:class:`BearerTokenAuthentication` and one per kind) return
+``(user, claims)``, None for another scheme, and raise ``AuthenticationFailed`` (401 with
+``WWW-Authenticate: Bearer``) for a bearer token that does not verify.
+
+**Revocation in the limiter's round trip.**  When the rate-limit middleware directly follows
+this one, rate limits are on and ``HARDENING_CACHE`` is Redis, the revocation lookup of an
+own access token is left *pending* (``state(request).revocation_pending``) for the limiter's
+script; :func:`settle_revocation` settles it before the view: with the limiter's answer, or
+by the direct cache read wherever the limiter did not carry it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+import re
+from typing import Any, ClassVar
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from jwt.exceptions import InvalidKeyError
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, CSRFCheck
+from rest_framework.request import Request
 
-from hardening.conf import conf
-from hardening.jwt.config import CLERK_MACHINE_PREFIXES, issuer_for
-from hardening.jwt.jwks import KeyLookupError, KeyStore, store_for
-from hardening.jwt.memo import replay, verified_memo
-from hardening.jwt.parsing import TokenRejected, parse
-from hardening.jwt.tokens import REVOCATION_CACHE, check_not_revoked, revocation_keys, verify_own
-from hardening.jwt.users import external_user, own_user
-from hardening.jwt.verifier import verify_external
+from hardening.access import bearer_token
+from hardening.conf import conf as core
+from hardening.jwt.conf import conf
+from hardening.jwt.issuers import external_user, reads_session_cookie
+from hardening.jwt.jws import TokenRejected
+from hardening.jwt.tokens import check_not_revoked, own_user, revocation_keys
+from hardening.jwt.verify import verify
 from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES
-
-__all__ = [
-    "AuthResult",
-    "authenticate",
-    "bearer_token",
-    "pending_revocation",
-    "settle_revocation",
-    "verify_token",
-]
+from hardening.request import Credential, HardeningMiddleware, state
 
 logger = logging.getLogger("hardening.jwt")
 
-RESULT_ATTR = "_hardening_jwt_result"
-KIND_ATTR = "hardening_auth_kind"
-PENDING_ATTR = "_hardening_jwt_revocation_pending"
-JWT_MIDDLEWARE = "hardening.jwt.middleware.JWTAuthenticationMiddleware"
+JWT_MIDDLEWARE = "hardening.jwt.auth.JWTAuthenticationMiddleware"
 RATELIMIT_MIDDLEWARE = "hardening.ratelimit.middleware.RateLimitMiddleware"
 CLERK_COOKIE = "__session"
+REALM = "api"
 
 
-@dataclass(frozen=True)
-class AuthResult:
-    user: Any
-    claims: dict[str, Any]
-    kind: str  # "jwt" | "clerk" | "oidc"
-    from_cookie: bool = False
+def _token(request: HttpRequest) -> tuple[str, bool] | None:
+    """``(token, from_cookie)``, or None when the request carries no bearer token.
 
-
-def bearer_token(request: HttpRequest) -> tuple[str, bool] | None:
-    """``(token, from_cookie)``, or None when the request uses no bearer token.
-
-    The scheme is case-insensitive (RFC 7235).  Another scheme (``Basic``...) is not ours.
-    The Clerk ``__session`` cookie is read only with ``HARDENING_CLERK_SESSION_COOKIE``.
-    """
+    The ``Authorization`` header is read by :func:`hardening.access.bearer_token` (scheme
+    case-insensitive; another scheme is not ours); ``Bearer`` without a token is malformed.
+    Clerk's ``__session`` cookie is read only for an issuer with ``"session_cookie": True``."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header:
-        parts = header.split()
-        if not parts or parts[0].lower() != "bearer":
-            return None
-        if len(parts) != 2:
+        raw = bearer_token(request)
+        if raw is None and header.split(None, 1)[0].lower() == "bearer":
             raise TokenRejected("malformed")
-        return parts[1], False
-    if conf.HARDENING_CLERK_SESSION_COOKIE:
-        cookie = request.COOKIES.get(CLERK_COOKIE)
-        if cookie:
-            return cookie, True
+        return None if raw is None else (raw, False)
+    cookie = request.COOKIES.get(CLERK_COOKIE)
+    if cookie and reads_session_cookie():
+        return cookie, True
     return None
 
 
 def verify_token(
-    raw: str, *, clerk_only: bool = False, defer_revocation: bool = False
+    raw: str, *, from_cookie: bool = False, defer_revocation: bool = False
 ) -> tuple[dict[str, Any], Any, str]:
-    """``(claims, user, kind)`` for a raw token, or :class:`TokenRejected`.
+    """``(claims, user, kind)`` for a raw token, or :class:`TokenRejected`: the verified
+    claims (:func:`hardening.jwt.verify.verify`), then what is checked on every request,
+    memo or not: the user and, for own access tokens, the revocation lookup (left to the
+    caller with ``defer_revocation``)."""
+    found = verify(raw, from_cookie=from_cookie)
+    if found.issuer is not None:
+        return found.claims, external_user(found.claims, found.issuer), found.kind
+    if not defer_revocation:
+        check_not_revoked(found.claims)
+    return found.claims, own_user(found.claims), found.kind
 
-    A token fully verified earlier is taken from the verified-token memo (:mod:`.memo`)."""
-    if raw.startswith(CLERK_MACHINE_PREFIXES):
-        raise TokenRejected("machine_token", "clerk")
-    memo = verified_memo()
-    digest = None
-    if memo is not None and len(raw) <= memo.max_bytes:
-        digest = memo.digest(raw)
-        entry = memo.get(digest)
-        if entry is not None and (not clerk_only or entry.kind == "clerk"):
-            return replay(memo, digest, entry, defer_revocation=defer_revocation)
-    parsed = parse(raw, max_bytes=conf.HARDENING_JWT_MAX_TOKEN_BYTES)
-    iss = parsed.payload.get("iss")
-    if not isinstance(iss, str) or not iss:
-        raise TokenRejected("missing_claim")
-    if not clerk_only and conf.HARDENING_JWT_OWN_TOKENS and iss == conf.HARDENING_JWT_ISSUER:
-        claims = verify_own(parsed, defer_revocation=defer_revocation)
-        user = own_user(claims)
-        if memo is not None and digest is not None:
-            memo.put(digest, claims, "jwt", None)
-        return claims, user, "jwt"
-    issuer = issuer_for(iss)
-    if issuer is None or (clerk_only and issuer.kind != "clerk"):
-        raise TokenRejected("unknown_issuer")
+
+def authenticate(request: HttpRequest, *, defer_revocation: bool = False) -> Credential | None:
+    """The verified bearer credential of ``request`` (None: no bearer token), once per
+    request; raise :class:`TokenRejected` when it is invalid.
+
+    ``defer_revocation`` (the middleware): leave the revocation lookup pending for the rate
+    limiter when it can carry it (:func:`deferrable`).  Any other caller settles a pending
+    lookup first, so nothing ever sees an unchecked token."""
+    found = state(request)
+    if found.revocation_pending is not None:
+        settle_revocation(request)
+    if found.credential_error is not None:
+        raise found.credential_error
+    if found.bearer is not None:
+        return found.bearer
     try:
-        store: Any = store_for(issuer)
-    except KeyLookupError:
-        store = None  # verify_external rejects the token
-    # The key set is read before verifying: a refresh meanwhile leaves the entry stale.
-    keys = store.keys if isinstance(store, KeyStore) else None
-    claims = verify_external(parsed, issuer)
-    user = external_user(claims, issuer)
-    if memo is not None and digest is not None and (keys is None or store.keys is keys):
-        # Only when the key set did not change meanwhile (a cold store's first fetch did).
-        memo.put(digest, claims, issuer.kind, issuer, store if keys is not None else None, keys)
-    return claims, user, issuer.kind
+        token = _token(request)
+        if token is None:
+            return None
+        defer = defer_revocation and deferrable()
+        try:
+            claims, user, kind = verify_token(
+                token[0], from_cookie=token[1], defer_revocation=defer
+            )
+        except InvalidKeyError:
+            # HS* configured with a PEM key (hardening.E027): a server problem, never a 500.
+            logger.error("The JWT signing key cannot be used with its algorithm (E027).")
+            raise TokenRejected("signature", "jwt") from None
+        except (ValueError, TypeError, OverflowError, KeyError):
+            # Exotic claim values (an integer too large for a float): bad input, not a 500.
+            raise TokenRejected("claim_type") from None
+    except TokenRejected as exc:
+        found.credential_error = exc
+        _reject(request, exc)
+        raise
+    found.bearer = Credential(kind, user, claims)
+    if defer and kind == "jwt":
+        found.revocation_pending = revocation_keys(claims)
+    return found.bearer
 
 
 def _reject(request: HttpRequest, exc: TokenRejected) -> None:
@@ -133,103 +140,43 @@ def _reject(request: HttpRequest, exc: TokenRejected) -> None:
     audit("token.rejected", request=request, reason=exc.reason, kind=exc.kind)
 
 
-def authenticate(request: HttpRequest, *, defer_revocation: bool = False) -> AuthResult | None:
-    """Verify the request's bearer token once; raise :class:`TokenRejected` when invalid.
-
-    ``defer_revocation`` (the JWT middleware): leave the revocation lookup pending for the
-    rate limiter when it can carry it (:func:`deferrable`).  Any other caller settles a
-    pending lookup first, so nothing ever sees an unchecked token."""
-    if PENDING_ATTR in request.__dict__:
-        settle_revocation(request)
-    cached = request.__dict__.get(RESULT_ATTR, request)
-    if cached is not request:
-        if isinstance(cached, TokenRejected):
-            raise cached
-        return cached  # type: ignore[no-any-return]
-    result: AuthResult | None = None
-    try:
-        found = bearer_token(request)
-        if found is not None:
-            raw, from_cookie = found
-            defer = defer_revocation and deferrable()
-            try:
-                claims, user, kind = verify_token(
-                    raw, clerk_only=from_cookie, defer_revocation=defer
-                )
-            except InvalidKeyError:
-                # HS* configured with a PEM key (hardening.E027): a server problem, never a 500.
-                logger.error("The JWT signing key cannot be used with its algorithm (E027).")
-                raise TokenRejected("signature", "jwt") from None
-            except (ValueError, TypeError, OverflowError, KeyError):
-                # Exotic claim values (an integer too large for a float): bad input, not a 500.
-                raise TokenRejected("claim_type") from None
-            result = AuthResult(user, claims, kind, from_cookie)
-            if defer and kind == "jwt":
-                setattr(request, PENDING_ATTR, revocation_keys(claims))
-    except TokenRejected as exc:
-        setattr(request, RESULT_ATTR, exc)
-        _reject(request, exc)
-        raise
-    setattr(request, RESULT_ATTR, result)
-    if result is not None:
-        setattr(request, KIND_ATTR, result.kind)
-    return result
-
-
-def rejection(request: HttpRequest) -> TokenRejected | None:
-    """The rejection recorded for ``request`` by :func:`authenticate`, if any."""
-    cached = request.__dict__.get(RESULT_ATTR)
-    return cached if isinstance(cached, TokenRejected) else None
-
-
-def pending_revocation(request: HttpRequest) -> list[str] | None:
-    """The revocation keys the rate limiter should check for ``request``, if any."""
-    keys = request.__dict__.get(PENDING_ATTR)
-    return keys if isinstance(keys, list) else None
-
-
 def settle_revocation(request: HttpRequest, revoked: bool | None = None) -> None:
     """Settle a pending revocation lookup: ``revoked`` is the limiter's answer, None = it did
     not carry it (the direct cache read, as without deferral).  A revoked token becomes the
     request's rejection, exactly as if :func:`authenticate` had refused it."""
-    if request.__dict__.pop(PENDING_ATTR, None) is None:
+    found = state(request)
+    if found.revocation_pending is None:
         return
-    result = request.__dict__.get(RESULT_ATTR)
-    if not isinstance(result, AuthResult):
+    found.revocation_pending = None
+    if found.bearer is None:
         return
+    exc = TokenRejected("revoked", "jwt") if revoked else None
     if revoked is None:
         try:
-            check_not_revoked(result.claims)
-        except TokenRejected as exc:
-            _revoke(request, exc)
-    elif revoked:
-        _revoke(request, TokenRejected("revoked", "jwt"))
-
-
-def _revoke(request: HttpRequest, exc: TokenRejected) -> None:
-    from hardening.jwt.middleware import BEARER_USER_ATTR, is_bearer_path
-
-    setattr(request, RESULT_ATTR, exc)
-    for attr in (KIND_ATTR, BEARER_USER_ATTR):
-        request.__dict__.pop(attr, None)
-    if is_bearer_path(request.path_info):  # as the JWT middleware does for a rejection
-        request.user = AnonymousUser()
-        request.__dict__.pop("auth_claims", None)
-    _reject(request, exc)  # audited as other rejections: not as the token's user
+            check_not_revoked(dict(found.bearer.claims))
+        except TokenRejected as refused:
+            exc = refused
+    if exc is not None:
+        found.credential_error, found.bearer, found.credential = exc, None, None
+        if is_api_path(request.path_info):  # as the middleware does for a rejection
+            request.user = AnonymousUser()
+        _reject(request, exc)  # audited as other rejections: not as the token's user
 
 
 def deferrable() -> bool:
     """Can the rate limiter carry the revocation lookup of this request's token?"""
-    if not (conf.HARDENING_JWT_REVOKE_ACCESS_TOKENS and conf.HARDENING_RATELIMIT_ENABLED):
+    from hardening.ratelimit.conf import conf as ratelimit
+
+    if not (conf.HARDENING_JWT_REVOKE_ACCESS_TOKENS and ratelimit.HARDENING_RATELIMIT_ENABLED):
         return False
-    if conf.HARDENING_RATELIMIT_CACHE != REVOCATION_CACHE or not _limiter_follows():
+    if not _limiter_follows():
         return False
     from hardening.ratelimit.limiter import redis_target
 
     return redis_target() is not None
 
 
-@lru_cache(maxsize=1)
+@functools.cache
 def _limiter_follows() -> bool:
     # Directly after: no middleware in between may read request.user before it is settled.
     stack = [str(m) for m in getattr(settings, "MIDDLEWARE", ())]
@@ -238,7 +185,116 @@ def _limiter_follows() -> bool:
     return stack.index(RATELIMIT_MIDDLEWARE) == stack.index(JWT_MIDDLEWARE) + 1
 
 
+@functools.cache
+def _api_patterns(prefixes: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    patterns = []
+    for prefix in prefixes:
+        try:
+            patterns.append(re.compile(prefix if prefix.startswith("^") else re.escape(prefix)))
+        except re.error:  # never raises in a request (the core checks report the value)
+            continue
+    return tuple(patterns)
+
+
+def is_api_path(path: str) -> bool:
+    """Is ``path`` under ``HARDENING_API_PATHS`` (where a bearer token is ``request.user``)?
+    (At integration: the core's one matcher, ``hardening.conf.core.api_path``.)"""
+    return any(p.match(path) for p in _api_patterns(tuple(core.HARDENING_API_PATHS)))
+
+
 @receiver(setting_changed)
 def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
     if setting == "MIDDLEWARE":
         _limiter_follows.cache_clear()
+
+
+# -- the middleware ----------------------------------------------------------------------
+
+
+def _may_have_token(request: HttpRequest) -> bool:
+    """Cheap pre-test so requests without a token never leave the event loop."""
+    if request.META.get("HTTP_AUTHORIZATION"):
+        return True
+    return CLERK_COOKIE in request.COOKIES and reads_session_cookie()
+
+
+def process(request: HttpRequest) -> None:
+    api = is_api_path(request.path_info)
+    try:
+        credential = authenticate(request, defer_revocation=True)  # settled by the limiter
+    except TokenRejected:
+        if api:
+            request.user = AnonymousUser()
+        return
+    if credential is not None and api:
+        request.user = credential.user
+        state(request).credential = credential
+
+
+class JWTAuthenticationMiddleware(HardeningMiddleware):
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        if _may_have_token(request):
+            process(request)
+        return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        if _may_have_token(request):
+            # Verification may fetch a JWKS or read the user: never on the event loop.
+            await sync_to_async(process)(request)
+        response: HttpResponseBase = await self.get_response(request)
+        return response
+
+
+# -- DRF ---------------------------------------------------------------------------------
+
+
+def _csrf_ok(request: HttpRequest) -> bool:
+    def dummy_get_response(request: HttpRequest) -> Any:  # pragma: no cover
+        return None
+
+    check = CSRFCheck(dummy_get_response)
+    check.process_request(request)
+    return check.process_view(request, None, (), {}) is None  # type: ignore[arg-type]
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """Every configured kind (own tokens, each issuer), chosen by the token's ``iss``; the
+    subclasses accept one kind each.  ``request.auth`` is a plain dict of verified claims,
+    and ``state(request).credential.kind`` says which kind authenticated the request."""
+
+    kinds: ClassVar[frozenset[str] | None] = None
+
+    def authenticate(self, request: Request) -> tuple[Any, dict[str, Any]] | None:
+        django_request = request._request
+        try:
+            credential = authenticate(django_request)
+        except TokenRejected as exc:
+            raise exceptions.AuthenticationFailed(
+                f"The bearer token was rejected ({exc.reason}).", code="invalid_token"
+            ) from None
+        if credential is None or (self.kinds is not None and credential.kind not in self.kinds):
+            return None
+        from_cookie = not django_request.META.get("HTTP_AUTHORIZATION")
+        if from_cookie and not _csrf_ok(django_request):
+            raise exceptions.PermissionDenied("CSRF check failed.", code="csrf")
+        state(django_request).credential = credential
+        return credential.user, dict(credential.claims)
+
+    def authenticate_header(self, request: Request) -> str:
+        if state(request).credential_error is not None:
+            return f'Bearer realm="{REALM}", error="invalid_token"'
+        return f'Bearer realm="{REALM}"'
+
+
+class OwnTokenAuthentication(BearerTokenAuthentication):
+    kinds = frozenset({"jwt"})
+
+
+class ClerkAuthentication(BearerTokenAuthentication):
+    kinds = frozenset({"clerk"})
+
+
+class OIDCAuthentication(BearerTokenAuthentication):
+    kinds = frozenset({"oidc"})

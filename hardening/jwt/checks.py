@@ -1,7 +1,8 @@
-"""System checks of token verification (``hardening.E101``–``E112``, ``W101``–``W103``).
+"""System checks of token verification (``hardening.E101``–``E115``, ``W101``–``W103``).
 
 The own-token signing key and Clerk test keys are checked by ``hardening.deploy.secrets``
-(``E040``–``E046``); these cover what verification of every issuer needs.
+(``E040``–``E046``); these cover what verification of every issuer needs.  A setting that was
+removed is ``E032`` (``hardening.deploy.settings``).
 """
 
 from __future__ import annotations
@@ -10,20 +11,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from django.apps import apps
+from django.conf import settings
 from django.core.checks import CheckMessage
 from django.utils.module_loading import import_string
 
 from hardening.checks import problem, register, warning
-from hardening.conf import conf
-from hardening.jwt.config import ASYMMETRIC_ALGORITHMS, external_issuers
-
-__all__ = ["check_issuers", "check_jwt_settings"]
+from hardening.jwt import conf as jwt_conf
+from hardening.jwt import keys, verify, views
+from hardening.jwt.conf import conf
+from hardening.jwt.issuers import ASYMMETRIC_ALGORITHMS, configured
 
 MAX_LEEWAY = 60
 MAX_JWKS_TIMEOUT = 3.0
 MAX_ACCESS_LIFETIME = 3600
-USER_MODES = ("stateless", "create")
 
 
 def _valid_pem(value: str) -> bool:
@@ -37,14 +37,14 @@ def _valid_pem(value: str) -> bool:
 @register
 def check_issuers(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
-    for issuer in external_issuers():
+    for issuer in configured():
         name = issuer.label
         if not issuer.issuer:
             messages.append(
                 problem(
                     "E102",
                     f"Token issuer {name!r} has keys but no issuer (iss) configured.",
-                    "Set CLERK_ISSUER / OIDC_ISSUER (or 'issuer'): iss is always checked.",
+                    "Give its HARDENING_JWT_ISSUERS entry an 'issuer': iss is always checked.",
                 )
             )
         if not issuer.jwks_url and not issuer.public_key:
@@ -52,7 +52,7 @@ def check_issuers(**kwargs: Any) -> list[CheckMessage]:
                 problem(
                     "E105",
                     f"Token issuer {name!r} has neither a JWKS URL nor a public key.",
-                    "Set its JWKS URL (OIDC_JWKS_URL, CLERK_JWKS_URL) or PEM (CLERK_JWT_KEY).",
+                    "Give its HARDENING_JWT_ISSUERS entry a 'jwks_url' or a 'public_key' (PEM).",
                 )
             )
         if issuer.jwks_url and not issuer.public_key:
@@ -79,15 +79,15 @@ def check_issuers(**kwargs: Any) -> list[CheckMessage]:
                 problem(
                     "E106",
                     f"The public key of token issuer {name!r} is not a PEM public key.",
-                    "Paste the PEM from the provider's dashboard (CLERK_JWT_KEY).",
+                    "Paste the PEM from the provider's dashboard into 'public_key'.",
                 )
             )
-        if issuer.issuer and issuer.issuer == conf.HARDENING_JWT_ISSUER:
+        if issuer.issuer and issuer.issuer == jwt_conf.ISSUER:
             messages.append(
                 problem(
                     "E110",
                     f"Token issuer {name!r} uses the own tokens' issuer name.",
-                    "Give HARDENING_JWT_ISSUER a value no other issuer uses.",
+                    f"{jwt_conf.ISSUER!r} is the iss of this project's own tokens.",
                 )
             )
         if issuer.kind == "oidc" and not issuer.audience:
@@ -95,7 +95,7 @@ def check_issuers(**kwargs: Any) -> list[CheckMessage]:
                 warning(
                     "W102",
                     f"OIDC issuer {name!r} has no audience: tokens for any client pass.",
-                    "Set OIDC_AUDIENCE to this API's client id / audience.",
+                    "Give its HARDENING_JWT_ISSUERS entry this API's 'audience' (client id).",
                 )
             )
         if issuer.kind == "clerk" and not issuer.authorized_parties:
@@ -103,7 +103,7 @@ def check_issuers(**kwargs: Any) -> list[CheckMessage]:
                 warning(
                     "W103",
                     "Clerk has no authorized parties: any origin's session token passes.",
-                    "Set CLERK_AUTHORIZED_PARTIES to your front-end origins.",
+                    "Give its entry 'authorized_parties': your front-end origins.",
                 )
             )
     return messages
@@ -111,44 +111,24 @@ def check_issuers(**kwargs: Any) -> list[CheckMessage]:
 
 @register
 def check_jwt_settings(**kwargs: Any) -> list[CheckMessage]:
-    messages: list[CheckMessage] = []
-    leeway = conf.HARDENING_JWT_LEEWAY
-    if leeway < 0 or leeway > MAX_LEEWAY:
+    messages = _unusable_values()
+    if not 0 <= jwt_conf.LEEWAY <= MAX_LEEWAY:
         messages.append(
             problem(
                 "E104",
-                f"HARDENING_JWT_LEEWAY is {leeway} s (allowed 0-{MAX_LEEWAY}).",
-                "Keep clocks in sync with NTP; 5 s of leeway is enough.",
+                f"The JWT leeway is {jwt_conf.LEEWAY} s (allowed 0-{MAX_LEEWAY}).",
+                "Keep clocks in sync with NTP; hardening.jwt.conf.LEEWAY = 5 is enough.",
             )
         )
-    timeout = conf.HARDENING_JWKS_TIMEOUT
-    if timeout <= 0 or timeout > MAX_JWKS_TIMEOUT:
+    if not 0 < keys.TIMEOUT <= MAX_JWKS_TIMEOUT:
         messages.append(
             problem(
                 "E107",
-                f"HARDENING_JWKS_TIMEOUT is {timeout} s (allowed above 0, at most 3).",
+                f"The JWKS fetch timeout is {keys.TIMEOUT} s (allowed above 0, at most 3).",
                 "A slow JWKS endpoint must not hold request workers; use 2 s.",
             )
         )
-    if conf.HARDENING_JWT_OWN_TOKENS and not apps.is_installed(
-        "rest_framework_simplejwt.token_blacklist"
-    ):
-        messages.append(
-            problem(
-                "E108",
-                "The simplejwt token blacklist app is not installed.",
-                "Add 'rest_framework_simplejwt.token_blacklist' to INSTALLED_APPS.",
-            )
-        )
-    if conf.HARDENING_JWT_USER_MODE not in USER_MODES:
-        messages.append(
-            problem(
-                "E109",
-                f"HARDENING_JWT_USER_MODE {conf.HARDENING_JWT_USER_MODE!r} is unknown.",
-                "Use 'stateless' or 'create'.",
-            )
-        )
-    for path in conf.HARDENING_LOGIN_CHALLENGES:
+    for path in views.LOGIN_CHALLENGES:
         try:
             import_string(path)
         except ImportError:
@@ -156,18 +136,17 @@ def check_jwt_settings(**kwargs: Any) -> list[CheckMessage]:
                 problem(
                     "E111",
                     f"Login challenge {path!r} cannot be imported.",
-                    "Fix HARDENING_LOGIN_CHALLENGES: POST /api/auth/token would fail with 500.",
+                    "POST /api/auth/token would fail with 500 (views.LOGIN_CHALLENGES).",
                 )
             )
-    for name in ("HARDENING_JWT_VERIFIED_CACHE_SECONDS", "HARDENING_JWT_VERIFIED_CACHE_SIZE"):
-        if getattr(conf, name) is None:
-            messages.append(
-                problem(
-                    "E112",
-                    f"{name} is not a number >= 0 (the verified-token memo is off).",
-                    "Use a number of seconds / entries, or 0 to turn the memo off.",
-                )
+    if verify.MEMO_SECONDS < 0 or verify.MEMO_SIZE < 0:
+        messages.append(
+            problem(
+                "E112",
+                "The verified-token memo's seconds or size is below 0.",
+                "Use a number of seconds / entries, or 0 to turn the memo off.",
             )
+        )
     if conf.HARDENING_JWT_OWN_TOKENS and (
         conf.HARDENING_JWT_ACCESS_TOKEN_LIFETIME > MAX_ACCESS_LIFETIME
     ):
@@ -179,3 +158,27 @@ def check_jwt_settings(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     return messages
+
+
+def _unusable_values() -> list[CheckMessage]:
+    """A configured value that does not parse (the default is used meanwhile)."""
+    out: list[CheckMessage] = []
+    for name, why in conf.problems():
+        if name == "HARDENING_JWT_USER_MODE":
+            value = getattr(settings, name)
+            out.append(
+                problem(
+                    "E109",
+                    f"HARDENING_JWT_USER_MODE {value!r} is unknown.",
+                    "Use 'stateless' or 'create'.",
+                )
+            )
+            continue
+        out.append(
+            problem(
+                "E115",
+                f"{name} has an unusable value: {why}"[:200],
+                "Fix the value (docs/settings.md); meanwhile its default applies.",
+            )
+        )
+    return out

@@ -1,5 +1,6 @@
-"""Fetching and parsing a JWKS document: only signing keys, http(s) only, no redirects,
-a total deadline and a size cap.
+"""Where a JWKS document comes from: over HTTP (a total deadline, a size cap, never
+redirected), or from the copy another process fetched (:class:`SharedJWKS`); and the
+signing keys it holds (:func:`parse_jwks`).
 
 The deadline covers name resolution, connect, TLS, headers and body together
 (:mod:`hardening.jwt.transport`).  HTTPS verifies against the default trust store, which
@@ -8,7 +9,9 @@ The deadline covers name resolution, connect, TLS, headers and body together
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -17,26 +20,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from hardening import clock
+from hardening.breaker import GuardedCache
 from hardening.jwt.transport import deadline_opener
-
-__all__ = [
-    "KeyLookupError",
-    "SigningKey",
-    "StaticKey",
-    "cache_lifetime",
-    "fetch_document",
-    "fetch_document_lifetime",
-    "fetch_jwks",
-    "parse_jwks",
-    "usable_keys",
-]
 
 MAX_JWKS_BYTES = 512 * 1024
 MIN_RSA_BITS = 2048
 USER_AGENT = "django-hardening-jwks/1"
+logger = logging.getLogger("hardening.jwt")
 
 
 class KeyLookupError(Exception):
@@ -99,7 +92,7 @@ def usable_keys(document: Any) -> dict[str, SigningKey]:
 
 def fetch_jwks(url: str, timeout: float) -> dict[str, SigningKey]:
     """GET ``url`` within ``timeout`` seconds in total; raise :class:`KeyLookupError`."""
-    return parse_jwks(fetch_document(url, timeout))
+    return parse_jwks(fetch_document(url, timeout)[0])
 
 
 #: Bounds (seconds) on a JWKS response's ``Cache-Control: max-age``: at least a minute (a
@@ -127,13 +120,9 @@ def cache_lifetime(cache_control: str | None, age: str | None) -> float | None:
     return None
 
 
-def fetch_document(url: str, timeout: float) -> Any:
-    """The decoded JSON document at ``url`` (same rules as :func:`fetch_jwks`)."""
-    return fetch_document_lifetime(url, timeout)[0]
-
-
-def fetch_document_lifetime(url: str, timeout: float) -> tuple[Any, float | None]:
-    """``(document, cache lifetime)``: see :func:`fetch_document` and :func:`cache_lifetime`."""
+def fetch_document(url: str, timeout: float) -> tuple[Any, float | None]:
+    """``(decoded JSON document, cache lifetime)`` of ``url`` (:func:`cache_lifetime`);
+    http(s) only, no redirects, ``timeout`` seconds in total, at most ``MAX_JWKS_BYTES``."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise KeyLookupError("bad_url")
     deadline = time.monotonic() + timeout
@@ -176,21 +165,50 @@ def fetch_document_lifetime(url: str, timeout: float) -> tuple[Any, float | None
     return document, lifetime
 
 
-class StaticKey:
-    """A PEM public key (``CLERK_JWT_KEY``): networkless verification, any ``kid``."""
+class SharedJWKS:
+    """A JWKS document shared between processes through a Django cache.
 
-    def __init__(self, pem: str) -> None:
+    Stores ``{"at": wall-clock fetch time, "jwks": document, "ttl": seconds fresh}``.  Cache
+    failures are logged and ignored (and go through the cache's circuit breaker): the
+    network fetch still works."""
+
+    def __init__(self, alias: str, url: str) -> None:
+        self.alias = alias
+        self.key = "hardening:jwks:" + hashlib.sha256(url.encode()).hexdigest()
+
+    def get(self) -> tuple[Any, float, float | None] | None:
+        """``(document, age in seconds, ttl or None)`` of the shared entry, if any."""
         try:
-            key = load_pem_public_key(pem.encode())
-        except (ValueError, TypeError):
-            raise KeyLookupError("bad_public_key") from None
-        if isinstance(key, rsa.RSAPublicKey):
-            kty = "RSA"
-        elif isinstance(key, ec.EllipticCurvePublicKey):
-            kty = "EC"
-        else:
-            kty = "OKP"
-        self.key = SigningKey(None, kty, None, key)
+            entry = GuardedCache(self.alias).get(self.key)
+        except Exception:  # noqa: BLE001 - any cache failure means "no shared entry"
+            logger.warning("JWKS shared cache %r unavailable", self.alias)
+            return None
+        if not isinstance(entry, dict) or not isinstance(entry.get("at"), int | float):
+            return None
+        age = max(0.0, clock.now() - float(entry["at"]))
+        ttl = entry.get("ttl")
+        return entry.get("jwks"), age, float(ttl) if isinstance(ttl, int | float) else None
 
-    def get(self, kid: str) -> SigningKey:
-        return self.key
+    def newer(
+        self, than: float | None, default_ttl: float, stale_ttl: float
+    ) -> tuple[dict[str, SigningKey], float, float] | None:
+        """``(keys, age, ttl)`` of the shared document when it is younger than ``than``
+        seconds (None: any age) and within its TTL + ``stale_ttl``, and has a usable key."""
+        entry = self.get()
+        if entry is None:
+            return None
+        document, age, ttl = entry
+        ttl = default_ttl if ttl is None else ttl
+        if age >= ttl + stale_ttl or (than is not None and age >= than):
+            return None
+        try:
+            return usable_keys(document), age, ttl
+        except KeyLookupError:
+            return None
+
+    def put(self, document: Any, ttl: float, timeout: float) -> None:
+        entry = {"at": clock.now(), "jwks": document, "ttl": ttl}
+        try:
+            GuardedCache(self.alias).set(self.key, entry, timeout)
+        except Exception:  # noqa: BLE001 - sharing is an optimisation
+            logger.warning("JWKS shared cache %r unavailable", self.alias)

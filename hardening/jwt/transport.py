@@ -23,8 +23,6 @@ import time
 import urllib.request
 from typing import Any
 
-__all__ = ["MAX_LOOKUPS", "deadline_opener", "resolve"]
-
 #: Name lookups in flight at once per process (each on its own helper thread).
 MAX_LOOKUPS = 4
 

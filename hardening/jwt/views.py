@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth import authenticate as authenticate_password
-from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.module_loading import import_string
 from rest_framework.decorators import (
@@ -19,13 +16,11 @@ from rest_framework.decorators import (
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework_simplejwt.exceptions import TokenError
 
-from hardening.conf import conf
+from hardening import clock
 from hardening.errors import error_response
-from hardening.jwt import lifecycle
-from hardening.jwt.authentication import BearerTokenAuthentication
-from hardening.jwt.tokens import issue_token_pair, revoke_access_token
+from hardening.jwt import tokens
+from hardening.jwt.auth import BearerTokenAuthentication
 from hardening.mfa import lockout
 from hardening.observability.audit import audit
 from hardening.observability.auth_events import login_failed, login_succeeded
@@ -33,11 +28,11 @@ from hardening.observability.metrics import AUTH_FAILURES
 from hardening.parsers import JSONParser, clean_string
 from hardening.request import state
 
-if TYPE_CHECKING:
-    from hardening.jwt.simplejwt import HardeningRefreshToken
-
-__all__ = ["logout", "refresh", "token"]
-
+#: Dotted paths of ``(request, user) -> dict | None`` called by ``POST /api/auth/token``
+#: after the password is verified; the first non-None result is returned instead of tokens.
+#: A hook, so that this room does not import the MFA room: the MFA step is always asked
+#: of users with a confirmed device.
+LOGIN_CHALLENGES = ["hardening.mfa.login.mfa_challenge"]
 _BEARER = {"WWW-Authenticate": 'Bearer realm="api"'}
 
 
@@ -79,39 +74,14 @@ def token(request: Request) -> HttpResponseBase:
         return error_response(
             401, "invalid_credentials", "The username or password is wrong.", headers=_BEARER
         )
-    for path in conf.HARDENING_LOGIN_CHALLENGES:
+    for path in LOGIN_CHALLENGES:
         challenge = import_string(path)(request._request, user)
         if challenge is not None:
             return Response(challenge)
-    pair = issue_token_pair(user, amr=["pwd"], auth_time=int(time.time()))
+    pair = tokens.issue_token_pair(user, amr=["pwd"], auth_time=int(clock.now()))
     login_succeeded(request._request, user, amr=["pwd"])
     audit("token.issued", request=request._request, user_id=str(user.pk), amr="pwd")
     return Response(pair)
-
-
-def _refresh_token(request: Request) -> HardeningRefreshToken | None:
-    from hardening.jwt.simplejwt import HardeningRefreshToken, TokenReused
-
-    raw = _string(request.data, "refresh")
-    if raw is None:
-        return None
-    try:
-        return HardeningRefreshToken(raw)  # type: ignore[arg-type]
-    except TokenReused as reused:  # a rotated token again: a thief or a victim holds it
-        lifecycle.reuse_detected(request._request, reused.payload)
-        return None
-    except TokenError:
-        return None
-
-
-def _blacklist(refresh_token: HardeningRefreshToken, user: Any = None) -> bool:
-    """Blacklist once; False when another request already did (replayed refresh)."""
-    try:
-        with transaction.atomic():
-            created = refresh_token.blacklist(user)
-    except IntegrityError:
-        return False
-    return bool(created)
 
 
 @api_view(["POST"])
@@ -119,28 +89,11 @@ def _blacklist(refresh_token: HardeningRefreshToken, user: Any = None) -> bool:
 @permission_classes([AllowAny])
 @parser_classes([JSONParser])
 def refresh(request: Request) -> HttpResponseBase:
-    """Rotate: the presented refresh token is blacklisted and a new pair is issued."""
-    old = _refresh_token(request)
-    if old is None:
+    """Rotate: a new pair for the family's current refresh token; any older one is reuse."""
+    raw = _string(request.data, "refresh")
+    pair = tokens.rotate(request._request, raw) if raw is not None else None
+    if pair is None:
         return _refresh_invalid(request._request)
-    model = get_user_model()
-    user = model._default_manager.filter(pk=old.get("user_id")).first()
-    family = str(old.get("fam") or old.get("jti"))
-    if (
-        user is None
-        or not user.is_active
-        or not lifecycle.password_unchanged(old.payload, user)
-        or lifecycle.family_revoked(family)
-    ):
-        return _refresh_invalid(request._request)
-    if not _blacklist(old, user):  # a concurrent request rotated it first: reuse
-        lifecycle.reuse_detected(request._request, old.payload)
-        return _refresh_invalid(request._request)
-    amr = old.get("amr") if isinstance(old.get("amr"), list) else ["pwd"]
-    pair = issue_token_pair(
-        user, amr=[str(m) for m in amr], auth_time=old.get("auth_time"), family=family
-    )
-    audit("token.issued", request=request._request, user_id=str(user.pk), via="refresh")
     return Response(pair)
 
 
@@ -149,17 +102,10 @@ def refresh(request: Request) -> HttpResponseBase:
 @permission_classes([AllowAny])
 @parser_classes([JSONParser])
 def logout(request: Request) -> HttpResponseBase:
-    """Blacklist the refresh token (and, if configured, the access token used)."""
-    old = _refresh_token(request)
-    if old is None:
+    """End the refresh token's family (and, if configured, revoke the access token used)."""
+    raw = _string(request.data, "refresh")
+    credential = state(request).credential
+    own = credential.claims if credential is not None and credential.kind == "jwt" else None
+    if raw is None or not tokens.logout(request._request, raw, own):
         return _refresh_invalid(request._request)
-    _blacklist(old)
-    claims = request.auth
-    if (
-        conf.HARDENING_JWT_REVOKE_ACCESS_TOKENS
-        and isinstance(claims, dict)
-        and getattr(request._request, "hardening_auth_kind", None) == "jwt"
-    ):
-        revoke_access_token(claims)
-    audit("token.revoked", request=request._request, user_id=str(old.get("user_id")))
     return Response(status=204)

@@ -94,8 +94,6 @@ def token_claims(request: Any) -> Mapping[str, Any] | None:
         # hardening.jwt's middleware keeps the verified credential in request.hardening.
         credential = state(request).credential
         auth = credential.claims if credential is not None else None
-    if auth is None:  # transition: hardening.jwt's middleware before request.hardening
-        auth = getattr(getattr(request, "_request", request), "auth_claims", None)
     if isinstance(auth, Mapping):
         return auth
     payload = getattr(auth, "payload", None)  # simplejwt Token objects

@@ -66,8 +66,8 @@ def audit(event: str, *, request: HttpRequest | None = None, **fields: Any) -> N
     """Record a security event (see :data:`EVENTS` for the names hardening uses)."""
     request_id = current_request_id()
     user = getattr(request, "user", None) if request is not None else None
-    if not getattr(user, "is_authenticated", False):
-        user = getattr(request, "bearer_user", None)  # a bearer token outside the API paths
+    if not getattr(user, "is_authenticated", False) and request is not None:
+        user = state(request).bearer_user  # a bearer token outside the API paths
     if user is not None and getattr(user, "is_authenticated", False):
         fields.setdefault("user_id", str(user.pk))
     ip = _client_ip(request)

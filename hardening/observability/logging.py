@@ -54,7 +54,7 @@ def current_user_id() -> str | None:
     if user is None:
         user = request.__dict__.get("_cached_user")
     if not getattr(user, "is_authenticated", False):
-        user = request.__dict__.get("bearer_user")  # a bearer token outside the API paths
+        user = getattr(request.__dict__.get("hardening"), "bearer_user", None)  # outside the API
     if user is not None and getattr(user, "is_authenticated", False):
         return str(user.pk)
     return None

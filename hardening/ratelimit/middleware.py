@@ -1,7 +1,7 @@
 """``RateLimitMiddleware``: every policy, site-wide, in one cache round trip.
 
 Place it after AuthenticationMiddleware and the JWT middleware (it reads ``request.user``,
-or the verified ``request.bearer_user`` where a bearer token is not the request's user) and
+or the verified ``state(request).bearer_user`` where a bearer token is not the request's user) and
 before the views.
 
 Directly after the JWT middleware, it also carries the revocation lookup of the request's
@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from hardening.breaker import for_cache
 from hardening.conf import conf as core
 from hardening.errors import error_response
-from hardening.jwt.auth import pending_revocation, settle_revocation
+from hardening.jwt.auth import is_api_path, settle_revocation
 from hardening.observability.audit import audit
 from hardening.observability.metrics import BANS, RATELIMIT_BLOCKS, RATELIMIT_CACHE_ERRORS
 from hardening.outage import BreakerOpen, is_outage
@@ -46,15 +46,13 @@ def limited_user(request: HttpRequest) -> Any:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return user
-    return getattr(request, "bearer_user", None)
+    return state(request).bearer_user
 
 
 def _user_if_revoked(request: HttpRequest) -> Any:
     """:func:`limited_user` once the request's bearer token is refused (``_revoke``)."""
-    from hardening.jwt.middleware import is_bearer_path
-
     user = getattr(request, "user", None)
-    if is_bearer_path(request.path_info) or user is None or not user.is_authenticated:
+    if is_api_path(request.path_info) or user is None or not user.is_authenticated:
         return None
     return user
 
@@ -137,7 +135,7 @@ class RateLimitMiddleware(HardeningMiddleware):
         policies += [p for p in extra if isinstance(p, Policy) and p.matches(path, method)]
         checks, identities = _checks(request, policies)
         revocation = None
-        keys = pending_revocation(request)
+        keys = state(request).revocation_pending
         if keys:  # the refused token's request is limited as without it: one script
             alternative = _checks(request, policies, _user_if_revoked(request))
             revocation = Revocation(keys, *alternative)

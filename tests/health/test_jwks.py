@@ -66,11 +66,17 @@ def ready() -> tuple[int, dict[str, Any]]:
     return response.status_code, json.loads(response.content)
 
 
+@pytest.fixture(autouse=True)
+def _short_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hardening.jwt import keys
+
+    monkeypatch.setattr(keys, "CACHE_TTL", 0.2)  # keys go stale quickly: probes fetch again
+
+
 def issuer(server: JwksServer, **changes: Any) -> override_settings:
+    entry = {"issuer": f"http://127.0.0.1:{server.port}", "jwks_url": server.url}
     return override_settings(
-        HARDENING_OIDC_ISSUER=f"http://127.0.0.1:{server.port}",
-        HARDENING_OIDC_JWKS_URL=server.url,
-        HARDENING_JWKS_CACHE_TTL=0.2,  # keys go stale quickly: probes fetch again
+        HARDENING_JWT_ISSUERS=[entry],  # a new issuer list: new key stores
         HARDENING_HEALTH_TIMEOUT=2.5,
         **changes,
     )
@@ -105,8 +111,13 @@ def test_jwks_down_with_stale_keys_is_degraded(jwks: JwksServer) -> None:
     assert HEALTH_DEGRADED.labels(check="jwks")._value.get() > before
 
 
-def test_jwks_reachable_then_down_past_the_stale_ttl(jwks: JwksServer) -> None:
-    with issuer(jwks, HARDENING_JWKS_STALE_TTL=0.2):
+def test_jwks_reachable_then_down_past_the_stale_ttl(
+    jwks: JwksServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hardening.jwt import keys
+
+    monkeypatch.setattr(keys, "STALE_TTL", 0.2)
+    with issuer(jwks):
         status, body = ready()
         assert status == 200, body
         assert body["checks"]["jwks"]["status"] == "ok"
@@ -141,10 +152,10 @@ def test_jwks_can_be_noncritical(jwks: JwksServer) -> None:
 def test_labels_and_codes_that_look_like_urls_are_redacted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import hardening.jwt.status
+    import hardening.jwt.keys
 
     report = {"clerk": None, "oidc": "https://user:pw@idp.example/x", "a b": "timeout"}
-    monkeypatch.setattr(hardening.jwt.status, "jwks_health", lambda: report)
+    monkeypatch.setattr(hardening.jwt.keys, "jwks_health", lambda: report)
     status, body = ready()
     assert status == 503
     assert body["checks"]["jwks"]["reason"] == ("jwks unavailable: oidc=redacted, redacted=timeout")

@@ -7,15 +7,19 @@ from typing import Any
 
 import pytest
 
-from hardening.jwt.config import clear_issuers
-from hardening.jwt.jwks import clear_stores
-from hardening.jwt.memo import clear_memo
-from tests.jwt.helpers import JWKSServer, jwk, rsa_key
+from hardening.jwt.issuers import configured
+from hardening.jwt.keys import clear_stores
+from hardening.jwt.verify import clear_memo
+from tests.jwt.helpers import (
+    AUDIENCE,
+    CLERK_ISSUER,
+    OIDC_ISSUER,
+    JWKSServer,
+    add_issuer,
+    jwk,
+    rsa_key,
+)
 from tests.servers import run_until_exit
-
-OIDC_ISSUER = "https://login.example.com/"
-CLERK_ISSUER = "https://clerk.example.com"
-AUDIENCE = "api://hardening-tests"
 
 
 @pytest.fixture(autouse=True)
@@ -23,11 +27,11 @@ def _fresh_stores(settings: Any) -> Iterator[None]:
     # Rate limits are another capability's tests; here they would only add 429s.
     settings.HARDENING_RATELIMIT_ENABLED = False
     clear_stores()
-    clear_issuers()
+    configured.cache_clear()
     clear_memo()
     yield
     clear_stores()
-    clear_issuers()
+    configured.cache_clear()
     clear_memo()
 
 
@@ -39,9 +43,7 @@ def jwks_server() -> Iterator[JWKSServer]:
 
 @pytest.fixture
 def oidc(settings: Any, jwks_server: JWKSServer) -> JWKSServer:
-    settings.HARDENING_OIDC_ISSUER = OIDC_ISSUER
-    settings.HARDENING_OIDC_JWKS_URL = jwks_server.url
-    settings.HARDENING_OIDC_AUDIENCE = AUDIENCE
+    add_issuer(settings, issuer=OIDC_ISSUER, jwks_url=jwks_server.url, audience=AUDIENCE)
     return jwks_server
 
 
@@ -53,9 +55,13 @@ def clerk_server() -> Iterator[JWKSServer]:
 
 @pytest.fixture
 def clerk(settings: Any, clerk_server: JWKSServer) -> JWKSServer:
-    settings.HARDENING_CLERK_ISSUER = CLERK_ISSUER
-    settings.HARDENING_CLERK_JWKS_URL = clerk_server.url
-    settings.HARDENING_CLERK_AUTHORIZED_PARTIES = ["https://app.example.com"]
+    add_issuer(
+        settings,
+        preset="clerk",
+        issuer=CLERK_ISSUER,
+        jwks_url=clerk_server.url,
+        authorized_parties=["https://app.example.com"],
+    )
     return clerk_server
 
 

@@ -19,7 +19,36 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.core.cache.backends.locmem import LocMemCache
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+OIDC_ISSUER = "https://login.example.com/"
+CLERK_ISSUER = "https://clerk.example.com"
+AUDIENCE = "api://hardening-tests"
+
+
+class SharedMemoryCache(LocMemCache):
+    """A local-memory cache that ``hardening.conf.core.per_process`` does not know: within
+    one test process it stands in for a cache every worker shares (Redis)."""
+
+
+def share_cache(settings: Any) -> None:
+    """Make ``HARDENING_CACHE`` a shared cache (alias ``shared``): JWKS documents are shared."""
+    settings.CACHES = {**settings.CACHES, "shared": {"BACKEND": f"{__name__}.SharedMemoryCache"}}
+    settings.HARDENING_CACHE = "shared"
+
+
+def add_issuer(settings: Any, **entry: Any) -> None:
+    """Append one ``HARDENING_JWT_ISSUERS`` entry (pytest-django's ``settings`` fixture)."""
+    settings.HARDENING_JWT_ISSUERS = [*getattr(settings, "HARDENING_JWT_ISSUERS", []), entry]
+
+
+def update_issuer(settings: Any, label: str, **changes: Any) -> None:
+    """Change the keys of the entry labelled ``label`` (its preset when it has no label)."""
+    settings.HARDENING_JWT_ISSUERS = [
+        {**item, **changes} if item.get("label", item.get("preset", "oidc")) == label else item
+        for item in settings.HARDENING_JWT_ISSUERS
+    ]
 
 
 @functools.cache
@@ -180,14 +209,3 @@ class JWKSServer:
 def jwks_server(keys: list[dict[str, Any]] | None = None) -> Iterator[JWKSServer]:
     with JWKSServer(keys) as server:
         yield server
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds

@@ -8,8 +8,18 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.jwt.conftest import AUDIENCE, CLERK_ISSUER, OIDC_ISSUER
-from tests.jwt.helpers import JWKSServer, claims, public_pem, rsa_key, sign
+from tests.jwt.helpers import (
+    AUDIENCE,
+    CLERK_ISSUER,
+    OIDC_ISSUER,
+    JWKSServer,
+    add_issuer,
+    claims,
+    public_pem,
+    rsa_key,
+    sign,
+    update_issuer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,15 +62,16 @@ def test_clerk_token(client: Client, clerk: JWKSServer) -> None:
 def test_clerk_default_jwks_url_from_issuer(
     client: Client, clerk_server: JWKSServer, settings: Any
 ) -> None:
-    settings.HARDENING_CLERK_ISSUER = clerk_server.base
+    add_issuer(settings, preset="clerk", issuer=clerk_server.base, authorized_parties=[APP])
     token = sign(claims(clerk_server.base, sid="s", azp=APP), rsa_key("clerk"), kid="ins_1")
     assert me(client, token).status_code == 200
     assert clerk_server.paths == ["/.well-known/jwks.json"]
 
 
 def test_clerk_networkless_pem(client: Client, settings: Any) -> None:
-    settings.HARDENING_CLERK_ISSUER = CLERK_ISSUER
-    settings.HARDENING_CLERK_JWT_KEY = public_pem(rsa_key("clerk"))
+    add_issuer(
+        settings, preset="clerk", issuer=CLERK_ISSUER, public_key=public_pem(rsa_key("clerk"))
+    )
     assert me(client, clerk_token()).status_code == 200
     assert me(client, sign(clerk_claims(), rsa_key("other"), kid="ins_1")).status_code == 401
 
@@ -85,7 +96,7 @@ def test_clerk_rejections(
 def test_clerk_pending_allowed_when_configured(
     client: Client, clerk: JWKSServer, settings: Any
 ) -> None:
-    settings.HARDENING_CLERK_ALLOW_PENDING = True
+    update_issuer(settings, "clerk", allow_pending=True)
     assert me(client, clerk_token(sts="pending")).status_code == 200
 
 
@@ -110,7 +121,7 @@ def test_clerk_session_cookie_is_opt_in_and_csrf_protected(
     client = Client(enforce_csrf_checks=True)
     client.cookies["__session"] = clerk_token()
     assert client.get("/api/me").status_code == 401  # cookie ignored by default
-    settings.HARDENING_CLERK_SESSION_COOKIE = True
+    update_issuer(settings, "clerk", session_cookie=True)
     response = client.get("/api/me")
     assert response.status_code == 200
     assert response.json()["auth"] == "clerk"
@@ -124,7 +135,7 @@ def test_clerk_session_cookie_is_opt_in_and_csrf_protected(
 def test_cookie_only_accepts_clerk_tokens(
     client: Client, clerk: JWKSServer, oidc: JWKSServer, settings: Any
 ) -> None:
-    settings.HARDENING_CLERK_SESSION_COOKIE = True
+    update_issuer(settings, "clerk", session_cookie=True)
     client.cookies["__session"] = sign(claims(OIDC_ISSUER, aud=AUDIENCE))
     assert client.get("/api/me").status_code == 401
 
@@ -157,9 +168,8 @@ def test_create_user_mode_caches_the_user_and_honours_deactivation(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from hardening.jwt.config import issuer_for
-    from hardening.jwt.parsing import TokenRejected
-    from hardening.jwt.users import external_user
+    from hardening.jwt.issuers import external_user, issuer_for
+    from hardening.jwt.jws import TokenRejected
 
     settings.HARDENING_JWT_USER_MODE = "create"
     issuer = issuer_for(OIDC_ISSUER)
@@ -211,7 +221,7 @@ def test_per_kind_authentication_classes_accept_their_kind_only(
     from rest_framework.exceptions import AuthenticationFailed
     from rest_framework.request import Request
 
-    from hardening.jwt.authentication import (
+    from hardening.jwt.auth import (
         BearerTokenAuthentication,
         ClerkAuthentication,
         OIDCAuthentication,

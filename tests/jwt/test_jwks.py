@@ -7,14 +7,16 @@ import time
 
 import pytest
 
-from hardening.jwt.jwks import KeyLookupError, KeyStore, fetch_jwks, parse_jwks
+from hardening.jwt.fetch import fetch_jwks, parse_jwks
+from hardening.jwt.keys import KeyLookupError, KeyStore
 from hardening.observability.metrics import JWKS_FETCHES
-from tests.jwt.helpers import FakeClock, JWKSServer, ec_key, jwk, rsa_key
+from tests.helpers.clock import FakeClock
+from tests.jwt.helpers import JWKSServer, ec_key, jwk, rsa_key
 
 
-def store(server: JWKSServer, clock: FakeClock | None = None, **kw: float) -> KeyStore:
+def store(server: JWKSServer, **kw: float) -> KeyStore:
     options = {"ttl": 300.0, "timeout": 2.0, "cooldown": 30.0, "stale_ttl": 600.0, **kw}
-    return KeyStore(server.url, clock=clock or FakeClock(), **options)
+    return KeyStore(server.url, **options)
 
 
 def count(outcome: str) -> float:
@@ -30,9 +32,10 @@ def test_fetches_once_then_serves_from_cache(jwks_server: JWKSServer) -> None:
     assert count("ok") == ok_before + 1
 
 
-def test_refetches_after_ttl_and_picks_up_rotation(jwks_server: JWKSServer) -> None:
-    clock = FakeClock()
-    keys = store(jwks_server, clock)
+def test_refetches_after_ttl_and_picks_up_rotation(
+    jwks_server: JWKSServer, clock: FakeClock
+) -> None:
+    keys = store(jwks_server)
     keys.get("k1")
     jwks_server.keys = [jwk(rsa_key("b"), "k2")]
     clock.advance(301)
@@ -43,9 +46,10 @@ def test_refetches_after_ttl_and_picks_up_rotation(jwks_server: JWKSServer) -> N
     assert jwks_server.hits == 2
 
 
-def test_unknown_kid_flood_costs_one_fetch_per_cooldown(jwks_server: JWKSServer) -> None:
-    clock = FakeClock()
-    keys = store(jwks_server, clock)
+def test_unknown_kid_flood_costs_one_fetch_per_cooldown(
+    jwks_server: JWKSServer, clock: FakeClock
+) -> None:
+    keys = store(jwks_server)
     keys.get("k1")
     clock.advance(31)  # past the cooldown of the first fetch
     for index in range(200):
@@ -59,9 +63,8 @@ def test_unknown_kid_flood_costs_one_fetch_per_cooldown(jwks_server: JWKSServer)
     assert jwks_server.hits == 3
 
 
-def test_negative_cache_remembers_missing_kid(jwks_server: JWKSServer) -> None:
-    clock = FakeClock()
-    keys = store(jwks_server, clock, cooldown=0.0)
+def test_negative_cache_remembers_missing_kid(jwks_server: JWKSServer, clock: FakeClock) -> None:
+    keys = store(jwks_server, cooldown=0.0)
     keys.get("k1")
     with pytest.raises(KeyLookupError):
         keys.get("missing")
@@ -75,19 +78,19 @@ def test_negative_cache_remembers_missing_kid(jwks_server: JWKSServer) -> None:
     assert keys.get("missing").kid == "missing"
 
 
-def test_new_key_found_on_unknown_kid_after_cooldown(jwks_server: JWKSServer) -> None:
-    clock = FakeClock()
-    keys = store(jwks_server, clock)
+def test_new_key_found_on_unknown_kid_after_cooldown(
+    jwks_server: JWKSServer, clock: FakeClock
+) -> None:
+    keys = store(jwks_server)
     keys.get("k1")
     jwks_server.keys.append(jwk(rsa_key("b"), "k2"))
     clock.advance(31)
     assert keys.get("k2").kid == "k2"
 
 
-def test_stale_if_error_then_fail_closed(jwks_server: JWKSServer) -> None:
-    clock = FakeClock()
+def test_stale_if_error_then_fail_closed(jwks_server: JWKSServer, clock: FakeClock) -> None:
     errors_before = count("error")
-    keys = store(jwks_server, clock, ttl=300.0, stale_ttl=600.0)
+    keys = store(jwks_server, ttl=300.0, stale_ttl=600.0)
     keys.get("k1")
     jwks_server.status = 500
     clock.advance(301)
@@ -134,9 +137,10 @@ def test_single_flight_cold_start(jwks_server: JWKSServer) -> None:
     assert jwks_server.hits == 1
 
 
-def test_cached_lookup_does_not_wait_behind_refresh(jwks_server: JWKSServer) -> None:
-    clock = FakeClock()
-    keys = store(jwks_server, clock)
+def test_cached_lookup_does_not_wait_behind_refresh(
+    jwks_server: JWKSServer, clock: FakeClock
+) -> None:
+    keys = store(jwks_server)
     keys.get("k1")
     clock.advance(301)
     jwks_server.delay = 1.5

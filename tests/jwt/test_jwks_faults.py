@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 from django.core.cache import caches
 
-from hardening.jwt.jwks import KeyLookupError, KeyStore, fetch_jwks
-from tests.jwt.helpers import FakeClock, JWKSServer, jwk, rsa_key
+from hardening.jwt.fetch import fetch_jwks
+from hardening.jwt.keys import KeyLookupError, KeyStore
+from tests.helpers.clock import FakeClock
+from tests.jwt.helpers import JWKSServer, jwk, rsa_key
 
 
-def store(server: JWKSServer, clock: FakeClock, **kw: Any) -> KeyStore:
+def store(server: JWKSServer, **kw: Any) -> KeyStore:
     options = {"ttl": 300.0, "timeout": 2.0, "cooldown": 30.0, "stale_ttl": 600.0, **kw}
-    return KeyStore(server.url, clock=clock, **options)
+    return KeyStore(server.url, **options)
 
 
 def shared_document(keys: KeyStore) -> Any:
@@ -34,10 +36,9 @@ def shared_document(keys: KeyStore) -> Any:
     ],
 )
 def test_an_unusable_key_set_keeps_the_last_good_keys_and_is_not_shared(
-    jwks_server: JWKSServer, bad: dict[str, Any], reason: str
+    jwks_server: JWKSServer, bad: dict[str, Any], reason: str, clock: FakeClock
 ) -> None:
-    clock = FakeClock()
-    keys = store(jwks_server, clock, shared_cache="default")
+    keys = store(jwks_server, shared_cache="default")
     good = {"keys": list(jwks_server.keys)}
     assert keys.get("k1").kid == "k1"
     assert keys.health() is None
@@ -60,8 +61,7 @@ def test_an_unusable_key_set_keeps_the_last_good_keys_and_is_not_shared(
 
 
 def test_an_empty_key_set_on_an_unknown_kid_refresh_keeps_keys(jwks_server: JWKSServer) -> None:
-    clock = FakeClock()
-    keys = store(jwks_server, clock, cooldown=0.0)
+    keys = store(jwks_server, cooldown=0.0)
     keys.get("k1")
     jwks_server.keys = []
     with pytest.raises(Exception):  # noqa: B017, PT011 - unknown_key
@@ -72,7 +72,7 @@ def test_an_empty_key_set_on_an_unknown_kid_refresh_keeps_keys(jwks_server: JWKS
 
 def test_a_cold_store_with_an_empty_key_set_has_no_keys(jwks_server: JWKSServer) -> None:
     jwks_server.keys = []
-    keys = store(jwks_server, FakeClock())
+    keys = store(jwks_server)
     assert keys.health() == "no_usable_keys"
     assert not keys.has_keys()
 

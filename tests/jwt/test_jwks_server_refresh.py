@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from hardening.jwt.fetch import MIN_MAX_AGE
-from hardening.jwt.jwks import SHARED_CHECK_SECONDS
+from hardening.jwt.keys import SHARED_CHECK_SECONDS
 from tests.health.conftest import _disposable as disposable
 from tests.health.services import RedisServer, redis_server
 from tests.jwt.helpers import JWKSServer, jwk, rsa_key

@@ -1,26 +1,33 @@
-"""The verified-token memo (HARDENING_JWT_VERIFIED_CACHE_SECONDS / _SIZE)."""
+"""The verified-token memo (hardening.jwt.verify.MEMO_SECONDS / MEMO_SIZE)."""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory, override_settings
 
-from hardening.jwt import tokens, verifier
-from hardening.jwt.auth import verify_token
-from hardening.jwt.memo import verified_memo
-from hardening.jwt.middleware import JWTAuthenticationMiddleware
-from hardening.jwt.parsing import TokenRejected
+from hardening.jwt import keys, verify
+from hardening.jwt.auth import JWTAuthenticationMiddleware, verify_token
+from hardening.jwt.jws import TokenRejected
 from hardening.jwt.tokens import issue_token_pair, revoke_access_token
-from tests.jwt.conftest import AUDIENCE, OIDC_ISSUER
-from tests.jwt.helpers import JWKSServer, claims, jwk, rsa_key, sign
+from hardening.jwt.verify import verified_memo
+from hardening.request import state
+from tests.helpers.clock import FakeClock
+from tests.jwt.helpers import (
+    AUDIENCE,
+    OIDC_ISSUER,
+    JWKSServer,
+    claims,
+    jwk,
+    rsa_key,
+    sign,
+    update_issuer,
+)
 
-START = 2_000_000_000.0
+START = FakeClock().t  # where the one fake clock starts
 
 
 class Spy:
@@ -28,20 +35,13 @@ class Spy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = 0
-        for module in (verifier, tokens):
-            original = module.verify_signature
+        original = verify.verify_signature  # own tokens and other issuers alike
 
-            def counting(*args: Any, _original: Callable[..., None] = original) -> None:
-                self.calls += 1
-                _original(*args)
+        def counting(*args: Any) -> None:
+            self.calls += 1
+            original(*args)
 
-            monkeypatch.setattr(module, "verify_signature", counting)
-
-
-class Clock:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = START
-        monkeypatch.setattr(time, "time", lambda: self.now)
+        monkeypatch.setattr(verify, "verify_signature", counting)
 
 
 @pytest.fixture
@@ -52,6 +52,12 @@ def spy(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Spy:
         request.getfixturevalue("oidc")
         verify_token(oidc_token(sub="warm-up"))
     return Spy(monkeypatch)
+
+
+def memo_constant(monkeypatch: pytest.MonkeyPatch, name: str, value: float) -> None:
+    """Change a memo constant (a test seam: the memo is rebuilt from them)."""
+    monkeypatch.setattr(verify, name, value)
+    verify.clear_memo()
 
 
 def oidc_token(key: Any = None, kid: str = "k1", **changes: Any) -> str:
@@ -83,50 +89,56 @@ def test_hit_sets_request_exactly_like_a_fresh_verification(oidc: JWKSServer, sp
     fresh, hit = seen
     assert hit.user == fresh.user and hit.user.is_authenticated
     assert hit.user.claims == fresh.user.claims
-    assert hit.auth_claims == fresh.auth_claims  # type: ignore[attr-defined]
-    assert hit.hardening_auth_kind == fresh.hardening_auth_kind == "oidc"  # type: ignore[attr-defined]
-    hit.auth_claims["sub"] = "tampered"  # type: ignore[attr-defined]
+    hit_credential, fresh_credential = state(hit).credential, state(fresh).credential
+    assert hit_credential is not None and fresh_credential is not None
+    assert hit_credential.claims == fresh_credential.claims
+    assert state(hit).auth_kind == state(fresh).auth_kind == "oidc"
+    claims_seen = hit_credential.claims
+    assert isinstance(claims_seen, dict)
+    claims_seen["sub"] = "tampered"
     assert verify_token(token)[0]["sub"] == "req-user"
 
 
-def test_exp_is_never_extended(oidc: JWKSServer, spy: Spy, monkeypatch: Any) -> None:
-    clock = Clock(monkeypatch)
+def test_exp_is_never_extended(oidc: JWKSServer, spy: Spy, clock: FakeClock) -> None:
     exp = int(START) + 30
     token = oidc_token(iat=int(START), nbf=int(START), exp=exp)
     verify_token(token)
-    clock.now = exp - 0.5
+    clock.t = exp - 0.5
     verify_token(token)
     assert spy.calls == 1  # memo hit just before exp
-    clock.now = exp  # the leeway (5 s) still accepts it, but only a fresh verification may
+    clock.t = exp  # the leeway (5 s) still accepts it, but only a fresh verification may
     verify_token(token)
     assert spy.calls == 2
     verify_token(token)
     assert spy.calls == 3  # not memoized past exp
-    clock.now = exp + 10
+    clock.t = exp + 10
     with pytest.raises(TokenRejected) as caught:
         verify_token(token)
     assert caught.value.reason == "expired"
 
 
-def test_ttl_is_respected(oidc: JWKSServer, spy: Spy, monkeypatch: Any, settings: Any) -> None:
-    settings.HARDENING_JWT_VERIFIED_CACHE_SECONDS = 10
-    clock = Clock(monkeypatch)
+def test_ttl_is_respected(
+    oidc: JWKSServer, spy: Spy, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
+    memo_constant(monkeypatch, "MEMO_SECONDS", 10)
     token = oidc_token(iat=int(START), nbf=int(START), exp=int(START) + 600)
     verify_token(token)
-    clock.now = START + 9.9
+    clock.t = START + 9.9
     verify_token(token)
     assert spy.calls == 1
-    clock.now = START + 10
+    clock.t = START + 10
     verify_token(token)
     assert spy.calls == 2  # TTL over: verified again, and memoized again from now
-    clock.now = START + 19.9
+    clock.t = START + 19.9
     verify_token(token)
     assert spy.calls == 2
 
 
-@pytest.mark.parametrize("name", ["SECONDS", "SIZE"])
-def test_zero_disables(oidc: JWKSServer, spy: Spy, settings: Any, name: str) -> None:
-    setattr(settings, f"HARDENING_JWT_VERIFIED_CACHE_{name}", 0)
+@pytest.mark.parametrize("name", ["MEMO_SECONDS", "MEMO_SIZE"])
+def test_zero_disables(
+    oidc: JWKSServer, spy: Spy, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    memo_constant(monkeypatch, name, 0)
     assert verified_memo() is None
     token = oidc_token()
     for _ in range(3):
@@ -134,13 +146,13 @@ def test_zero_disables(oidc: JWKSServer, spy: Spy, settings: Any, name: str) -> 
     assert spy.calls == 3
 
 
-def test_invalid_setting_disables(oidc: JWKSServer, spy: Spy, settings: Any) -> None:
-    settings.HARDENING_JWT_VERIFIED_CACHE_SECONDS = "sixty"
-    assert verified_memo() is None
+def test_the_removed_setting_is_ignored(oidc: JWKSServer, spy: Spy, settings: Any) -> None:
+    settings.HARDENING_JWT_VERIFIED_CACHE_SECONDS = 0  # removed (E032): the memo stays on
+    assert verified_memo() is not None
     token = oidc_token()
     verify_token(token)
     verify_token(token)
-    assert spy.calls == 2
+    assert spy.calls == 1  # memoized
 
 
 @pytest.mark.django_db
@@ -188,8 +200,9 @@ def test_create_mode_memoizes_claims_not_the_user(
     assert spy.calls == 1
 
 
-def test_key_rotation_clears(oidc: JWKSServer, spy: Spy, settings: Any) -> None:
-    settings.HARDENING_JWKS_COOLDOWN = 0  # a setting change: the key store is cold again
+def test_key_rotation_clears(oidc: JWKSServer, spy: Spy, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keys, "COOLDOWN", 0.0)
+    keys.clear_stores()  # the key store is cold again
     verify_token(oidc_token(sub="warm-up"))
     spy.calls = 0
     old = oidc_token()
@@ -204,8 +217,10 @@ def test_key_rotation_clears(oidc: JWKSServer, spy: Spy, settings: Any) -> None:
     assert caught.value.reason == "unknown_key"
 
 
-def test_size_bound_evicts_oldest(oidc: JWKSServer, spy: Spy, settings: Any) -> None:
-    settings.HARDENING_JWT_VERIFIED_CACHE_SIZE = 3
+def test_size_bound_evicts_oldest(
+    oidc: JWKSServer, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memo_constant(monkeypatch, "MEMO_SIZE", 3)
     tokens_ = [oidc_token(sub=f"u{i}") for i in range(4)]
     for token in tokens_:
         verify_token(token)
@@ -224,7 +239,7 @@ def test_setting_changed_clears(oidc: JWKSServer, spy: Spy) -> None:
     verify_token(token)
     memo = verified_memo()
     assert memo is not None and len(memo) == 1
-    with override_settings(HARDENING_JWT_LEEWAY=5):
+    with override_settings(HARDENING_JWT_USER_MODE="stateless"):
         assert len(memo) == 0
         verify_token(token)
     assert spy.calls == 2
@@ -234,7 +249,7 @@ def test_clerk_cookie_does_not_accept_a_memoized_oidc_token(oidc: JWKSServer) ->
     token = oidc_token()
     verify_token(token)
     with pytest.raises(TokenRejected) as caught:
-        verify_token(token, clerk_only=True)
+        verify_token(token, from_cookie=True)
     assert caught.value.reason == "unknown_issuer"
 
 
@@ -248,8 +263,8 @@ def test_rejections_are_not_memoized(oidc: JWKSServer, spy: Spy) -> None:
     assert memo is not None and len(memo) == 0
 
 
-def test_concurrent_threads(oidc: JWKSServer, settings: Any) -> None:
-    settings.HARDENING_JWT_VERIFIED_CACHE_SIZE = 8  # smaller than the token set: evictions
+def test_concurrent_threads(oidc: JWKSServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    memo_constant(monkeypatch, "MEMO_SIZE", 8)  # smaller than the token set: evictions
     subjects = [f"t{i}" for i in range(16)]
     signed = {sub: oidc_token(sub=sub) for sub in subjects}
     errors: list[BaseException] = []
@@ -279,7 +294,7 @@ def test_concurrent_threads(oidc: JWKSServer, settings: Any) -> None:
 def test_anonymous_on_rejection_after_hit(oidc: JWKSServer, settings: Any) -> None:
     token = oidc_token()
     verify_token(token)
-    settings.HARDENING_OIDC_AUDIENCE = "another-api"  # setting change: memo dropped
+    update_issuer(settings, "oidc", audience="another-api")  # setting change: memo dropped
     request = RequestFactory().get("/api/", HTTP_AUTHORIZATION=f"Bearer {token}")
     JWTAuthenticationMiddleware(lambda request: None)(request)
     assert isinstance(request.user, AnonymousUser)

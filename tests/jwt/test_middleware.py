@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 from unittest import mock
 
@@ -12,10 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from django.test import AsyncRequestFactory, Client, RequestFactory
 
 from hardening.jwt import auth
-from hardening.jwt.middleware import JWTAuthenticationMiddleware
+from hardening.jwt.auth import JWTAuthenticationMiddleware
 from hardening.observability.metrics import AUTH_FAILURES
-from tests.jwt.conftest import AUDIENCE, OIDC_ISSUER
-from tests.jwt.helpers import JWKSServer, claims, sign
+from hardening.request import state
+from tests.jwt.helpers import AUDIENCE, OIDC_ISSUER, JWKSServer, claims, sign
+from tests.servers import run_until_exit
 
 seen: dict[str, Any] = {}
 
@@ -40,7 +42,28 @@ def test_sync_sets_user(oidc: JWKSServer) -> None:
     request.user = AnonymousUser()
     assert middleware(request).status_code == 200
     assert seen["user"].pk == "mw-user"
-    assert request.hardening_auth_kind == "oidc"  # type: ignore[attr-defined]
+    assert state(request).auth_kind == "oidc"
+    assert state(request).bearer_user == seen["user"]
+
+
+def test_outside_the_api_paths_the_token_is_only_the_bearer_user(oidc: JWKSServer) -> None:
+    middleware = JWTAuthenticationMiddleware(view)
+    request = RequestFactory().get("/admin/", HTTP_AUTHORIZATION=f"Bearer {token()}")
+    request.user = mock.sentinel.session_user
+    middleware(request)
+    assert seen["user"] is mock.sentinel.session_user
+    assert state(request).credential is None and state(request).auth_kind is None
+    assert state(request).bearer_user.pk == "mw-user"
+
+
+def test_api_paths_are_the_core_setting(oidc: JWKSServer, settings: Any) -> None:
+    settings.HARDENING_API_PATHS = ["/v2/", "^/internal/api/", "^("]  # a bad regex: skipped
+    middleware = JWTAuthenticationMiddleware(view)
+    for path, api in [("/v2/me", True), ("/internal/api/x", True), ("/api/me", False)]:
+        request = RequestFactory().get(path, HTTP_AUTHORIZATION=f"Bearer {token()}")
+        request.user = AnonymousUser()
+        middleware(request)
+        assert (state(request).credential is not None) is api, path
 
 
 def test_invalid_token_leaves_anonymous_and_does_not_answer(oidc: JWKSServer) -> None:
@@ -90,19 +113,26 @@ def test_rejection_counted_once(client: Client, oidc: JWKSServer) -> None:
 @pytest.mark.django_db
 def test_middleware_is_wired_before_rate_limit(settings: Any) -> None:
     names = list(settings.MIDDLEWARE)
-    ours = names.index("hardening.jwt.middleware.JWTAuthenticationMiddleware")
+    ours = names.index("hardening.jwt.auth.JWTAuthenticationMiddleware")
     assert names.index("django.contrib.auth.middleware.AuthenticationMiddleware") < ours
     assert ours < names.index("hardening.ratelimit.middleware.RateLimitMiddleware")
     apps = list(settings.INSTALLED_APPS)
-    assert apps.index("hardening.jwt.apps.JWTConfig") < apps.index("django.contrib.admin")
-    assert "rest_framework_simplejwt.token_blacklist" in apps
+    assert not [
+        app for app in apps if app.startswith(("hardening.jwt", "rest_framework_simplejwt"))
+    ]
     classes = settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
-    assert classes[0] == "hardening.jwt.authentication.BearerTokenAuthentication"
+    assert classes[0] == "hardening.jwt.auth.BearerTokenAuthentication"
 
 
-def test_startup_guard_only_without_secret_key(settings: Any) -> None:
-    from hardening.jwt.apps import secret_key_usable
-
-    assert secret_key_usable()
-    settings.SECRET_KEY = ""
-    assert not secret_key_usable()
+def test_start_up_never_imports_simplejwt() -> None:
+    """simplejwt's settings read SECRET_KEY at import: with an empty one (a production deploy
+    that forgot it) nothing at start-up may import it, so hardening.E001 can report it."""
+    code = (
+        "import sys, django; django.setup(); "
+        "from django.core.checks import run_checks; run_checks(); "
+        "print(sorted(m for m in sys.modules if m.startswith('rest_framework_simplejwt')))"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "example_project.settings", "DJANGO_ENV": "production"}
+    done = run_until_exit([sys.executable, "-c", code], env={**env, "SECRET_KEY": ""}, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -143,8 +143,12 @@ def test_mfa_token_type_is_not_an_access_token(client: Client, user: Any, settin
     assert me(client, token).status_code == 401
 
 
-def test_login_challenge_replaces_tokens(client: Client, user: Any, settings: Any) -> None:
-    settings.HARDENING_LOGIN_CHALLENGES = ["tests.jwt.test_own_tokens.challenge"]
+def test_login_challenge_replaces_tokens(
+    client: Client, user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hardening.jwt import views
+
+    monkeypatch.setattr(views, "LOGIN_CHALLENGES", ["tests.jwt.test_own_tokens.challenge"])
     response = post(
         client, "/api/auth/token", {"username": "alice", "password": "correct horse battery"}
     )
@@ -179,9 +183,13 @@ def test_inactive_user_is_refused(client: Client, user: Any) -> None:
     assert me(client, pair["access"]).status_code == 401
 
 
-def test_expired_access_token(client: Client, user: Any, settings: Any) -> None:
+def test_expired_access_token(
+    client: Client, user: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hardening.jwt import verify
+
     settings.HARDENING_JWT_ACCESS_TOKEN_LIFETIME = 1
-    settings.HARDENING_JWT_LEEWAY = 0
+    monkeypatch.setattr(verify, "LEEWAY", 0)
     pair = issue_token_pair(user, amr=["pwd"])
     claims = jwt.decode(pair["access"], options={"verify_signature": False})
     deadline = time.monotonic() + 5

@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from hardening.jwt.jwks import KeyLookupError, KeyStore
+from hardening.jwt.keys import KeyLookupError, KeyStore
 from hardening.observability.metrics import JWKS_FETCHES
-from tests.jwt.helpers import FakeClock, JWKSServer
+from tests.jwt.helpers import JWKSServer
 from tests.servers import free_port
 
 
-def store(server: JWKSServer, alias: str, clock: FakeClock | None = None) -> KeyStore:
+def store(server: JWKSServer, alias: str) -> KeyStore:
     return KeyStore(
         server.url,
         ttl=300.0,
@@ -21,7 +21,6 @@ def store(server: JWKSServer, alias: str, clock: FakeClock | None = None) -> Key
         cooldown=30.0,
         stale_ttl=600.0,
         shared_cache=alias,
-        clock=clock or FakeClock(),
     )
 
 
@@ -35,11 +34,10 @@ def test_second_process_uses_the_shared_document(jwks_server: JWKSServer) -> Non
 
 
 def test_new_process_starts_while_endpoint_is_down(jwks_server: JWKSServer) -> None:
-    clock = FakeClock()
-    first = store(jwks_server, "default", clock)
+    first = store(jwks_server, "default")
     first.get("k1")
     jwks_server.status = 503
-    late = store(jwks_server, "default", clock)
+    late = store(jwks_server, "default")
     # The shared document is past its TTL (wall clock): the late process tries the network.
     from django.core.cache import caches
 

@@ -8,7 +8,7 @@ from django.core.management.base import SystemCheckError
 from tests.helpers.checks import check_error_codes, production
 
 MW = "hardening.ratelimit.middleware.RateLimitMiddleware"
-JWT = "hardening.jwt.middleware.JWTAuthenticationMiddleware"
+JWT = "hardening.jwt.auth.JWTAuthenticationMiddleware"
 
 CASES = [
     ({"HARDENING_RATELIMIT_POLICIES": [{"name": "x", "rate": "10/minute"}]}, "hardening.E300"),

@@ -1,5 +1,5 @@
 """Issue 12 item 2: bearer tokens authenticate API views only, never the admin or other
-session views (the boundary is ``HARDENING_JWT_BEARER_PATHS``, docs/security.md)."""
+session views (the boundary is ``HARDENING_API_PATHS``, docs/security.md)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 
-from hardening.jwt.middleware import JWTAuthenticationMiddleware
+from hardening.jwt.auth import JWTAuthenticationMiddleware
 from hardening.jwt.tokens import issue_token_pair
 from hardening.ratelimit.middleware import _checks
 from hardening.ratelimit.policy import parse_policy
+from hardening.request import state
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +82,7 @@ def test_rate_limit_identity_of_a_bearer_request_outside_the_api() -> None:
     request.user = AnonymousUser()
     JWTAuthenticationMiddleware(lambda r: None)(request)
     assert not request.user.is_authenticated
-    assert request.bearer_user.pk == user.pk  # type: ignore[attr-defined]
+    assert state(request).bearer_user.pk == user.pk
     policy = parse_policy({"name": "user", "key": "user", "rates": ["5/m"]})
     checks, identities = _checks(request, [policy])
     assert [c.bucket for c in checks] == [f"u:{user.pk}"]

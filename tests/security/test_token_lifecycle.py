@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client, override_settings
 
-from hardening.conf import conf
+from hardening.jwt.conf import conf
 
 pytestmark = pytest.mark.django_db
 

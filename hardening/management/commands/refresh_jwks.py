@@ -1,8 +1,8 @@
 """``manage.py refresh_jwks [--issuer LABEL]``: fetch a JWKS now (after a key rotation or
 a key removal) instead of waiting for the cache TTL.
 
-The key stores are per process: this command fetches over the network, and with
-``HARDENING_JWKS_SHARED_CACHE`` writes the document into the shared cache copy.  Running
+The key stores are per process: this command fetches over the network, and when
+``HARDENING_CACHE`` is shared between processes writes the document into its shared copy.  Running
 workers look at that copy every few seconds (``SHARED_CHECK_SECONDS``) and install it when
 it is newer than their keys, so a removed key stops verifying everywhere within seconds.
 Without a shared cache, only a restart (or each worker's TTL) refreshes running workers.
@@ -15,8 +15,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hardening.conf import conf
-from hardening.jwt.config import external_issuers
-from hardening.jwt.jwks import KeyStore, store_for
+from hardening.conf.core import per_process
+from hardening.jwt.issuers import configured
+from hardening.jwt.keys import KeyStore, store_for
 
 
 class Command(BaseCommand):
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--issuer", help="only this issuer's label (e.g. clerk, oidc)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        issuers = [i for i in external_issuers() if i.jwks_url and not i.public_key]
+        issuers = [i for i in configured() if i.jwks_url and not i.public_key]
         labels = sorted(i.label for i in issuers)
         wanted = options["issuer"]
         if wanted:
@@ -36,7 +37,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No issuer with a JWKS URL is labelled {wanted!r} ({known}).")
         if not issuers:
             raise CommandError("No issuer with a JWKS URL is configured.")
-        shared = conf.HARDENING_JWKS_SHARED_CACHE
+        shared = "" if per_process(conf.HARDENING_CACHE) else conf.HARDENING_CACHE
         failed = []
         for issuer in issuers:
             store = store_for(issuer)
@@ -52,8 +53,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{issuer.label}: {len(store.keys)} key(s) [{kids}], {where}")
         if not shared:
             self.stderr.write(
-                "HARDENING_JWKS_SHARED_CACHE is not set: running workers keep their keys until "
-                "their TTL ends; restart them to use the new keys now."
+                f"HARDENING_CACHE ({conf.HARDENING_CACHE!r}) is per-process: running workers keep "
+                "their keys until their TTL ends; restart them to use the new keys now."
             )
         if failed:
             raise CommandError("JWKS refresh failed for: " + ", ".join(failed))
