@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from hardening.ratelimit.admin import lift_rate_limit_bans
+from hardening.admin import lift_rate_limit_bans
 
 User = get_user_model()
 

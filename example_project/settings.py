@@ -14,12 +14,15 @@ from typing import Any
 
 import django
 
-from hardening.drf import rest_framework_settings
-from hardening.env import Env, security_settings
-from hardening.headers.csp import DEFAULT_CSP
-from hardening.observability.logging import logging_config
-from hardening.observability.sentry import init_sentry
-from hardening.servers import asgi_server_running
+from hardening.env import (
+    DEFAULT_CSP,
+    Env,
+    asgi_server_running,
+    init_sentry,
+    logging_config,
+    rest_framework_settings,
+    security_settings,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 env = Env()
@@ -64,21 +67,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "hardening.observability.middleware.RequestIDMiddleware",
+    "hardening.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Django >= 6.0 sends SECURE_CSP itself; on 5.2 SecurityHeadersMiddleware does.
     *(["django.middleware.csp.ContentSecurityPolicyMiddleware"] if django.VERSION >= (6,) else []),
-    "hardening.headers.middleware.SecurityHeadersMiddleware",
-    "hardening.timeout.middleware.TimeoutMiddleware",
+    "hardening.middleware.SecurityHeadersMiddleware",
+    "hardening.middleware.TimeoutMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # 429 + Retry-After for a login refused by the per-account lock (docs/mfa.md).
-    "hardening.mfa.lockout.LockoutMiddleware",
-    "hardening.jwt.auth.JWTAuthenticationMiddleware",
-    "hardening.ratelimit.middleware.RateLimitMiddleware",
-    "hardening.mfa.middleware.MFAPolicyMiddleware",
+    "hardening.middleware.LockoutMiddleware",
+    "hardening.middleware.CredentialMiddleware",
+    "hardening.middleware.RateLimitMiddleware",
+    "hardening.middleware.MFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -86,7 +89,7 @@ MIDDLEWARE = [
 
 # First: refuses a locked account (per-account login throttling, docs/mfa.md).
 AUTHENTICATION_BACKENDS = [
-    "hardening.mfa.lockout.LockoutBackend",
+    "hardening.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -179,7 +182,7 @@ HARDENING_MFA_REQUIRED = env.str("MFA_REQUIRED", default="staff" if PRODUCTION e
 HARDENING_MFA_ISSUER = env.str("MFA_ISSUER", default="django-hardening example")
 # The session login with the MFA step (hardening.mfa.signin); /account/mfa/ sends anonymous
 # users there (hardening.E220 when LOGIN_URL does not resolve).
-LOGIN_URL = "hardening-login"
+LOGIN_URL = "hardening:login"
 
 # -- rate limits (docs/ratelimit.md) -----------------------------------------------------
 

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from example_project import views
-from hardening.ratelimit.views import bans_view as ratelimit_bans
+from hardening.admin import bans_view as ratelimit_bans
 
 handler400 = "hardening.errors.handler400"
 handler403 = "hardening.errors.handler403"

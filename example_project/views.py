@@ -16,11 +16,8 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from hardening.conf import conf
-from hardening.errors import error_response
-from hardening.mfa.policy import is_mfa_verified
-from hardening.observability.audit import audit
-from hardening.observability.metrics import BAD_REQUESTS
+from hardening.errors import error_response, reject
+from hardening.permissions import is_mfa_verified
 from hardening.request import state
 from hardening.timeout import check_deadline
 
@@ -61,10 +58,11 @@ SLOW_MAX_MS = 60_000
 def demo_mode() -> str:
     """``DEMO_ENDPOINTS``: ``off`` (default in production), ``staff`` or ``open`` (default
     elsewhere).  Production never serves them to anyone but staff: ``open`` means ``staff``."""
+    production = settings.HARDENING_ENVIRONMENT == "production"
     mode = str(getattr(settings, "DEMO_ENDPOINTS", "") or "").strip().lower()
     if mode not in ("off", "staff", "open"):
-        mode = "off" if conf.is_production else "open"
-    if mode == "open" and conf.is_production:
+        mode = "off" if production else "open"
+    if mode == "open" and production:
         return "staff"
     return mode
 
@@ -110,9 +108,7 @@ def _demo_ms(request: HttpRequest) -> int | HttpResponse:
     """The ``ms`` query parameter (0..SLOW_MAX_MS), or a 400 JSON error."""
     raw = request.GET.get("ms", "0")
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or int(raw) > SLOW_MAX_MS:
-        BAD_REQUESTS.labels(code="invalid_ms").inc()
-        audit("request.rejected", request=request, reason="invalid_ms")
-        return error_response(400, "invalid_ms", f"ms must be an integer from 0 to {SLOW_MAX_MS}.")
+        return reject(request, 400, "invalid_ms", f"ms must be an integer from 0 to {SLOW_MAX_MS}.")
     return int(raw)
 
 

@@ -1,6 +1,7 @@
-"""``REST_FRAMEWORK`` for a project protected by django-hardening, in one call::
+"""Internal: ``REST_FRAMEWORK`` for a project protected by django-hardening, in one call
+(public as ``hardening.env.rest_framework_settings``)::
 
-    from hardening.drf import rest_framework_settings
+    from hardening.env import rest_framework_settings
 
     REST_FRAMEWORK = rest_framework_settings()
 
@@ -16,19 +17,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["rest_framework_settings"]
-
 
 def rest_framework_settings(*, session: bool = True, **overrides: Any) -> dict[str, Any]:
     """The ``REST_FRAMEWORK`` dict; ``session=False`` drops SessionAuthentication."""
-    authentication = ["hardening.jwt.auth.BearerTokenAuthentication"]
+    authentication = ["hardening.authentication.BearerTokenAuthentication"]
     if session:
         authentication.append("rest_framework.authentication.SessionAuthentication")
     values: dict[str, Any] = {
         "DEFAULT_AUTHENTICATION_CLASSES": authentication,
         "DEFAULT_PERMISSION_CLASSES": [
             "rest_framework.permissions.IsAuthenticated",
-            "hardening.mfa.permissions.MFAPolicy",
+            "hardening.permissions.MFAPolicy",
         ],
         "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
         # Depth-, surrogate- and NUL-safe JSON: hostile bodies are 400, never 500.

@@ -1,4 +1,7 @@
-"""Settings-file helpers on top of django-environ.
+"""Everything a settings file calls: :class:`Env` (strict environment reading on top of
+django-environ), :func:`security_settings`, :func:`rest_framework_settings`,
+:func:`logging_config`, :func:`init_sentry`, ``DEFAULT_CSP`` and
+:func:`asgi_server_running`.  Importing this module needs no configured Django settings.
 
 Why not ``environ.Env`` directly?  Three of its defaults are unsafe for secrets:
 
@@ -24,10 +27,15 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 __all__ = [
+    "DEFAULT_CSP",
     "ENVIRONMENTS",
     "POSTGRES_FAIL_FAST",
     "Env",
+    "asgi_server_running",
     "environment_name",
+    "init_sentry",
+    "logging_config",
+    "rest_framework_settings",
     "security_settings",
 ]
 
@@ -279,3 +287,12 @@ def security_settings(
     if ssl_host:
         values["SECURE_SSL_HOST"] = ssl_host
     return values
+
+
+# The settings-file helpers of other rooms, re-exported so a settings file needs one import
+# (at the end: they import nothing that needs configured settings).
+from hardening.drf import rest_framework_settings  # noqa: E402
+from hardening.headers.csp import DEFAULT_CSP  # noqa: E402
+from hardening.observability.logging import logging_config  # noqa: E402
+from hardening.observability.sentry import init_sentry  # noqa: E402
+from hardening.servers import asgi_server_running  # noqa: E402

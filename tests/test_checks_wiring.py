@@ -12,7 +12,7 @@ from hardening.drf import rest_framework_settings
 from tests.helpers.checks import check_error_codes, production
 
 SESSION = "rest_framework.authentication.SessionAuthentication"
-BEARER = "hardening.jwt.auth.BearerTokenAuthentication"
+BEARER = "hardening.authentication.BearerTokenAuthentication"
 PLAIN_LOGGING = {
     "version": 1,
     "formatters": {"plain": {"format": "%(message)s"}},

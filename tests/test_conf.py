@@ -62,10 +62,10 @@ def test_core_settings_are_typed() -> None:
 
 PROM_BEFORE = "django_prometheus.middleware.PrometheusBeforeMiddleware"
 PROM_AFTER = "django_prometheus.middleware.PrometheusAfterMiddleware"
-REQUEST = "hardening.observability.middleware.RequestIDMiddleware"
+REQUEST = "hardening.middleware.RequestMiddleware"
 SECURITY = "django.middleware.security.SecurityMiddleware"
 AUTH = "django.contrib.auth.middleware.AuthenticationMiddleware"
-RATE = "hardening.ratelimit.middleware.RateLimitMiddleware"
+RATE = "hardening.middleware.RateLimitMiddleware"
 
 
 @pytest.mark.parametrize(
@@ -77,7 +77,7 @@ RATE = "hardening.ratelimit.middleware.RateLimitMiddleware"
             [REQUEST, SECURITY, RATE, AUTH],
             "RateLimitMiddleware runs before AuthenticationMiddleware",
         ),
-        ([SECURITY, REQUEST], "RequestIDMiddleware is not first"),
+        ([SECURITY, REQUEST], "RequestMiddleware is not first"),
         (["x.Y", PROM_BEFORE, REQUEST], "PrometheusBeforeMiddleware is not first"),
         ([PROM_BEFORE, REQUEST, PROM_AFTER, AUTH], "PrometheusAfterMiddleware is not last"),
     ],

@@ -94,7 +94,7 @@ DATABASES = {
 
 PEER_MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "benchproj.peer.RequestIDMiddleware",
+    "benchproj.peer.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

@@ -38,14 +38,14 @@ EXPECTED: list[tuple[str, str, str]] = [
     ),
     (
         "request-id",
-        "hardening.observability.middleware.RequestIDMiddleware",
+        "hardening.middleware.RequestMiddleware",
         "hardening.observability.",
     ),
     ("security", SECURITY, SECURITY),
-    ("headers", "hardening.headers.middleware.SecurityHeadersMiddleware", "hardening.headers."),
-    ("timeout", "hardening.timeout.middleware.TimeoutMiddleware", "hardening.timeout."),
-    ("jwt", "hardening.jwt.auth.JWTAuthenticationMiddleware", "hardening.jwt."),
-    ("ratelimit", "hardening.ratelimit.middleware.RateLimitMiddleware", "hardening.ratelimit."),
+    ("headers", "hardening.middleware.SecurityHeadersMiddleware", "hardening.headers."),
+    ("timeout", "hardening.middleware.TimeoutMiddleware", "hardening.timeout."),
+    ("jwt", "hardening.middleware.CredentialMiddleware", "hardening.jwt."),
+    ("ratelimit", "hardening.middleware.RateLimitMiddleware", "hardening.ratelimit."),
     ("mfa", "", "hardening.mfa."),  # optional: kept when the example has it
     (
         "metrics-after",

@@ -121,3 +121,27 @@ def _api_paths(entries: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[re.Patt
             except re.error:  # never raises in a request; the core checks report the value
                 continue
     return tuple(e for e in entries if not e.startswith("^")), tuple(regexes)
+
+
+def middleware() -> tuple[str, ...]:
+    """``MIDDLEWARE`` with django-hardening's classes under their public names
+    (``hardening.middleware.TimeoutMiddleware``), however the project spells them (a room's
+    own module path works too); every other entry as written."""
+    from django.conf import settings
+
+    return _public_names(tuple(str(m) for m in getattr(settings, "MIDDLEWARE", None) or ()))
+
+
+@functools.lru_cache(maxsize=8)
+def _public_names(entries: tuple[str, ...]) -> tuple[str, ...]:
+    from django.utils.module_loading import import_string
+
+    def public(entry: str) -> str:
+        if not entry.startswith("hardening."):
+            return entry
+        try:
+            return f"hardening.middleware.{import_string(entry).__name__}"
+        except ImportError:  # Django itself reports a middleware that cannot be imported
+            return entry
+
+    return tuple(public(entry) for entry in entries)

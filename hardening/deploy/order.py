@@ -11,36 +11,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.checks import CheckMessage
 
 from hardening.checks import problem, register
+from hardening.conf.core import middleware as installed_middleware
 
 PROMETHEUS_BEFORE = "django_prometheus.middleware.PrometheusBeforeMiddleware"
 PROMETHEUS_AFTER = "django_prometheus.middleware.PrometheusAfterMiddleware"
-REQUEST = "hardening.observability.middleware.RequestIDMiddleware"
+REQUEST = "hardening.middleware.RequestMiddleware"
 
-#: Each entry: the dotted paths that take that place (old and new names alike).
-CANONICAL: tuple[tuple[str, ...], ...] = (
-    (PROMETHEUS_BEFORE,),
-    (REQUEST,),
-    ("django.middleware.security.SecurityMiddleware",),
-    ("django.middleware.csp.ContentSecurityPolicyMiddleware",),
-    ("hardening.headers.middleware.SecurityHeadersMiddleware",),
-    ("hardening.timeout.middleware.TimeoutMiddleware",),
-    ("django.contrib.sessions.middleware.SessionMiddleware",),
-    ("django.middleware.common.CommonMiddleware",),
-    ("django.middleware.csrf.CsrfViewMiddleware",),
-    ("django.contrib.auth.middleware.AuthenticationMiddleware",),
-    ("hardening.mfa.lockout.LockoutMiddleware",),
-    ("hardening.jwt.auth.JWTAuthenticationMiddleware",),
-    ("hardening.ratelimit.middleware.RateLimitMiddleware",),
-    ("hardening.mfa.middleware.MFAPolicyMiddleware",),
-    ("django.contrib.messages.middleware.MessageMiddleware",),
-    ("django.middleware.clickjacking.XFrameOptionsMiddleware",),
-    (PROMETHEUS_AFTER,),
+#: Top to bottom; hardening's classes under their public names (however a project spells
+#: them: :func:`hardening.conf.core.middleware`).
+CANONICAL: tuple[str, ...] = (
+    PROMETHEUS_BEFORE,
+    REQUEST,
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "hardening.middleware.SecurityHeadersMiddleware",
+    "hardening.middleware.TimeoutMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hardening.middleware.LockoutMiddleware",
+    "hardening.middleware.CredentialMiddleware",
+    "hardening.middleware.RateLimitMiddleware",
+    "hardening.middleware.MFAMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    PROMETHEUS_AFTER,
 )
-_RANK = {path: rank for rank, paths in enumerate(CANONICAL) for path in paths}
+_RANK = {path: rank for rank, path in enumerate(CANONICAL)}
 
 
 def _short(path: str) -> str:
@@ -65,12 +66,12 @@ def misplaced(middleware: list[str]) -> str | None:
 
 
 def canonical_order() -> str:
-    return " -> ".join(_short(paths[0]) for paths in CANONICAL)
+    return " -> ".join(_short(path) for path in CANONICAL)
 
 
 @register
 def check_middleware_order(**kwargs: Any) -> list[CheckMessage]:
-    found = misplaced([str(path) for path in getattr(settings, "MIDDLEWARE", None) or []])
+    found = misplaced(list(installed_middleware()))
     if found is None:
         return []
     return [

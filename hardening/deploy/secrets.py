@@ -231,7 +231,7 @@ def _is_fernet_key(key: str) -> bool:
 
 def _mfa_mounted() -> bool:
     """Users can enroll a TOTP device (its secret is what the keys encrypt)."""
-    for name in ("hardening-mfa-page", "hardening-mfa-totp"):
+    for name in ("hardening:mfa-page", "hardening:mfa-totp"):
         try:
             reverse(name)
         except NoReverseMatch:

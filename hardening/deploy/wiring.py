@@ -27,9 +27,10 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.module_loading import import_string
 
 from hardening.checks import problem, register
+from hardening.conf.core import middleware as installed_middleware
 
-JWT_MIDDLEWARE = "hardening.jwt.auth.JWTAuthenticationMiddleware"
-BEARER = "hardening.jwt.auth.BearerTokenAuthentication"
+JWT_MIDDLEWARE = "hardening.middleware.CredentialMiddleware"
+BEARER = "hardening.authentication.BearerTokenAuthentication"
 DRF_DEFAULT_AUTH = [
     "rest_framework.authentication.SessionAuthentication",
     "rest_framework.authentication.BasicAuthentication",
@@ -47,7 +48,7 @@ def _is_bearer(path: Any) -> bool:
 
 @register
 def check_drf_bearer_first(**kwargs: Any) -> list[CheckMessage]:
-    if JWT_MIDDLEWARE not in list(getattr(settings, "MIDDLEWARE", []) or []):
+    if JWT_MIDDLEWARE not in installed_middleware():
         return []
     drf = getattr(settings, "REST_FRAMEWORK", None) or {}
     classes = list(drf.get("DEFAULT_AUTHENTICATION_CLASSES", DRF_DEFAULT_AUTH))
@@ -57,8 +58,8 @@ def check_drf_bearer_first(**kwargs: Any) -> list[CheckMessage]:
     return [
         problem(
             "E120",
-            f"JWTAuthenticationMiddleware is on but DRF's first authentication class is {first}.",
-            "Put hardening.jwt.auth.BearerTokenAuthentication first in "
+            f"CredentialMiddleware is on but DRF's first authentication class is {first}.",
+            "Put hardening.authentication.BearerTokenAuthentication first in "
             "REST_FRAMEWORK['DEFAULT_AUTHENTICATION_CLASSES'] (hardening.drf."
             "rest_framework_settings() does): otherwise bearer POSTs get a CSRF 403 and a bad "
             "token on an AllowAny view is anonymous instead of 401.",
@@ -86,7 +87,7 @@ def check_json_logging(**kwargs: Any) -> list[CheckMessage]:
         problem(
             "E030",
             "No handler in LOGGING writes JSON lines.",
-            "LOGGING = hardening.observability.logging.logging_config() (JSON lines with the "
+            "LOGGING = hardening.env.logging_config() (JSON lines with the "
             "request ID, secrets removed); without it a 500 under gunicorn prints nothing.",
         )
     ]
@@ -147,7 +148,7 @@ def check_metrics_multiprocess(**kwargs: Any) -> list[CheckMessage]:
             f"{workers} server workers but PROMETHEUS_MULTIPROC_DIR is unset: each scrape of "
             "/metrics answers one worker's counters.",
             "export PROMETHEUS_MULTIPROC_DIR=/run/prometheus (an empty directory) and run "
-            "gunicorn with -c python:hardening.observability.gunicorn_conf.",
+            "gunicorn with -c python:hardening.gunicorn.",
         )
     ]
 
@@ -155,7 +156,7 @@ def check_metrics_multiprocess(**kwargs: Any) -> list[CheckMessage]:
 @register
 def check_login_url(**kwargs: Any) -> list[CheckMessage]:
     try:
-        reverse("hardening-mfa-page")
+        reverse("hardening:mfa-page")
     except NoReverseMatch:
         return []
     login_url = str(settings.LOGIN_URL)
@@ -174,7 +175,7 @@ def check_login_url(**kwargs: Any) -> list[CheckMessage]:
                 "E220",
                 f"/account/mfa/ is mounted but LOGIN_URL {login_url!r} does not resolve: "
                 "anonymous users are sent to a 404.",
-                'Set LOGIN_URL = "hardening-login" (the session login with the MFA step that '
+                'Set LOGIN_URL = "hardening:login" (the session login with the MFA step that '
                 'include("hardening.urls") mounts) or point it at your own login page.',
             )
         ]

@@ -13,9 +13,10 @@ from django.conf import settings
 from django.core.checks import CheckMessage
 
 from hardening.checks import problem, register, warning
+from hardening.conf.core import middleware as installed_middleware
 from hardening.headers.conf import conf
 
-HEADERS = "hardening.headers.middleware.SecurityHeadersMiddleware"
+HEADERS = "hardening.middleware.SecurityHeadersMiddleware"
 _UNSAFE = ("'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:")
 _UNSAFE_REFERRER_POLICIES = {"unsafe-url", "no-referrer-when-downgrade", ""}
 
@@ -60,7 +61,7 @@ def check_security_headers(**kwargs: Any) -> list[CheckMessage]:
 
 @register
 def check_security_headers_middleware(**kwargs: Any) -> list[CheckMessage]:
-    if HEADERS in settings.MIDDLEWARE:
+    if HEADERS in installed_middleware():
         return []
     return [
         problem(
@@ -87,14 +88,14 @@ def check_header_settings(**kwargs: Any) -> list[CheckMessage]:
 def _csp_in_use() -> dict[str, Any]:
     # SecurityHeadersMiddleware sends HARDENING_CSP (default SECURE_CSP) itself, or hands
     # it to Django 6's CSP middleware; Django's alone sends SECURE_CSP.
-    if HEADERS in settings.MIDDLEWARE:
+    if HEADERS in installed_middleware():
         return conf.HARDENING_CSP
     return dict(getattr(settings, "SECURE_CSP", None) or {})
 
 
 @register
 def check_csp(**kwargs: Any) -> list[CheckMessage]:
-    if HEADERS not in settings.MIDDLEWARE and "django.middleware.csp" not in str(
+    if HEADERS not in installed_middleware() and "django.middleware.csp" not in str(
         settings.MIDDLEWARE
     ):
         return []  # E608 already says it
@@ -104,8 +105,7 @@ def check_csp(**kwargs: Any) -> list[CheckMessage]:
             problem(
                 "E609",
                 "No Content-Security-Policy is sent on HTML pages.",
-                "Set SECURE_CSP (or HARDENING_CSP); hardening.headers.csp.DEFAULT_CSP is a "
-                "strict start.",
+                "Set SECURE_CSP (or HARDENING_CSP); hardening.env.DEFAULT_CSP is a strict start.",
             )
         ]
     messages: list[CheckMessage] = []

@@ -78,7 +78,7 @@ class Settings(Reader):
         _default_csp,
         csp,
         "Content-Security-Policy of HTML responses (Django 6 ``SECURE_CSP`` format; default "
-        "``SECURE_CSP``, else ``hardening.headers.csp.DEFAULT_CSP``).",
+        "``SECURE_CSP``, else ``hardening.env.DEFAULT_CSP``).",
     )
     HARDENING_PERMISSIONS_POLICY = setting(
         dict(DEFAULT_PERMISSIONS_POLICY),

@@ -1,6 +1,6 @@
 """``csp_nonce`` in templates on Django 5.2 and 6.x alike.
 
-Add ``"hardening.headers.context_processors.csp"`` to the template context processors
+Add ``"hardening.context_processors.csp"`` to the template context processors
 and write ``<script nonce="{{ csp_nonce }}">``, as with Django 6's
 ``django.template.context_processors.csp``.  The nonce is generated on first use only.
 """

@@ -21,7 +21,7 @@ that does not already carry the header it adds:
   cannot.
 
 The request's CSP nonce is ``request.hardening.csp_nonce`` (templates: ``{{ csp_nonce }}``
-through :func:`hardening.headers.context_processors.csp`).
+through :func:`hardening.context_processors.csp`).
 ``Cross-Origin-Opener-Policy``, HSTS, ``X-Content-Type-Options`` and ``Referrer-Policy``
 come from Django's ``SecurityMiddleware`` (see :func:`hardening.env.security_settings`).
 """

@@ -21,7 +21,7 @@ from hardening.observability.conf import conf as observability
 
 def _ready_path() -> str | None:
     try:
-        return reverse("hardening_health:ready")
+        return reverse("hardening:health-ready")
     except NoReverseMatch:
         return None
 
@@ -44,7 +44,7 @@ def check_health_urls(**kwargs: Any) -> list[CheckMessage]:
             problem(
                 "E501",
                 "The health probes are not mounted in the URLconf.",
-                'Add path("health/", include("hardening.health.urls")) to ROOT_URLCONF.',
+                'Add path("", include("hardening.urls")) to ROOT_URLCONF.',
             )
         ]
     exempt = [str(p) for p in getattr(settings, "SECURE_REDIRECT_EXEMPT", []) or []]

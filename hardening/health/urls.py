@@ -1,5 +1,5 @@
-"""``include("hardening.health.urls")`` mounts ``live`` and ``ready`` (with or without a
-trailing slash) under the namespace ``hardening_health``."""
+"""Internal: the probes, mounted by ``hardening.urls`` (namespace ``hardening``) at
+``health/live`` and ``health/ready``, with or without a trailing slash."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from django.urls import re_path
 
 from hardening.health import views
 
-app_name = "hardening_health"
-
 urlpatterns = [
-    re_path(r"^live/?$", views.live, name="live"),
-    re_path(r"^ready/?$", views.ready, name="ready"),
+    re_path(r"^health/live/?$", views.live, name="health-live"),
+    re_path(r"^health/ready/?$", views.ready, name="health-ready"),
 ]

@@ -5,7 +5,7 @@
 so the middleware and a DRF class after it never verify twice, and a rejection is counted
 and audited exactly once.
 
-**The middleware** (:class:`JWTAuthenticationMiddleware`; after Django's
+**The middleware** (:class:`CredentialMiddleware`; after Django's
 ``AuthenticationMiddleware``, before the rate limits) verifies a bearer token on every path
 and records its user (``state(request).bearer_user``: rate limits and logs key on it).  Only
 on ``HARDENING_API_PATHS`` does a valid token also become ``request.user`` and
@@ -28,11 +28,9 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from typing import Any, ClassVar
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -44,7 +42,8 @@ from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.request import Request
 
 from hardening.access import bearer_token
-from hardening.conf import conf as core
+from hardening.conf.core import api_path
+from hardening.conf.core import middleware as installed_middleware
 from hardening.jwt.conf import conf
 from hardening.jwt.issuers import external_user, reads_session_cookie
 from hardening.jwt.jws import TokenRejected
@@ -56,8 +55,8 @@ from hardening.request import Credential, HardeningMiddleware, state
 
 logger = logging.getLogger("hardening.jwt")
 
-JWT_MIDDLEWARE = "hardening.jwt.auth.JWTAuthenticationMiddleware"
-RATELIMIT_MIDDLEWARE = "hardening.ratelimit.middleware.RateLimitMiddleware"
+JWT_MIDDLEWARE = "hardening.middleware.CredentialMiddleware"
+RATELIMIT_MIDDLEWARE = "hardening.middleware.RateLimitMiddleware"
 CLERK_COOKIE = "__session"
 REALM = "api"
 
@@ -158,7 +157,7 @@ def settle_revocation(request: HttpRequest, revoked: bool | None = None) -> None
             exc = refused
     if exc is not None:
         found.credential_error, found.bearer, found.credential = exc, None, None
-        if is_api_path(request.path_info):  # as the middleware does for a rejection
+        if api_path(request.path_info):  # as the middleware does for a rejection
             request.user = AnonymousUser()
         _reject(request, exc)  # audited as other rejections: not as the token's user
 
@@ -179,27 +178,10 @@ def deferrable() -> bool:
 @functools.cache
 def _limiter_follows() -> bool:
     # Directly after: no middleware in between may read request.user before it is settled.
-    stack = [str(m) for m in getattr(settings, "MIDDLEWARE", ())]
+    stack = list(installed_middleware())
     if JWT_MIDDLEWARE not in stack or RATELIMIT_MIDDLEWARE not in stack:
         return False
     return stack.index(RATELIMIT_MIDDLEWARE) == stack.index(JWT_MIDDLEWARE) + 1
-
-
-@functools.cache
-def _api_patterns(prefixes: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    patterns = []
-    for prefix in prefixes:
-        try:
-            patterns.append(re.compile(prefix if prefix.startswith("^") else re.escape(prefix)))
-        except re.error:  # never raises in a request (the core checks report the value)
-            continue
-    return tuple(patterns)
-
-
-def is_api_path(path: str) -> bool:
-    """Is ``path`` under ``HARDENING_API_PATHS`` (where a bearer token is ``request.user``)?
-    (At integration: the core's one matcher, ``hardening.conf.core.api_path``.)"""
-    return any(p.match(path) for p in _api_patterns(tuple(core.HARDENING_API_PATHS)))
 
 
 @receiver(setting_changed)
@@ -219,7 +201,7 @@ def _may_have_token(request: HttpRequest) -> bool:
 
 
 def process(request: HttpRequest) -> None:
-    api = is_api_path(request.path_info)
+    api = api_path(request.path_info)
     try:
         credential = authenticate(request, defer_revocation=True)  # settled by the limiter
     except TokenRejected:
@@ -231,7 +213,7 @@ def process(request: HttpRequest) -> None:
         state(request).credential = credential
 
 
-class JWTAuthenticationMiddleware(HardeningMiddleware):
+class CredentialMiddleware(HardeningMiddleware):
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
             return self.__acall__(request)

@@ -1,4 +1,4 @@
-"""Mount under ``api/auth/``: ``path("api/auth/", include("hardening.jwt.urls"))``."""
+"""Internal: the token endpoints, mounted by ``hardening.urls`` (namespace ``hardening``)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from django.urls import path
 
 from hardening.jwt import views
 
-app_name = "hardening_jwt"
-
 urlpatterns = [
-    path("token", views.token, name="token"),
-    path("token/refresh", views.refresh, name="token_refresh"),
-    path("logout", views.logout, name="logout"),
+    path("api/auth/token", views.token, name="token"),
+    path("api/auth/token/refresh", views.refresh, name="token-refresh"),
+    path("api/auth/logout", views.logout, name="token-logout"),
 ]

@@ -16,12 +16,13 @@ from django.urls import NoReverseMatch, reverse
 
 from hardening.checks import problem, register, warning
 from hardening.conf import conf as core
+from hardening.conf.core import middleware as installed_middleware
 from hardening.conf.core import per_process
 from hardening.mfa import devices, login, throttle
 from hardening.mfa.conf import conf
 from hardening.mfa.lockout import BACKEND, MIDDLEWARE
 
-POLICY_MIDDLEWARE = "hardening.mfa.middleware.MFAPolicyMiddleware"
+POLICY_MIDDLEWARE = "hardening.middleware.MFAMiddleware"
 
 
 @register
@@ -131,22 +132,22 @@ def check_mfa_wiring(**kwargs: Any) -> list[CheckMessage]:
     if conf.HARDENING_MFA_REQUIRED not in ("staff", "all"):
         return []
     try:
-        reverse("hardening-mfa-page")
-        reverse("hardening-mfa-totp")
+        reverse("hardening:mfa-page")
+        reverse("hardening:mfa-totp")
     except NoReverseMatch:
         return [
             problem(
                 "E209",
                 "MFA is required but its enrollment URLs are not installed.",
-                'Add path("", include("hardening.mfa.urls")) to your ROOT_URLCONF.',
+                'Add path("", include("hardening.urls")) to your ROOT_URLCONF.',
             )
         ]
-    middleware = list(getattr(settings, "MIDDLEWARE", []) or [])
+    middleware = installed_middleware()
     if POLICY_MIDDLEWARE not in middleware:
         return [
             problem(
                 "E210",
-                "MFA is required but MFAPolicyMiddleware is not installed.",
+                "MFA is required but MFAMiddleware is not installed.",
                 f"Add {POLICY_MIDDLEWARE} after AuthenticationMiddleware.",
             )
         ]
@@ -168,7 +169,7 @@ def check_lockout_wiring(**kwargs: Any) -> list[CheckMessage]:
                 f"Put {BACKEND!r} first in AUTHENTICATION_BACKENDS (docs/mfa.md).",
             )
         )
-    if MIDDLEWARE not in list(getattr(settings, "MIDDLEWARE", [])):
+    if MIDDLEWARE not in installed_middleware():
         errors.append(
             problem(
                 "E114",

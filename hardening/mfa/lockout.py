@@ -51,8 +51,8 @@ logger = logging.getLogger("hardening.lockout")
 
 #: However long the window of ``HARDENING_LOCKOUT``, no account stays locked longer.
 MAX_LOCK_SECONDS = 900
-BACKEND = "hardening.mfa.lockout.LockoutBackend"
-MIDDLEWARE = "hardening.mfa.lockout.LockoutMiddleware"
+BACKEND = "hardening.backends.LockoutBackend"
+MIDDLEWARE = "hardening.middleware.LockoutMiddleware"
 
 
 def normalise(username: object) -> str:

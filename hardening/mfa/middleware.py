@@ -1,6 +1,6 @@
-"""``MFAPolicyMiddleware``: apply ``HARDENING_MFA_REQUIRED`` to session users.
+"""``MFAMiddleware``: apply ``HARDENING_MFA_REQUIRED`` to session users.
 
-Token users are covered by the DRF permission :class:`~hardening.mfa.permissions.MFAPolicy`
+Token users are covered by the DRF permission :class:`~hardening.permissions.MFAPolicy`
 (authentication happens inside DRF views, after middleware); both ask
 :func:`hardening.mfa.policy.refusal`.  A session user the policy covers who has not passed
 MFA in this session is sent to ``/account/mfa/`` (HTML, e.g. the admin) or gets a 403 JSON
@@ -28,11 +28,11 @@ def _refusal(request: HttpRequest) -> HttpResponse | None:
         return None
     if "text/html" in request.headers.get("Accept", ""):
         query = urlencode({"next": request.get_full_path()})
-        return HttpResponseRedirect(f"{reverse('hardening-mfa-page')}?{query}")
+        return HttpResponseRedirect(f"{reverse('hardening:mfa-page')}?{query}")
     return error_response(refused.status, refused.code, refused.detail)
 
 
-class MFAPolicyMiddleware(HardeningMiddleware):
+class MFAMiddleware(HardeningMiddleware):
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
             return self.__acall__(request)

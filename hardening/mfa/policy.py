@@ -1,6 +1,6 @@
 """The MFA rule, decided in one place: :func:`refusal`.
 
-The middleware (:class:`~hardening.mfa.middleware.MFAPolicyMiddleware`), the DRF permissions
+The middleware (:class:`~hardening.middleware.MFAMiddleware`), the DRF permissions
 (:mod:`hardening.mfa.permissions`) and the view decorators (:mod:`hardening.mfa.decorators`)
 all ask :func:`refusal` and only shape its answer (a redirect, ``False``, a JSON error).
 

@@ -5,7 +5,7 @@ Django ships no login page at ``LOGIN_URL``; without one, ``/account/mfa/`` and 
 and password with ``authenticate()`` (so ``user_login_failed`` and the rate limits apply)
 and, when the user has a confirmed authenticator, keeps the login *pending* in the session
 until a TOTP or recovery code is accepted: the session is logged in only then, already
-MFA-verified.  Set ``LOGIN_URL = "hardening-login"`` (``hardening.E220`` otherwise).
+MFA-verified.  Set ``LOGIN_URL = "hardening:login"`` (``hardening.E220`` otherwise).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse
 
 
 def _done(request: HttpRequest) -> HttpResponse:
-    return HttpResponseRedirect(_next(request) or reverse("hardening-mfa-page"))
+    return HttpResponseRedirect(_next(request) or reverse("hardening:mfa-page"))
 
 
 def _pending_user(request: HttpRequest) -> Any | None:
@@ -137,7 +137,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
-    return HttpResponseRedirect(reverse("hardening-login"))
+    return HttpResponseRedirect(reverse("hardening:login"))
 
 
 @require_GET

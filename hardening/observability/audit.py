@@ -5,7 +5,7 @@
 
 Every event is logged on the ``hardening.audit`` logger (INFO, or WARNING for failures)
 with ``event``, the request ID and the given fields -- as one JSON line when ``LOGGING``
-comes from :func:`hardening.observability.logging.logging_config` -- and sent as the
+comes from :func:`hardening.env.logging_config` -- and sent as the
 :data:`security_event` signal so a project can persist events.  Never pass secrets,
 tokens, passwords or codes as fields: they would be written to the log.
 """

@@ -7,28 +7,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.checks import CheckMessage
 from django.urls import Resolver404, resolve
 
 from hardening.access import check_allow_list, token_checks
 from hardening.checks import problem, register, warning
+from hardening.conf.core import middleware as installed_middleware
 from hardening.observability.conf import conf
 
-REQUEST_ID = "hardening.observability.middleware.RequestIDMiddleware"
+REQUEST_ID = "hardening.middleware.RequestMiddleware"
 PROM_BEFORE = "django_prometheus.middleware.PrometheusBeforeMiddleware"
 PROM_AFTER = "django_prometheus.middleware.PrometheusAfterMiddleware"
 
 
 @register
 def check_observability_middleware(**kwargs: Any) -> list[CheckMessage]:
-    middleware = list(settings.MIDDLEWARE)
+    middleware = list(installed_middleware())
     messages: list[CheckMessage] = []
     if REQUEST_ID not in middleware:
         messages.append(
             problem(
                 "E602",
-                "RequestIDMiddleware is not in MIDDLEWARE.",
+                "RequestMiddleware is not in MIDDLEWARE.",
                 f"Add {REQUEST_ID!r} first (after PrometheusBeforeMiddleware).",
             )
         )
@@ -116,7 +116,7 @@ def check_sentry(**kwargs: Any) -> list[CheckMessage]:
             problem(
                 "E612",
                 "Sentry sends personal data (send_default_pii / data_collection).",
-                "Initialise Sentry with hardening.observability.sentry.init_sentry(), which "
+                "Initialise Sentry with hardening.env.init_sentry(), which "
                 "leaves personal data off.",
             )
         ]

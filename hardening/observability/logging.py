@@ -9,7 +9,7 @@ Each record is one JSON object on one line: ``time``, ``level``, ``logger``,
 ``message``, ``request_id``, ``user_id`` and, for audit events, ``event`` and the
 event's fields.  :class:`RequestContextFilter` adds the request ID (from
 :mod:`hardening.context`) and the user id (set by
-:class:`~hardening.observability.middleware.RequestIDMiddleware`); :class:`JsonFormatter`
+:class:`~hardening.middleware.RequestMiddleware`); :class:`JsonFormatter`
 scrubs secrets (see :mod:`hardening.observability.scrub`) from the message, the extra
 fields and the traceback.
 """
@@ -31,7 +31,7 @@ from hardening.observability.scrub import is_sensitive_key, scrub, scrub_text
 
 #: An explicitly bound user id (a string) for the request being served, or None.
 user_id_var: ContextVar[str | None] = ContextVar("hardening_user_id", default=None)
-#: The request being served (set by RequestIDMiddleware), to find its user lazily.
+#: The request being served (set by RequestMiddleware), to find its user lazily.
 request_var: ContextVar[HttpRequest | None] = ContextVar("hardening_request", default=None)
 
 
@@ -70,7 +70,7 @@ _DROPPED = frozenset({"request", "server_time", "socket"})
 
 
 # runserver writes its access line (logger ``django.server``) after the response, outside the
-# request's context, from the thread that served it: RequestIDMiddleware notes the ID here.
+# request's context, from the thread that served it: RequestMiddleware notes the ID here.
 _served = threading.local()
 
 

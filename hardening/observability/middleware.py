@@ -1,6 +1,6 @@
 """Request IDs: accept a safe incoming ``X-Request-ID`` or make one, and echo it.
 
-Put :class:`RequestIDMiddleware` first in ``MIDDLEWARE`` (right after django-prometheus's
+Put :class:`RequestMiddleware` first in ``MIDDLEWARE`` (right after django-prometheus's
 ``PrometheusBeforeMiddleware``) so every later middleware, every log line, every JSON
 error and every Sentry event of the request carries the same ID.
 
@@ -54,7 +54,7 @@ def _tag_sentry(request_id: str) -> None:
     sentry_sdk.get_isolation_scope().set_tag("request_id", request_id)
 
 
-class RequestIDMiddleware(HardeningMiddleware):
+class RequestMiddleware(HardeningMiddleware):
     """Starts ``request.hardening`` (request ID, client address), sets the request-ID
     ContextVar and echoes ``X-Request-ID``."""
 

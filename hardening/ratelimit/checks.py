@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.checks import CheckMessage
 
 from hardening.checks import problem, register
+from hardening.conf.core import middleware as installed_middleware
 from hardening.ratelimit.conf import conf
 
-MIDDLEWARE = "hardening.ratelimit.middleware.RateLimitMiddleware"
+MIDDLEWARE = "hardening.middleware.RateLimitMiddleware"
 
 _POLICIES_HINT = "Use dicts like {'name': 'user', 'key': 'user', 'rates': ['100/m']}."
 _EXEMPT_HINT = "List path prefixes starting with / (or regexes starting with ^)."
@@ -42,7 +42,7 @@ def check_ratelimit_settings(**kwargs: Any) -> list[CheckMessage]:
 def check_ratelimit_middleware(**kwargs: Any) -> list[CheckMessage]:
     if not conf.HARDENING_RATELIMIT_ENABLED:
         return []
-    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    middleware = installed_middleware()
     if MIDDLEWARE not in middleware:
         return [
             problem(

@@ -19,8 +19,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from hardening.breaker import for_cache
 from hardening.conf import conf as core
+from hardening.conf.core import api_path
 from hardening.errors import error_response
-from hardening.jwt.auth import is_api_path, settle_revocation
+from hardening.jwt.auth import settle_revocation
 from hardening.observability.audit import audit
 from hardening.observability.metrics import BANS, RATELIMIT_BLOCKS, RATELIMIT_CACHE_ERRORS
 from hardening.outage import BreakerOpen, is_outage
@@ -52,7 +53,7 @@ def limited_user(request: HttpRequest) -> Any:
 def _user_if_revoked(request: HttpRequest) -> Any:
     """:func:`limited_user` once the request's bearer token is refused (``_revoke``)."""
     user = getattr(request, "user", None)
-    if is_api_path(request.path_info) or user is None or not user.is_authenticated:
+    if api_path(request.path_info) or user is None or not user.is_authenticated:
         return None
     return user
 

@@ -12,9 +12,10 @@ from django.core.checks import CheckMessage
 
 from hardening.checks import problem, register, warning
 from hardening.conf import conf as core
+from hardening.conf.core import middleware as installed_middleware
 from hardening.timeout.conf import conf
 
-MIDDLEWARE_PATH = "hardening.timeout.middleware.TimeoutMiddleware"
+MIDDLEWARE_PATH = "hardening.middleware.TimeoutMiddleware"
 #: gunicorn workers whose ``--timeout`` kills a request that runs too long.  For the
 #: others (gthread, gevent, uvicorn...) it is only a worker heartbeat.
 _SYNC_WORKERS = frozenset({"sync", "gunicorn.workers.sync.SyncWorker"})
@@ -55,7 +56,7 @@ def check_timeout_settings(**kwargs: Any) -> list[CheckMessage]:
                 "A slow query or upstream then holds a worker until the server kills it.",
             )
         )
-    if budget is not None and MIDDLEWARE_PATH not in list(settings.MIDDLEWARE):
+    if budget is not None and MIDDLEWARE_PATH not in installed_middleware():
         messages.append(
             warning(
                 "W403",
@@ -143,7 +144,7 @@ def check_database_timeout(**kwargs: Any) -> list[CheckMessage]:
     if not core.is_production:
         return []
     per_request = (
-        MIDDLEWARE_PATH in list(settings.MIDDLEWARE)
+        MIDDLEWARE_PATH in installed_middleware()
         and conf.HARDENING_REQUEST_TIMEOUT_DB != "off"
         and conf.HARDENING_REQUEST_TIMEOUT is not None
     )

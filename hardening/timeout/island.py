@@ -35,6 +35,8 @@ from django.http import HttpRequest
 from django.urls import Resolver404, get_resolver, get_urlconf
 from django.utils.module_loading import import_string
 
+from hardening.conf.core import middleware as installed_middleware
+
 _HOOKS = ("process_view", "process_exception", "process_template_response")
 
 #: ``MiddlewareMixin`` classes whose ``process_request``/``process_response`` only compute
@@ -85,7 +87,7 @@ class SyncIsland(BaseHandler):
     def __init__(self, own: str, view_hook: Callable[..., Any], exc_hook: Callable[..., Any]):
         super().__init__()
         middleware = list(settings.MIDDLEWARE)
-        inner = middleware[middleware.index(own) + 1 :]
+        inner = middleware[installed_middleware().index(own) + 1 :]
         saved = settings.MIDDLEWARE
         settings.MIDDLEWARE = inner  # read once by load_middleware, at start-up
         try:
@@ -104,7 +106,7 @@ class SyncIsland(BaseHandler):
 
 def _outer_hooks(own: str) -> bool:
     middleware = list(settings.MIDDLEWARE)
-    for path in middleware[: middleware.index(own)]:
+    for path in middleware[: installed_middleware().index(own)]:
         cls = import_string(path)
         if any(hasattr(cls, hook) for hook in _HOOKS):
             return True
@@ -115,8 +117,7 @@ def build(
     own: str, view_hook: Callable[..., Any], exc_hook: Callable[..., Any]
 ) -> SyncIsland | None:
     """The sync chain, or None when it cannot stand in for Django's async chain."""
-    middleware = list(settings.MIDDLEWARE)
-    if own not in middleware or _outer_hooks(own):
+    if own not in installed_middleware() or _outer_hooks(own):
         return None
     return SyncIsland(own, view_hook, exc_hook)
 

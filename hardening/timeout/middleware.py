@@ -58,7 +58,7 @@ from hardening.timeout.runner import (
 )
 from hardening.timeout.watchdog import watchdog
 
-MIDDLEWARE_PATH = "hardening.timeout.middleware.TimeoutMiddleware"
+MIDDLEWARE_PATH = "hardening.middleware.TimeoutMiddleware"
 
 #: The most an async request waits between two looks at its (possibly changed) deadline.
 _POLL = 1.0

@@ -1,6 +1,6 @@
 """Run the rest of a WSGI request in a helper thread and wait for it with the deadline.
 
-Used by :class:`~hardening.timeout.middleware.TimeoutMiddleware` when a WSGI request is
+Used by :class:`~hardening.middleware.TimeoutMiddleware` when a WSGI request is
 served outside the main thread (gunicorn ``gthread``, ``runserver``): the server's thread
 waits; when the deadline passes first it answers 504 and the helper thread is *orphaned*
 (it finishes on its own; its queries are cancelled and refused).

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from tests.helpers.checks import SAFE_PRODUCTION, check_error_codes
 
-HEADERS = "hardening.headers.middleware.SecurityHeadersMiddleware"
+HEADERS = "hardening.middleware.SecurityHeadersMiddleware"
 
 
 def without(*names: str) -> list[str]:

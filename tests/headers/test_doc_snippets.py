@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.urls import path
 
 from hardening.deploy.order import misplaced
 from hardening.headers.csp import DEFAULT_CSP
@@ -23,11 +22,3 @@ def test_the_middleware_snippet_is_the_example_projects_order() -> None:
     assert misplaced(middleware) is None
     assert [m for m in settings.MIDDLEWARE if m in middleware] == middleware
     assert namespace["SECURE_CSP"] == DEFAULT_CSP == settings.SECURE_CSP
-
-
-def test_the_metrics_snippet_routes_the_gated_view() -> None:
-    from hardening.observability.views import metrics
-
-    namespace = run("observability.md", "Metrics", urlpatterns=[], path=path)
-    [pattern] = namespace["urlpatterns"]
-    assert (pattern.callback, pattern.name, str(pattern.pattern)) == (metrics, "metrics", "metrics")

@@ -41,10 +41,3 @@ def test_the_checks_snippet_builds_and_passes_the_checks() -> None:
     with production(DATABASES=databases, HARDENING_HEALTH_CHECKS=entries):
         found = check_error_codes()
     assert not [code for code in found if code[10:12] in ("E5", "W5")], found
-
-
-@pytest.mark.django_db
-def test_the_code_snippet_runs_readiness() -> None:
-    namespace = run("Using it from code")
-    assert namespace["report"].status in ("ok", "warning")
-    assert namespace["fresh"] is True

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory, override_settings
 
 from hardening.jwt import keys, verify
-from hardening.jwt.auth import JWTAuthenticationMiddleware, verify_token
+from hardening.jwt.auth import CredentialMiddleware, verify_token
 from hardening.jwt.jws import TokenRejected
 from hardening.jwt.tokens import issue_token_pair, revoke_access_token
 from hardening.jwt.verify import verified_memo
@@ -79,7 +79,7 @@ def test_hit_skips_signature_verification(oidc: JWKSServer, spy: Spy) -> None:
 
 def test_hit_sets_request_exactly_like_a_fresh_verification(oidc: JWKSServer, spy: Spy) -> None:
     token = oidc_token(sub="req-user")
-    middleware = JWTAuthenticationMiddleware(lambda request: None)
+    middleware = CredentialMiddleware(lambda request: None)
     seen = []
     for _ in range(2):
         request = RequestFactory().get("/api/", HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -296,7 +296,7 @@ def test_anonymous_on_rejection_after_hit(oidc: JWKSServer, settings: Any) -> No
     verify_token(token)
     update_issuer(settings, "oidc", audience="another-api")  # setting change: memo dropped
     request = RequestFactory().get("/api/", HTTP_AUTHORIZATION=f"Bearer {token}")
-    JWTAuthenticationMiddleware(lambda request: None)(request)
+    CredentialMiddleware(lambda request: None)(request)
     assert isinstance(request.user, AnonymousUser)
 
 

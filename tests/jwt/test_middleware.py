@@ -1,4 +1,4 @@
-"""JWTAuthenticationMiddleware: sync and async, one verification per request."""
+"""CredentialMiddleware: sync and async, one verification per request."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import AsyncRequestFactory, Client, RequestFactory
 
 from hardening.jwt import auth
-from hardening.jwt.auth import JWTAuthenticationMiddleware
+from hardening.jwt.auth import CredentialMiddleware
 from hardening.observability.metrics import AUTH_FAILURES
 from hardening.request import state
 from tests.jwt.helpers import AUDIENCE, OIDC_ISSUER, JWKSServer, claims, sign
@@ -37,7 +37,7 @@ def token() -> str:
 
 
 def test_sync_sets_user(oidc: JWKSServer) -> None:
-    middleware = JWTAuthenticationMiddleware(view)
+    middleware = CredentialMiddleware(view)
     request = RequestFactory().get("/api/", HTTP_AUTHORIZATION=f"Bearer {token()}")
     request.user = AnonymousUser()
     assert middleware(request).status_code == 200
@@ -47,7 +47,7 @@ def test_sync_sets_user(oidc: JWKSServer) -> None:
 
 
 def test_outside_the_api_paths_the_token_is_only_the_bearer_user(oidc: JWKSServer) -> None:
-    middleware = JWTAuthenticationMiddleware(view)
+    middleware = CredentialMiddleware(view)
     request = RequestFactory().get("/admin/", HTTP_AUTHORIZATION=f"Bearer {token()}")
     request.user = mock.sentinel.session_user
     middleware(request)
@@ -58,7 +58,7 @@ def test_outside_the_api_paths_the_token_is_only_the_bearer_user(oidc: JWKSServe
 
 def test_api_paths_are_the_core_setting(oidc: JWKSServer, settings: Any) -> None:
     settings.HARDENING_API_PATHS = ["/v2/", "^/internal/api/", "^("]  # a bad regex: skipped
-    middleware = JWTAuthenticationMiddleware(view)
+    middleware = CredentialMiddleware(view)
     for path, api in [("/v2/me", True), ("/internal/api/x", True), ("/api/me", False)]:
         request = RequestFactory().get(path, HTTP_AUTHORIZATION=f"Bearer {token()}")
         request.user = AnonymousUser()
@@ -67,7 +67,7 @@ def test_api_paths_are_the_core_setting(oidc: JWKSServer, settings: Any) -> None
 
 
 def test_invalid_token_leaves_anonymous_and_does_not_answer(oidc: JWKSServer) -> None:
-    middleware = JWTAuthenticationMiddleware(view)
+    middleware = CredentialMiddleware(view)
     request = RequestFactory().get("/api/", HTTP_AUTHORIZATION="Bearer not.a.token")
     request.user = mock.sentinel.session_user
     assert middleware(request).status_code == 200
@@ -75,7 +75,7 @@ def test_invalid_token_leaves_anonymous_and_does_not_answer(oidc: JWKSServer) ->
 
 
 def test_no_token_is_untouched() -> None:
-    middleware = JWTAuthenticationMiddleware(view)
+    middleware = CredentialMiddleware(view)
     request = RequestFactory().get("/")
     request.user = mock.sentinel.session_user
     middleware(request)
@@ -83,7 +83,7 @@ def test_no_token_is_untouched() -> None:
 
 
 async def test_async_sets_user(oidc: JWKSServer) -> None:
-    middleware = JWTAuthenticationMiddleware(async_view)
+    middleware = CredentialMiddleware(async_view)
     assert iscoroutinefunction(middleware)
     request = AsyncRequestFactory().get("/api/", headers={"Authorization": f"Bearer {token()}"})
     request.user = AnonymousUser()
@@ -113,15 +113,15 @@ def test_rejection_counted_once(client: Client, oidc: JWKSServer) -> None:
 @pytest.mark.django_db
 def test_middleware_is_wired_before_rate_limit(settings: Any) -> None:
     names = list(settings.MIDDLEWARE)
-    ours = names.index("hardening.jwt.auth.JWTAuthenticationMiddleware")
+    ours = names.index("hardening.middleware.CredentialMiddleware")
     assert names.index("django.contrib.auth.middleware.AuthenticationMiddleware") < ours
-    assert ours < names.index("hardening.ratelimit.middleware.RateLimitMiddleware")
+    assert ours < names.index("hardening.middleware.RateLimitMiddleware")
     apps = list(settings.INSTALLED_APPS)
     assert not [
         app for app in apps if app.startswith(("hardening.jwt", "rest_framework_simplejwt"))
     ]
     classes = settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
-    assert classes[0] == "hardening.jwt.auth.BearerTokenAuthentication"
+    assert classes[0] == "hardening.authentication.BearerTokenAuthentication"
 
 
 def test_start_up_never_imports_simplejwt() -> None:

@@ -96,9 +96,9 @@ def test_mfa_policy_permission() -> None:
 def test_mfa_required_setting_decides_who_must_use_mfa(
     setting: str, staff_refused: bool, member_refused: bool
 ) -> None:
-    from hardening.mfa.middleware import MFAPolicyMiddleware
+    from hardening.mfa.middleware import MFAMiddleware
 
-    middleware = MFAPolicyMiddleware(lambda req: HttpResponse("ok"))
+    middleware = MFAMiddleware(lambda req: HttpResponse("ok"))
     view = type("V", (), {})()
     with override_settings(HARDENING_MFA_REQUIRED=setting):
         for user, refused in ((Staff(), staff_refused), (Member(), member_refused)):
@@ -135,18 +135,18 @@ def test_decorators(clock: FakeClock) -> None:
 async def test_policy_middleware_async_and_sync(clock: FakeClock) -> None:
     from asgiref.sync import iscoroutinefunction
 
-    from hardening.mfa.middleware import MFAPolicyMiddleware
+    from hardening.mfa.middleware import MFAMiddleware
 
     async def async_view(req: Any) -> HttpResponse:
         return HttpResponse("ok")
 
-    middleware = MFAPolicyMiddleware(async_view)
+    middleware = MFAMiddleware(async_view)
     assert iscoroutinefunction(middleware)
     refused = await middleware(request({"amr": ["pwd"]}))
     assert refused.status_code == 403
     allowed = await middleware(request({"amr": ["pwd", "otp"], "auth_time": int(clock.t)}))
     assert allowed.status_code == 200
-    sync = MFAPolicyMiddleware(lambda req: HttpResponse("ok"))
+    sync = MFAMiddleware(lambda req: HttpResponse("ok"))
     assert sync(request({"amr": ["pwd"]})).status_code == 403
     exempt = request({"amr": ["pwd"]})
     exempt.path = "/api/mfa/totp"

@@ -15,7 +15,7 @@ from hardening.conf.base import Reader
 from hardening.mfa import lockout, policy
 from hardening.mfa.conf import DEFAULT_EXEMPT_PATHS, MFASettings, conf
 from hardening.mfa.decorators import mfa_required, recent_auth_required
-from hardening.mfa.middleware import MFAPolicyMiddleware
+from hardening.mfa.middleware import MFAMiddleware
 from hardening.mfa.permissions import MFAPolicy, RequireMFA, RequireRecentAuth
 from hardening.request import state
 
@@ -111,7 +111,7 @@ def test_middleware_permissions_and_decorators_ask_the_one_rule(
         return HttpResponse("ok")
 
     sensitive = recent_auth_required(60)(page)
-    middleware = MFAPolicyMiddleware(lambda request: HttpResponse("ok"))
+    middleware = MFAMiddleware(lambda request: HttpResponse("ok"))
     answers = {
         "middleware": middleware(_request()).status_code == 200,
         "MFAPolicy": MFAPolicy().has_permission(_request(), view),

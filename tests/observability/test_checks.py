@@ -10,7 +10,7 @@ from sentry_sdk.transport import Transport
 
 from tests.helpers.checks import SAFE_PRODUCTION, check_error_codes
 
-REQUEST_ID = "hardening.observability.middleware.RequestIDMiddleware"
+REQUEST_ID = "hardening.middleware.RequestMiddleware"
 BEFORE = "django_prometheus.middleware.PrometheusBeforeMiddleware"
 AFTER = "django_prometheus.middleware.PrometheusAfterMiddleware"
 

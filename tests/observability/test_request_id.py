@@ -8,7 +8,7 @@ from django.test import AsyncClient, Client, SimpleTestCase, override_settings
 
 from hardening.context import current_request_id, request_id_var
 from hardening.observability.middleware import (
-    RequestIDMiddleware,
+    RequestMiddleware,
     new_request_id,
     valid_request_id,
 )
@@ -122,7 +122,7 @@ async def test_middleware_in_async_mode_resets_the_contextvar() -> None:
         seen.append(request_id_var.get())
         return HttpResponse("ok")
 
-    middleware = RequestIDMiddleware(view)
+    middleware = RequestMiddleware(view)
     request = HttpRequest()
     request.META["HTTP_X_REQUEST_ID"] = "async-direct-1"
     response = await middleware(request)
@@ -135,7 +135,7 @@ def test_middleware_in_sync_mode_resets_even_when_the_view_raises() -> None:
     def view(request: HttpRequest) -> HttpResponse:
         raise ValueError("x")
 
-    middleware = RequestIDMiddleware(view)
+    middleware = RequestMiddleware(view)
     with pytest.raises(ValueError):
         middleware(HttpRequest())
     assert request_id_var.get() is None

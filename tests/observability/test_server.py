@@ -26,7 +26,7 @@ def test_multiprocess_metrics_sum_all_gunicorn_workers(tmp_path: Path) -> None:
     (metrics_dir / "counter_999999.db").write_bytes(b"left over")  # on_starting removes it
     env = {
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-        "GUNICORN_CMD_ARGS": "-c python:hardening.observability.gunicorn_conf",
+        "GUNICORN_CMD_ARGS": "-c python:hardening.gunicorn",
     }
     with serve("gunicorn", env=env, workers=3, tmp_path=tmp_path) as server:
         requests = 12

@@ -7,8 +7,8 @@ from django.core.management.base import SystemCheckError
 
 from tests.helpers.checks import check_error_codes, production
 
-MW = "hardening.ratelimit.middleware.RateLimitMiddleware"
-JWT = "hardening.jwt.auth.JWTAuthenticationMiddleware"
+MW = "hardening.middleware.RateLimitMiddleware"
+JWT = "hardening.middleware.CredentialMiddleware"
 
 CASES = [
     ({"HARDENING_RATELIMIT_POLICIES": [{"name": "x", "rate": "10/minute"}]}, "hardening.E300"),

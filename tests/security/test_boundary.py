@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 
-from hardening.jwt.auth import JWTAuthenticationMiddleware
+from hardening.jwt.auth import CredentialMiddleware
 from hardening.jwt.tokens import issue_token_pair
 from hardening.ratelimit.middleware import _checks
 from hardening.ratelimit.policy import parse_policy
@@ -80,7 +80,7 @@ def test_rate_limit_identity_of_a_bearer_request_outside_the_api() -> None:
     from django.contrib.auth.models import AnonymousUser
 
     request.user = AnonymousUser()
-    JWTAuthenticationMiddleware(lambda r: None)(request)
+    CredentialMiddleware(lambda r: None)(request)
     assert not request.user.is_authenticated
     assert state(request).bearer_user.pk == user.pk
     policy = parse_policy({"name": "user", "key": "user", "rates": ["5/m"]})

@@ -39,7 +39,6 @@ def exempt(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
-    path("api/auth/", include("hardening.jwt.urls")),
     path("api/plain", plain),
     path("api/exempt", exempt),
     path("elsewhere/plain", plain),
@@ -163,14 +162,14 @@ def test_revoked_token_is_counted_as_anonymous(
 
 
 def _drf_only(stack: list[str]) -> list[str]:
-    return [m for m in stack if "JWTAuthentication" not in m and "RateLimit" not in m]
+    return [m for m in stack if "CredentialMiddleware" not in m and "RateLimit" not in m]
 
 
 def _mfa_first(stack: list[str]) -> list[str]:
-    """MFAPolicyMiddleware (it reads request.user) between the JWT and rate-limit ones."""
+    """MFAMiddleware (it reads request.user) between the JWT and rate-limit ones."""
     limiter = next(m for m in stack if "RateLimit" in m)
     rest = [m for m in stack if m != limiter]
-    mfa = next(i for i, m in enumerate(rest) if "MFAPolicy" in m)
+    mfa = next(i for i, m in enumerate(rest) if "MFAMiddleware" in m)
     return [*rest[: mfa + 1], limiter, *rest[mfa + 1 :]]
 
 

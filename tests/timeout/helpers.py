@@ -11,7 +11,7 @@ from django.test import override_settings
 from hardening.observability.audit import security_event
 from hardening.observability.metrics import TIMEOUTS
 
-MIDDLEWARE = ["hardening.timeout.middleware.TimeoutMiddleware"]
+MIDDLEWARE = ["hardening.middleware.TimeoutMiddleware"]
 
 
 def timeout_settings(seconds: float = 0.3, **extra: Any) -> override_settings:

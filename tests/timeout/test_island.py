@@ -16,7 +16,7 @@ from tests.timeout import island_urls
 pytestmark = pytest.mark.timeout(60)
 
 STACK = [
-    "hardening.timeout.middleware.TimeoutMiddleware",
+    "hardening.middleware.TimeoutMiddleware",
     "tests.timeout.island_urls.RecordingMiddleware",
     "tests.timeout.island_urls.RecordingMiddleware",
 ]

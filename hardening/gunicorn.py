@@ -1,11 +1,11 @@
 """Gunicorn hooks for Prometheus multiprocess mode.
 
     export PROMETHEUS_MULTIPROC_DIR=/run/prometheus
-    gunicorn -c python:hardening.observability.gunicorn_conf example_project.wsgi
+    gunicorn -c python:hardening.gunicorn example_project.wsgi
 
 or, in your own ``gunicorn.conf.py``::
 
-    from hardening.observability.gunicorn_conf import child_exit, on_starting  # noqa: F401
+    from hardening.gunicorn import child_exit, on_starting  # noqa: F401
 
 With several workers each process has its own counters; prometheus_client's multiprocess
 mode writes them to files in ``PROMETHEUS_MULTIPROC_DIR`` and django-prometheus's
