@@ -108,6 +108,17 @@ def check_sentry(**kwargs: Any) -> list[CheckMessage]:
         import sentry_sdk
     except ImportError:  # pragma: no cover - optional extra
         return []
+    from hardening.observability.sentry import supported_sdk
+
+    if not supported_sdk(sentry_sdk.VERSION):
+        return [
+            problem(
+                "E615",
+                f"sentry-sdk {sentry_sdk.VERSION} is not supported (hardening needs 2.x): "
+                "events would not be scrubbed.",
+                "Install 'django-hardening[sentry]' (sentry-sdk>=2.20,<3).",
+            )
+        ]
     client = sentry_sdk.get_client()
     if not client.is_active():
         return []

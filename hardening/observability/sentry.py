@@ -24,6 +24,8 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 from hardening.context import current_request_id
 from hardening.observability.scrub import FILTERED, SENSITIVE_TERMS, scrub, scrub_text
 
@@ -120,6 +122,13 @@ def init_sentry(
     if not dsn and "transport" not in options:
         return False
     import sentry_sdk
+
+    if not supported_sdk(sentry_sdk.VERSION):
+        raise ImproperlyConfigured(
+            f"sentry-sdk {sentry_sdk.VERSION} is not supported: django-hardening's scrubbing "
+            "rests on sentry-sdk 2.x (send_default_pii, sentry_sdk.scrubber). Install "
+            "'django-hardening[sentry]' (sentry-sdk>=2.20,<3)."
+        )
     from sentry_sdk.integrations.django import DjangoIntegration
     from sentry_sdk.scrubber import EventScrubber
 
@@ -148,6 +157,13 @@ def init_sentry(
         **options,
     )
     return True
+
+
+def supported_sdk(version: str) -> bool:
+    """True for the sentry-sdk releases hardening works with (2.x; 3 removed
+    ``send_default_pii`` and ``sentry_sdk.scrubber``)."""
+    major = version.split(".", 1)[0]
+    return major.isdigit() and int(major) == 2
 
 
 def _django_environment() -> str:

@@ -197,12 +197,29 @@ class JWKSServer:
         )
 
     def __enter__(self) -> JWKSServer:
+        forget_shared_jwks(self.url)
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        forget_shared_jwks(self.url)
+
+
+def forget_shared_jwks(url: str) -> None:
+    """Drop the shared (cross-process) JWKS entry of ``url`` from every cache: loopback
+    ports are reused, and with Redis behind the tests an earlier test's document for the
+    same address (another key set, written at another fake time) would be installed."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from hardening.jwt.fetch import SharedJWKS
+
+    key = SharedJWKS("", url).key
+    for alias in settings.CACHES:
+        with contextlib.suppress(Exception):
+            caches[alias].delete(key)
 
 
 @contextmanager

@@ -107,3 +107,23 @@ def test_sentry_from_init_sentry_passes() -> None:
     finally:
         sentry_sdk.get_client().close()
         sentry_sdk.init()
+
+
+def test_an_unsupported_sentry_sdk_is_a_check_error_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # sentry-sdk 3's client has no should_send_default_pii: the check must not reach it.
+    monkeypatch.setattr(sentry_sdk, "VERSION", "3.0.0")
+    with override_settings(**SAFE_PRODUCTION):
+        codes = check_error_codes()
+    assert codes.get("hardening.E615") == "ERROR", codes
+
+
+def test_init_sentry_refuses_an_unsupported_sentry_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from hardening.observability.sentry import init_sentry
+
+    monkeypatch.setattr(sentry_sdk, "VERSION", "3.0.0")
+    with pytest.raises(ImproperlyConfigured, match="sentry-sdk 3.0.0"):
+        init_sentry("https://k@127.0.0.1/1", environment="test", transport=_NullTransport())
