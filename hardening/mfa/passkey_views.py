@@ -43,7 +43,7 @@ from hardening.errors import error_response
 from hardening.mfa import devices, lockout, passkeys, recovery, signin, throttle, trusted
 from hardening.mfa import login as step
 from hardening.mfa.api import _Base, _mark_session, _needs_mfa
-from hardening.mfa.models import RecoveryCode, WebAuthnCredential
+from hardening.mfa.models import RecoveryCode, TrustedDevice, WebAuthnCredential
 from hardening.mfa.passkeys import PasskeyError
 from hardening.mfa.policy import is_mfa_verified, mark_session_verified, token_claims
 from hardening.observability.audit import audit
@@ -123,8 +123,9 @@ class PasskeysView(_Base):
             return error_response(403, "mfa_required", "Verify with a current factor first.")
         with transaction.atomic():
             removed, _ = WebAuthnCredential.objects.filter(user=request.user, pk=pk).delete()
-            if removed and not devices.has_mfa(request.user):
+            if removed and not devices.has_mfa(request.user):  # the last factor
                 RecoveryCode.objects.filter(user=request.user).delete()
+                TrustedDevice.objects.filter(user=request.user).delete()
         if not removed:
             return error_response(404, "not_found", "No such passkey.")
         passkeys.count("remove", "ok")
