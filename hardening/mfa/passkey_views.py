@@ -279,9 +279,14 @@ def mfa_step_options(request: HttpRequest) -> HttpResponse:
         return _refused(exc)
 
 
+def _no_view(request: HttpRequest) -> HttpResponse:  # pragma: no cover - never called
+    return HttpResponse()
+
+
 def _csrf_refused(request: HttpRequest) -> HttpResponse | None:
     """A session login must pass Django's CSRF check (login CSRF); a token login needs none."""
-    refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+    middleware = CsrfViewMiddleware(lambda r: HttpResponse())
+    refused = middleware.process_view(request, _no_view, (), {})
     return refused if isinstance(refused, HttpResponse) else None
 
 

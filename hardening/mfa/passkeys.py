@@ -258,7 +258,7 @@ def register(
         if WebAuthnCredential.objects.filter(credential_id=cred_id).exists():
             raise PasskeyError("duplicate")
         transports = data["response"].get("transports")
-        row = WebAuthnCredential.objects.create(
+        row: WebAuthnCredential = WebAuthnCredential.objects.create(
             user=user,
             name=name,
             credential_id=cred_id,
@@ -329,7 +329,7 @@ def lookup(credential: Any, user: Any = None) -> WebAuthnCredential:
     rows = WebAuthnCredential.objects.filter(credential_id=data["id"])
     if user is not None:
         rows = rows.filter(user=user)
-    row = rows.select_related("user").first()
+    row: WebAuthnCredential | None = rows.select_related("user").first()
     if row is None:
         raise PasskeyError("unknown_credential")
     return row

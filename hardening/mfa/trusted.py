@@ -101,7 +101,7 @@ def recognised(request: HttpRequest, user: Any) -> TrustedDevice | None:
     key = data.get("k")
     if not isinstance(key, str):
         return None
-    row = TrustedDevice.objects.filter(
+    row: TrustedDevice | None = TrustedDevice.objects.filter(
         user=user, key_hash=_hash(key), expires_at__gt=timezone.now()
     ).first()
     if row is not None:
