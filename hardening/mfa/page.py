@@ -27,10 +27,12 @@ from hardening.errors import error_response
 from hardening.mfa import devices, events, messages, passkeys, recovery, throttle, totp, trusted
 from hardening.mfa.login import verify_code
 from hardening.mfa.models import RecoveryCode, TOTPDevice, TrustedDevice, WebAuthnCredential
-from hardening.mfa.policy import is_mfa_verified, mark_session_verified
+from hardening.mfa.policy import is_mfa_verified, is_recent, mark_session_verified
 from hardening.observability.audit import audit
 
 #: The fields this page reads and their maximum lengths (a longer value is a 400).
+#: How recent a passkey step must be to regenerate recovery codes without a TOTP code.
+RECENT_SECONDS = 300
 LIMITS = {"action": 32, "code": 64, "name": 64, "next": 2048, "id": 20}
 
 
@@ -57,6 +59,7 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "pending": pending,
         "recovery_remaining": recovery.remaining(user),
         "passkeys_enabled": passkeys.enabled(request),
+        "has_totp": any(d.confirmed for d in rows),
         "passkeys": list(WebAuthnCredential.objects.filter(user=user).order_by("pk")),
         "trusted_devices": list(TrustedDevice.objects.filter(user=user).order_by("-created_at")),
         "next": _safe_next(request, request.POST.get("next") or request.GET.get("next", "")),
@@ -122,6 +125,8 @@ def _post(request: HttpRequest) -> HttpResponse:
         return _page(request)
     if action in ("forget", "forget-all"):
         return _forget(request, action)
+    if action == "regenerate" and not code and has_mfa and not _has_totp(user):
+        return _regenerate_after_passkey(request)
     if not code:
         return _page(request, 400, error="Enter a code.")
     if action == "confirm":
@@ -151,6 +156,20 @@ def _post(request: HttpRequest) -> HttpResponse:
     request.session.pop("_hardening_mfa", None)
     audit("mfa.disabled", request=request, devices=removed)
     return _page(request, message="Two-factor authentication is off.")
+
+
+def _has_totp(user: Any) -> bool:
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+
+
+def _regenerate_after_passkey(request: HttpRequest) -> HttpResponse:
+    """A user with passkeys only has no code to type: a passkey step within the last
+    :data:`RECENT_SECONDS` stands for it."""
+    if not is_recent(request, RECENT_SECONDS):
+        return _page(request, 403, error="Use your passkey again first (Confirm it's you).")
+    codes = recovery.generate(request.user)
+    audit("mfa.recovery_codes_regenerated", request=request)
+    return _page(request, message="New recovery codes.", recovery_codes=codes)
 
 
 def _forget(request: HttpRequest, action: str) -> HttpResponse:

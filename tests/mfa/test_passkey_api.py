@@ -216,3 +216,20 @@ def test_the_page_offers_passkey_registration(user: Any, client: Client) -> None
     assert 'src="/account/mfa/passkeys.js"' in page and "<script>" not in page
     script = client.get("/account/mfa/passkeys.js")
     assert script.status_code == 200 and script["Content-Type"] == "text/javascript"
+
+
+def test_passkey_only_users_regenerate_recovery_codes_after_a_recent_step(
+    user: Any, key: SoftAuthenticator, clock: Any
+) -> None:
+    client = Client()
+    client.force_login(user)
+    public_key = post(client, "/api/mfa/webauthn/verify/options").json()["publicKey"]
+    assert post(client, "/api/mfa/webauthn/verify", {"credential": key.get(public_key)})
+    page = client.get("/account/mfa/").content.decode()
+    assert 'id="regen-passkey"' in page and 'id="regen-code"' not in page
+    old = set(RecoveryCode.objects.values_list("code_hash", flat=True))
+    response = client.post("/account/mfa/", {"action": "regenerate"})
+    assert response.status_code == 200 and "New recovery codes." in response.content.decode()
+    assert old.isdisjoint(RecoveryCode.objects.values_list("code_hash", flat=True))
+    clock.advance(301)
+    assert client.post("/account/mfa/", {"action": "regenerate"}).status_code == 403
