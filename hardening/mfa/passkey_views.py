@@ -16,8 +16,8 @@ The second factor:
   ``POST /api/auth/mfa`` ``{"mfa_token", "webauthn": credential}`` (:func:`mfa_step`).
 
 Passwordless (discoverable credentials, user verification required):
-``POST /api/auth/passkey/options`` ``{"session"?}`` then ``POST /api/auth/passkey``
-``{"credential", "session"?}`` -> tokens (``amr`` ``["hwk"|"swk", "mfa"]``) or, with
+``POST /api/auth/passkey/options`` ``{"session"?}`` -> ``{"publicKey", "ceremony"}`` then
+``POST /api/auth/passkey`` ``{"credential", "ceremony"}`` (or ``"session": true``) -> tokens (``amr`` ``["hwk"|"swk", "mfa"]``) or, with
 ``"session": true`` (CSRF-checked), a session login.
 """
 
@@ -290,8 +290,14 @@ def _csrf_refused(request: HttpRequest) -> HttpResponse | None:
     return refused if isinstance(refused, HttpResponse) else None
 
 
-def _login_binding(request: HttpRequest, session: bool) -> str:
-    return session_binding(request, None) if session else passkeys.binding_of("api")
+def _login_binding(request: HttpRequest, session: bool, ceremony: Any) -> str | None:
+    """A session login is bound to the session; a token login to the opaque ``ceremony``
+    handle its options answer carried (so clients never share a binding)."""
+    if session:
+        return session_binding(request, None)
+    if not clean_string(ceremony) or not 0 < len(ceremony) <= 128:
+        return None
+    return passkeys.binding_of(f"ceremony:{ceremony}")
 
 
 @csrf_exempt  # checked below when the login is to set a session
@@ -301,11 +307,18 @@ def login_options(request: HttpRequest) -> HttpResponse:
     session = _json(request).get("session") is True
     if session and (refused := _csrf_refused(request)) is not None:
         return refused
+    ceremony = None if session else secrets.token_urlsafe(32)
+    binding = _login_binding(request, session, ceremony)
+    assert binding is not None  # type narrow
     try:
-        body = passkeys.authentication_options(request, "login", _login_binding(request, session))
+        body = passkeys.authentication_options(request, "login", binding)
     except PasskeyError as exc:
         return _refused(exc)
-    return _options(body)
+    response = _options(body)
+    if ceremony is not None:
+        response = JsonResponse({"publicKey": body, "ceremony": ceremony})
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @csrf_exempt  # checked below when the login is to set a session
@@ -323,6 +336,9 @@ def passkey_login(request: HttpRequest) -> HttpResponse:
         passkeys.failed(request, "login", "throttled")
         return step.throttled(wait)
     credential = data.get("credential")
+    binding = _login_binding(request, session, data.get("ceremony"))
+    if binding is None:
+        return _refused(PasskeyError("bad_request"))
     try:
         row = passkeys.lookup(credential)
     except PasskeyError as exc:
@@ -338,9 +354,7 @@ def passkey_login(request: HttpRequest) -> HttpResponse:
     if limited is not None:
         return limited
     try:
-        result = passkeys.authenticate(
-            request, "login", _login_binding(request, session), credential, row
-        )
+        result = passkeys.authenticate(request, "login", binding, credential, row)
     except PasskeyError as exc:
         _failure(request, user, exc)
         return _refused(exc)

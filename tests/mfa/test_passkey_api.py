@@ -106,14 +106,31 @@ def test_a_cloned_authenticator_is_refused(key: SoftAuthenticator, client: Clien
     assert response.status_code == 401 and response.json()["error"] == "invalid_assertion"
 
 
+def passwordless(client: Client, key: SoftAuthenticator) -> Any:
+    options = post(client, "/api/auth/passkey/options").json()
+    body = {"credential": key.get(options["publicKey"]), "ceremony": options["ceremony"]}
+    return post(client, "/api/auth/passkey", body)
+
+
 def test_passwordless_login_issues_tokens(key: SoftAuthenticator, client: Client) -> None:
-    options = post(client, "/api/auth/passkey/options")
-    public_key = options.json()["publicKey"]
+    options = post(client, "/api/auth/passkey/options").json()
+    public_key = options["publicKey"]
     assert public_key["userVerification"] == "required"
     assert public_key.get("allowCredentials", []) == []  # discoverable credentials
-    response = post(client, "/api/auth/passkey", {"credential": key.get(public_key)})
+    body = {"credential": key.get(public_key), "ceremony": options["ceremony"]}
+    response = post(client, "/api/auth/passkey", body)
     assert response.status_code == 200, response.content
     assert claims(response.json()["access"])["amr"] == ["hwk", "mfa"]
+    again = post(client, "/api/auth/passkey", body)  # the ceremony is spent
+    assert again.status_code == 401
+
+
+def test_passwordless_ceremonies_are_not_shared(key: SoftAuthenticator, client: Client) -> None:
+    mine = post(client, "/api/auth/passkey/options").json()
+    theirs = post(client, "/api/auth/passkey/options").json()
+    body = {"credential": key.get(mine["publicKey"]), "ceremony": theirs["ceremony"]}
+    assert post(client, "/api/auth/passkey", body).status_code == 401
+    assert post(client, "/api/auth/passkey", {"credential": body["credential"]}).status_code == 400
 
 
 def test_passwordless_login_sets_a_verified_session(
@@ -135,9 +152,7 @@ def test_passwordless_without_user_verification_is_refused(user: Any, client: Cl
     session = Client()
     session.force_login(user)
     assert register(session, soft).status_code == 201
-    public_key = post(client, "/api/auth/passkey/options").json()["publicKey"]
-    response = post(client, "/api/auth/passkey", {"credential": soft.get(public_key)})
-    assert response.status_code == 401
+    assert passwordless(client, soft).status_code == 401
 
 
 def test_passwordless_unknown_credentials_are_limited_per_address(
@@ -146,19 +161,15 @@ def test_passwordless_unknown_credentials_are_limited_per_address(
     monkeypatch.setattr(throttle, "IP_MAX_FAILURES", 3)  # below the example's rate limit
     stranger = SoftAuthenticator()
     for _ in range(throttle.IP_MAX_FAILURES):
-        public_key = post(client, "/api/auth/passkey/options").json()["publicKey"]
-        response = post(client, "/api/auth/passkey", {"credential": stranger.get(public_key)})
-        assert response.status_code == 401
-    public_key = post(client, "/api/auth/passkey/options").json()["publicKey"]
-    response = post(client, "/api/auth/passkey", {"credential": key.get(public_key)})
+        assert passwordless(client, stranger).status_code == 401
+    response = passwordless(client, key)
     assert response.status_code == 429 and response["Retry-After"]
 
 
 def test_passwordless_respects_the_account_lock(key: SoftAuthenticator, client: Client) -> None:
     for _ in range(5):
         post(client, "/api/auth/token", {"username": "alice", "password": "wrong"})
-    public_key = post(client, "/api/auth/passkey/options").json()["publicKey"]
-    response = post(client, "/api/auth/passkey", {"credential": key.get(public_key)})
+    response = passwordless(client, key)
     assert response.status_code == 429 and response.json()["error"] == "account_locked"
 
 
