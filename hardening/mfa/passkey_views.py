@@ -17,8 +17,9 @@ The second factor:
 
 Passwordless (discoverable credentials, user verification required):
 ``POST /api/auth/passkey/options`` ``{"session"?}`` -> ``{"publicKey", "ceremony"}`` then
-``POST /api/auth/passkey`` ``{"credential", "ceremony"}`` (or ``"session": true``) -> tokens (``amr`` ``["hwk"|"swk", "mfa"]``) or, with
-``"session": true`` (CSRF-checked), a session login.
+``POST /api/auth/passkey`` ``{"credential", "ceremony"}`` -> tokens (``amr``
+``["hwk"|"swk", "mfa"]``); with ``"session": true`` instead of the handle (CSRF-checked),
+a session login.
 """
 
 from __future__ import annotations
