@@ -194,7 +194,7 @@ def mfa_login(request: HttpRequest) -> HttpResponse:
     -> ``{"access", "refresh"}``."""
     data = _load(request)
     if data is not None and "webauthn" in data:
-        from hardening.mfa.passkey_views import mfa_step
+        from hardening.mfa.passkey_login import mfa_step
 
         return mfa_step(request, data.get("mfa_token"), data["webauthn"])
     parsed = _parse(data) if data is not None else None

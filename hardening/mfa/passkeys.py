@@ -4,10 +4,8 @@ py_webauthn (the ``webauthn`` extra) parses CBOR/COSE, checks attestation statem
 client data, RP id hashes, flags and signatures.  What it leaves to the relying party, and
 this module does:
 
-* **Challenges** are 32 random bytes, stored server-side only as a SHA-256
-  (:class:`~hardening.mfa.models.WebAuthnChallenge`), bound to what started the ceremony (a
-  session, an ``mfa_token``, a bearer token), valid for :data:`CHALLENGE_TTL` seconds and
-  spent by deleting the row: one use, even under concurrency.
+* **Challenges** (:mod:`hardening.mfa.challenges`) are random, stored server-side, bound,
+  short-lived and single use.
 * **The relying party** comes from ``HARDENING_WEBAUTHN_RP_ID`` / ``_ORIGINS``; outside
   production an unset RP id falls back to the page's own host name.
 * **The sign counter**: the library is asked to verify the signature with a counter of 0
@@ -21,9 +19,6 @@ and audited (``mfa.passkey_*``).
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
 from dataclasses import dataclass
 from importlib.util import find_spec
 from typing import Any
@@ -32,35 +27,21 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from hardening import clock
 from hardening.conf import conf as core
+from hardening.mfa.challenges import CHALLENGE_TTL as CHALLENGE_TTL
+from hardening.mfa.challenges import PasskeyError as PasskeyError
+from hardening.mfa.challenges import consume, credential_dict, issue
 from hardening.mfa.conf import _is_ip, conf
-from hardening.mfa.models import WebAuthnChallenge, WebAuthnCredential
+from hardening.mfa.models import WebAuthnCredential
 from hardening.observability.audit import audit
 from hardening.observability.metrics import WEBAUTHN_CEREMONIES
 
-#: Seconds a challenge stays valid (the issue's bound: 5 minutes).
-CHALLENGE_TTL = 300
 #: User verification asked of a second factor and at registration: ``"preferred"``,
 #: ``"required"`` or ``"discouraged"``.  Passwordless login always requires it.
 USER_VERIFICATION = "preferred"
-#: Pending challenges kept per binding (older ones are dropped).
-MAX_PENDING = 5
 #: The browser's timeout hint, milliseconds.
 TIMEOUT_MS = 120_000
-#: Longest credential id accepted (base64url of the 1023 bytes WebAuthn allows).
-MAX_ID_LENGTH = 1400
 PURPOSES = ("register", "mfa", "login")
-
-
-class PasskeyError(Exception):
-    """A refused ceremony; ``reason`` is from a fixed set (metric label, audit field):
-    ``unavailable``, ``challenge``, ``unknown_credential``, ``invalid``, ``sign_count``,
-    ``duplicate``, ``bad_request``."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -118,78 +99,8 @@ def user_handle(user: Any) -> bytes:
     ).digest()
 
 
-def _digest(value: bytes) -> str:
-    return hashlib.sha256(value).hexdigest()
-
-
-def binding_of(value: str) -> str:
-    """What a challenge is bound to, as stored: a SHA-256 of ``value``."""
-    return _digest(value.encode("utf-8"))
-
-
 def count(ceremony: str, outcome: str) -> None:
     WEBAUTHN_CEREMONIES.labels(ceremony=ceremony, outcome=outcome).inc()
-
-
-def _issue(purpose: str, binding: str, user: Any | None) -> bytes:
-    now = clock.now()
-    WebAuthnChallenge.objects.filter(expires_at__lte=now).delete()  # housekeeping
-    older = WebAuthnChallenge.objects.filter(binding=binding).order_by("-expires_at")
-    stale = list(older.values_list("pk", flat=True)[MAX_PENDING - 1 :])
-    WebAuthnChallenge.objects.filter(pk__in=stale).delete()
-    challenge = secrets.token_bytes(32)
-    WebAuthnChallenge.objects.create(
-        challenge_hash=_digest(challenge),
-        purpose=purpose,
-        binding=binding,
-        user=user,
-        expires_at=now + CHALLENGE_TTL,
-    )
-    return challenge
-
-
-def _client_challenge(credential: dict[str, Any]) -> bytes:
-    from webauthn.helpers import base64url_to_bytes
-
-    try:
-        raw = credential["response"]["clientDataJSON"]
-        data = json.loads(base64url_to_bytes(raw)) if len(raw) < 8192 else None
-        challenge = data["challenge"] if isinstance(data, dict) else None
-        if not isinstance(challenge, str) or not 0 < len(challenge) <= 256:
-            raise PasskeyError("bad_request")
-        return base64url_to_bytes(challenge)
-    except (KeyError, TypeError, ValueError):
-        raise PasskeyError("bad_request") from None
-
-
-def consume(purpose: str, binding: str, credential: dict[str, Any], user: Any = None) -> bytes:
-    """Spend the challenge the client signed, if it is ours, unexpired, for ``purpose``,
-    bound to ``binding`` (and issued for ``user``); return it, else raise ``challenge``."""
-    challenge = _client_challenge(credential)
-    rows = WebAuthnChallenge.objects.filter(
-        challenge_hash=_digest(challenge),
-        purpose=purpose,
-        binding=binding,
-        expires_at__gt=clock.now(),
-    )
-    if user is not None:
-        rows = rows.filter(user=user)
-    deleted, _ = rows.delete()
-    if deleted != 1:
-        raise PasskeyError("challenge")
-    return challenge
-
-
-def credential_dict(value: Any) -> dict[str, Any]:
-    """The client's ``PublicKeyCredential`` JSON, shape-checked before the library sees it."""
-    if not isinstance(value, dict) or not isinstance(value.get("response"), dict):
-        raise PasskeyError("bad_request")
-    cred_id = value.get("id")
-    if not isinstance(cred_id, str) or not 0 < len(cred_id) <= MAX_ID_LENGTH:
-        raise PasskeyError("bad_request")
-    if len(json.dumps(value)) > 64_000:
-        raise PasskeyError("bad_request")
-    return value
 
 
 def _uv(value: str) -> Any:
@@ -216,7 +127,7 @@ def registration_options(request: HttpRequest, user: Any, binding: str) -> dict[
         user_name=name,
         user_id=user_handle(user),
         user_display_name=name,
-        challenge=_issue("register", binding, user),
+        challenge=issue("register", binding, user),
         timeout=TIMEOUT_MS,
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.PREFERRED,
@@ -309,7 +220,7 @@ def authentication_options(
             )
     options = generate_authentication_options(
         rp_id=rp_id,
-        challenge=_issue(purpose, binding, user),
+        challenge=issue(purpose, binding, user),
         timeout=TIMEOUT_MS,
         allow_credentials=allow,
         user_verification=_uv("required" if purpose == "login" else USER_VERIFICATION),
