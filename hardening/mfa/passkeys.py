@@ -85,9 +85,12 @@ def enabled(request: HttpRequest) -> bool:
     return relying_party(request) is not None
 
 
-def _rp(request: HttpRequest) -> tuple[str, list[str]]:
+def _rp(request: HttpRequest, ceremony: str | None = None) -> tuple[str, list[str]]:
+    """The relying party, else ``unavailable`` (counted and audited for an options call)."""
     found = relying_party(request)
     if found is None:
+        if ceremony is not None:
+            failed(request, ceremony, "unavailable")
         raise PasskeyError("unavailable")
     return found
 
@@ -118,7 +121,7 @@ def registration_options(request: HttpRequest, user: Any, binding: str) -> dict[
         ResidentKeyRequirement,
     )
 
-    rp_id, _origins = _rp(request)
+    rp_id, _origins = _rp(request, "register_options")
     existing = WebAuthnCredential.objects.filter(user=user).values_list("credential_id", flat=True)
     name = str(user.get_username() or user.pk)
     options = generate_registration_options(
@@ -207,7 +210,7 @@ def authentication_options(
     from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
 
     assert purpose in PURPOSES  # type narrow
-    rp_id, _origins = _rp(request)
+    rp_id, _origins = _rp(request, f"{purpose}_options")
     allow = []
     if user is not None:
         for row in WebAuthnCredential.objects.filter(user=user).order_by("pk"):

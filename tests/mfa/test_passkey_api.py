@@ -10,7 +10,7 @@ from typing import Any
 
 import jwt
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from hardening.mfa import throttle
 from hardening.mfa.models import RecoveryCode, WebAuthnCredential
@@ -244,3 +244,15 @@ def test_passkey_only_users_regenerate_recovery_codes_after_a_recent_step(
     assert old.isdisjoint(RecoveryCode.objects.values_list("code_hash", flat=True))
     clock.advance(301)
     assert client.post("/account/mfa/", {"action": "regenerate"}).status_code == 403
+
+
+@override_settings(HARDENING_WEBAUTHN_RP_ID="")
+def test_passkeys_turned_off_answer_503_and_leave_the_pages_alone(
+    user: Any, client: Client
+) -> None:
+    client.force_login(user)
+    response = post(client, "/api/mfa/webauthn/register/options")
+    assert response.status_code == 503 and response.json()["error"] == "webauthn_unavailable"
+    assert post(Client(), "/api/auth/passkey/options").status_code == 503
+    assert "passkeys.js" not in client.get("/account/mfa/").content.decode()
+    assert "passkey" not in Client().get("/account/login/").content.decode()
