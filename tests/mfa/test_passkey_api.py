@@ -256,3 +256,19 @@ def test_passkeys_turned_off_answer_503_and_leave_the_pages_alone(
     assert post(Client(), "/api/auth/passkey/options").status_code == 503
     assert "passkeys.js" not in client.get("/account/mfa/").content.decode()
     assert "passkey" not in Client().get("/account/login/").content.decode()
+
+
+def test_api_clients_register_with_an_mfa_token(key: SoftAuthenticator, client: Client) -> None:
+    access = passwordless(client, key).json()["access"]  # amr hwk: MFA-verified
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {access}"}
+    api = Client()
+    options = api.post("/api/mfa/webauthn/register/options", "{}", "application/json", **bearer)
+    assert options.status_code == 200, options.content
+    second = SoftAuthenticator(backup=True, counter=False)
+    body = {"name": "phone", "credential": second.create(options.json()["publicKey"])}
+    response = api.post(
+        "/api/mfa/webauthn/register", json.dumps(body), "application/json", **bearer
+    )
+    assert response.status_code == 201 and response.json()["recovery_codes"] == []
+    listed = api.get("/api/mfa/webauthn", **bearer).json()["passkeys"]
+    assert [(p["name"], p["synced"]) for p in listed] == [("laptop", False), ("phone", True)]
