@@ -69,6 +69,14 @@ def check_mfa_settings(**kwargs: Any) -> list[CheckMessage]:
                 "The mfa_token of the login step is short-lived and allows few attempts.",
             )
         )
+    if trusted.STAFF_MAY_TRUST and conf.HARDENING_MFA_TRUSTED_DEVICE_DAYS and core.is_production:
+        out.append(
+            warning(
+                "W231",
+                "Staff may skip the MFA step on a trusted browser.",
+                "Keep hardening.mfa.trusted.STAFF_MAY_TRUST off: admin sessions prove a factor.",
+            )
+        )
     out.extend(_check_cache())
     return out
 
@@ -248,12 +256,4 @@ def check_webauthn(**kwargs: Any) -> list[CheckMessage]:
                     "This site never serves that origin's pages; remove it or add the host.",
                 )
             )
-    if trusted.STAFF_MAY_TRUST and conf.HARDENING_MFA_TRUSTED_DEVICE_DAYS and core.is_production:
-        out.append(
-            warning(
-                "W231",
-                "Staff may skip the MFA step on a trusted browser.",
-                "Keep hardening.mfa.trusted.STAFF_MAY_TRUST off: admin sessions prove a factor.",
-            )
-        )
     return out

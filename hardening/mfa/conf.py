@@ -5,7 +5,10 @@ The knobs almost nobody needs are module constants where they are used: the TOTP
 (``devices.THROTTLE_FACTOR``), the per-user and per-IP failure limits
 (:data:`hardening.mfa.throttle.USER_MAX_FAILURES`, ``IP_MAX_FAILURES``, ``FAILURE_WINDOW``),
 the login step's token (:data:`hardening.mfa.login.TOKEN_TTL`, ``TOKEN_MAX_ATTEMPTS``) and
-the number of recovery codes (:data:`hardening.mfa.recovery.RECOVERY_CODES`).  The counters
+the number of recovery codes (:data:`hardening.mfa.recovery.RECOVERY_CODES`), the passkey
+user verification and challenge lifetime (:data:`hardening.mfa.passkeys.USER_VERIFICATION`,
+:data:`hardening.mfa.challenges.CHALLENGE_TTL`) and whether staff may trust a browser
+(:data:`hardening.mfa.trusted.STAFF_MAY_TRUST`).  The counters
 live in the shared cache, ``HARDENING_CACHE`` (:mod:`hardening.conf.core`).
 """
 
