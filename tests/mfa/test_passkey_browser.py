@@ -6,13 +6,16 @@ Register a passkey on ``/account/mfa/``, sign out, sign in with it (passwordless
 sign in with the password and use it as the second factor (trusting the browser), sign in
 again without the step once the session has ended (the trusted browser), remove it, and
 sign out (``Clear-Site-Data`` drops the trust cookie too); no page may log a CSP violation
-(the pages' script is a static file).
+(the pages' script is a static file).  And production over HTTPS (the RP id and origin pass
+the checks the WSGI entry point runs): register, then the second factor with a ``Secure``
+trust cookie.
 """
 
 from __future__ import annotations
 
 import contextlib
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,11 +48,12 @@ def dev_server(tmp_path: Path) -> Iterator[Server]:
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[Any]:
+def chromium(*, https: bool = False) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         args = [*browser.ARGS, "--host-resolver-rules=MAP localhost 127.0.0.1"]
+        args += ["--ignore-certificate-errors"] if https else []
         instance = pw.chromium.launch(executable_path=browser.CHROMIUM, headless=True, args=args)
         try:
             yield instance
@@ -148,3 +152,62 @@ def test_passkey_life_cycle_in_chromium(dev_server: Server) -> None:
         assert "hardening_trusted" not in [c["name"] for c in page.context.cookies()]
     assert console.csp_violations() == [], console.lines
     assert not [line for line in console.lines if "pageerror" in line], console.lines
+
+
+@pytest.fixture
+def prod_server(tmp_path: Path) -> Iterator[tuple[Server, int]]:
+    """Production over HTTPS on localhost: the RP id and origin pass the checks, or
+    ``hardening.wsgi`` would refuse to start.  gunicorn also binds a port chosen here, so
+    that the origin (with its port) can be configured before the server starts."""
+    from cryptography.fernet import Fernet
+
+    from tests.health.services import redis_server
+    from tests.servers import free_port
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server")
+    cert, key = browser.self_signed(tmp_path)
+    port = free_port()
+    with redis_server() as redis:
+        extra = {
+            "DJANGO_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "localhost,127.0.0.1",
+            "WEBAUTHN_RP_ID": "localhost",
+            "WEBAUTHN_ORIGINS": f"https://localhost:{port}",
+            "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
+            "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "CACHE_URL": redis.url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "METRICS_TOKEN": secrets.token_urlsafe(32),
+        }
+        browser.manage(base_env(extra), "migrate", "-v0", cwd=ROOT)
+        browser.manage(base_env(extra), "shell", "-c", MAKE_USER, cwd=ROOT)
+        args = ["--certfile", str(cert), "--keyfile", str(key), "--bind", f"127.0.0.1:{port}"]
+        with serve("gunicorn", env=extra, tmp_path=tmp_path, args=args, scheme="https") as server:
+            yield server, port
+
+
+def test_passkey_second_factor_in_production_over_https(
+    prod_server: tuple[Server, int],
+) -> None:
+    _server, port = prod_server
+    base = f"https://localhost:{port}"
+    console = Console()
+    with chromium(https=True) as instance:
+        page = browser.new_page(instance, console, https=True)
+        virtual_authenticator(page)
+        page.goto(base + "/account/login/?next=/account/mfa/")
+        _signin(page)
+        page.fill("#passkey-name", "laptop")
+        _click_and_follow(page, "#passkey-register")
+        assert page.locator("#passkey-list li").count() == 1
+        _signout(page)
+        page.goto(base + "/account/login/?next=/account/mfa/")
+        _signin(page)
+        page.check("#trust")
+        _click_and_follow(page, "#passkey-verify")
+        assert page.url == base + "/account/mfa/"
+        cookie = next(c for c in page.context.cookies() if c["name"] == "hardening_trusted")
+        assert cookie["secure"] and cookie["httpOnly"]
+    assert console.csp_violations() == [], console.lines
