@@ -272,3 +272,13 @@ def test_api_clients_register_with_an_mfa_token(key: SoftAuthenticator, client: 
     assert response.status_code == 201 and response.json()["recovery_codes"] == []
     listed = api.get("/api/mfa/webauthn", **bearer).json()["passkeys"]
     assert [(p["name"], p["synced"]) for p in listed] == [("laptop", False), ("phone", True)]
+
+
+def test_a_passkey_session_login_is_csrf_checked_a_token_login_is_not() -> None:
+    browser = Client(enforce_csrf_checks=True)
+    response = post(browser, "/api/auth/passkey/options", {"session": True})
+    assert response.status_code == 403 and response.json()["error"] == "csrf_failed"
+    response = post(browser, "/api/auth/passkey", {"session": True, "credential": {}})
+    assert response.status_code == 403
+    assert post(browser, "/api/auth/passkey/options").status_code == 200
+    assert post(browser, "/api/mfa/webauthn/verify/options").status_code == 403  # CSRF first
