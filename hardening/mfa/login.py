@@ -1,16 +1,19 @@
 """The MFA step of the JWT login.
 
 ``POST /api/auth/token`` (hardening.jwt) calls :func:`mfa_challenge` after checking the
-password.  For a user with a confirmed TOTP device it answers
-``{"mfa_required": true, "mfa_token": ..., "expires_in": 300}`` instead of tokens.
+password.  For a user with a confirmed TOTP device or a passkey it answers
+``{"mfa_required": true, "mfa_token": ..., "expires_in": 300, "factors": [...]}`` instead of
+tokens (``factors``: ``totp``, ``webauthn``, ``recovery``, those the user has).
 ``POST /api/auth/mfa`` (:func:`mfa_login`) exchanges the ``mfa_token`` plus a TOTP or
 recovery code for the token pair, with ``amr`` ``["pwd", "otp"]`` (TOTP) or
-``["pwd", "mfa"]`` (recovery code) and ``auth_time``.
+``["pwd", "mfa"]`` (recovery code) and ``auth_time``; with ``"webauthn"`` (an assertion)
+instead of ``"code"`` it is the passkey step (:mod:`hardening.mfa.passkey_login`,
+``amr`` ``["pwd", "hwk"]`` or ``["pwd", "swk"]``).
 
 The ``mfa_token`` is 256 random bits, opaque (not a JWT, so no authentication class can
 ever accept it), stored only as a SHA-256 hash, valid for :data:`TOKEN_TTL` seconds
 (<= 300), for :data:`TOKEN_MAX_ATTEMPTS` attempts, and once.  The step is asked of every
-user with a confirmed device (a project without MFA mounts no MFA URLs: nobody enrolls).
+user with a confirmed factor (a project without MFA mounts no MFA URLs: nobody enrolls).
 """
 
 from __future__ import annotations
