@@ -9,6 +9,7 @@ SQLite and a local-memory cache with development keys.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +181,25 @@ HARDENING_FIELD_ENCRYPTION_KEYS = env.list(
 # Who must use MFA (docs/mfa.md): staff in production; "off", "staff" or "all".
 HARDENING_MFA_REQUIRED = env.str("MFA_REQUIRED", default="staff" if PRODUCTION else "off")
 HARDENING_MFA_ISSUER = env.str("MFA_ISSUER", default="django-hardening example")
+# Passkeys (docs/passkeys.md): the WebAuthn relying-party id is the site's domain; by default
+# the first ALLOWED_HOSTS entry that is a domain name ("" when none: passkeys off). In
+# development an unset RP id follows the page's host (http://localhost:8000 works).
+
+
+def _domain(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return bool(host) and "*" not in host
+    return False
+
+
+_DOMAINS = [h.lstrip(".") for h in ALLOWED_HOSTS if _domain(h.lstrip("."))]
+if PRODUCTION or env.has("WEBAUTHN_RP_ID"):
+    HARDENING_WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default=_DOMAINS[0] if _DOMAINS else "")
+HARDENING_WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[])
+# "Trust this browser" on the MFA step, in days (0: off; never offered to staff).
+HARDENING_MFA_TRUSTED_DEVICE_DAYS = env.int("MFA_TRUSTED_DEVICE_DAYS", default=30)
 # The session login with the MFA step (hardening.mfa.signin); /account/mfa/ sends anonymous
 # users there (hardening.E220 when LOGIN_URL does not resolve).
 LOGIN_URL = "hardening:login"
@@ -198,11 +218,21 @@ HARDENING_RATELIMIT_POLICIES = [
             "/api/auth/token",  # also /api/auth/token/refresh
             "/api/auth/logout",
             "/api/auth/mfa",
+            "/api/auth/passkey",
             "/api/auth/password",
             "/admin/login/",
             "/account/login/",
         ],
         "methods": ["POST"],  # count login attempts, not page loads
+        "fail_open": False,
+    },
+    {
+        # Passwordless passkey login has its own budget (the auth policy covers it too).
+        "name": "passkey",
+        "key": "ip",
+        "rates": [env.str("RATE_LIMIT_PASSKEY", default="20/m")],
+        "paths": ["/api/auth/passkey"],
+        "methods": ["POST"],
         "fail_open": False,
     },
 ]

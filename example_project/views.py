@@ -149,6 +149,8 @@ ENDPOINTS = {
     "logout": "/api/auth/logout",
     "mfa_login": "/api/auth/mfa",
     "mfa_api": "/api/mfa/totp",
+    "passkeys": "/api/mfa/webauthn",
+    "passkey_login": "/api/auth/passkey",
     "mfa_page": "/account/mfa/",
     "login": "/account/login/",
     "slow": "/api/slow?ms=N",

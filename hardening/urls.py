@@ -14,10 +14,17 @@ path                            name                        what
 ``api/auth/token/refresh``      ``token-refresh``           rotate a refresh token
 ``api/auth/logout``             ``token-logout``            end a refresh token's family
 ``api/auth/mfa``                ``mfa-login``               the MFA step of the token login
+``api/auth/mfa/webauthn``       ``mfa-login-webauthn``      passkey options for that step
+``api/auth/passkey/options``    ``passkey-login-options``   passwordless passkey login: options
+``api/auth/passkey``            ``passkey-login``           passwordless passkey login
 ``api/mfa/totp``                ``mfa-totp``                add (POST) or remove (DELETE) a TOTP
 ``api/mfa/totp/confirm``        ``mfa-totp-confirm``        confirm a pending TOTP device
 ``api/mfa/recovery-codes``      ``mfa-recovery-codes``      a new set of recovery codes
+``api/mfa/webauthn``            ``mfa-webauthn``            list (GET) or remove (DELETE) passkeys
+``api/mfa/webauthn/register…``  ``mfa-webauthn-register``   register a passkey (and ``-options``)
+``api/mfa/webauthn/verify…``    ``mfa-webauthn-verify``     a session's passkey step (+ options)
 ``account/mfa/``                ``mfa-page``                the HTML MFA page
+``account/mfa/passkeys.js``     ``passkeys-script``         the pages' passkey script
 ``account/login/``              ``login``                   session login with the MFA step
 ``account/logout/``             ``logout``                  session logout
 ``account/hardening.css``       ``stylesheet``              the pages' stylesheet

@@ -1,4 +1,5 @@
-"""TOTP multi-factor authentication and the per-account lockout (see docs/mfa.md).
+"""Multi-factor authentication (TOTP, passkeys), trusted devices and the per-account
+lockout (see docs/mfa.md, docs/passkeys.md).
 
 Internal: import from hardening.<public module> (docs/api.md).
 
@@ -6,5 +7,7 @@ Modules: ``conf`` (settings), ``devices`` (verification, replay, back-off), ``re
 (recovery codes), ``login`` (the JWT login step), ``policy`` (the one place the MFA rule is
 decided; ``permissions``, ``decorators`` and ``middleware`` ask it), ``throttle`` (per-user
 and per-IP limits), ``lockout`` (per-account lock), ``api`` and ``page`` (enrollment),
-``signin`` (the session login), ``checks``.
+``signin`` (the session login), ``passkeys`` (WebAuthn ceremonies on py_webauthn),
+``challenges`` (their single-use challenges), ``passkey_views`` and ``passkey_login``
+(their endpoints), ``trusted`` (trusted browsers), ``checks``.
 """

@@ -66,7 +66,7 @@ def _missing_code() -> HttpResponse:
 
 def _needs_mfa(request: Request) -> HttpResponse | None:
     """403 when the user has a confirmed device and this request has not passed MFA."""
-    has_mfa = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
+    has_mfa = devices.has_mfa(request.user)
     if has_mfa and not is_mfa_verified(request):
         events.failure("mfa_required", request._request)
         return error_response(
@@ -144,7 +144,7 @@ class TOTPView(_Base):
             targets = targets.filter(pk=device_id)
         with transaction.atomic():
             removed, _ = targets.delete()
-            if not TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+            if not devices.has_mfa(request.user):
                 RecoveryCode.objects.filter(user=request.user).delete()
         audit("mfa.disabled", request=request._request, devices=removed)
         return HttpResponse(status=204)
@@ -159,7 +159,7 @@ class TOTPConfirmView(_Base):
         refused = _needs_mfa(request)
         if refused is not None:
             return refused
-        had_mfa = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        had_mfa = devices.has_mfa(user)
         pending = devices.pending_devices(user)
         device_id = _device_id(request)
         if device_id is not None:

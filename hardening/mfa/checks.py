@@ -12,13 +12,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage
+from django.http.request import validate_host
 from django.urls import NoReverseMatch, reverse
 
 from hardening.checks import problem, register, warning
 from hardening.conf import conf as core
 from hardening.conf.core import middleware as installed_middleware
 from hardening.conf.core import per_process
-from hardening.mfa import devices, login, throttle
+from hardening.mfa import devices, login, passkeys, throttle, trusted
 from hardening.mfa.conf import conf
 from hardening.mfa.lockout import BACKEND, MIDDLEWARE
 
@@ -66,6 +67,14 @@ def check_mfa_settings(**kwargs: Any) -> list[CheckMessage]:
                 "E206",
                 "The mfa_token must live 1-300 s and allow 1-10 attempts.",
                 "The mfa_token of the login step is short-lived and allows few attempts.",
+            )
+        )
+    if trusted.STAFF_MAY_TRUST and conf.HARDENING_MFA_TRUSTED_DEVICE_DAYS and core.is_production:
+        out.append(
+            warning(
+                "W231",
+                "Staff may skip the MFA step on a trusted browser.",
+                "Keep hardening.mfa.trusted.STAFF_MAY_TRUST off: admin sessions prove a factor.",
             )
         )
     out.extend(_check_cache())
@@ -179,3 +188,72 @@ def check_lockout_wiring(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     return errors
+
+
+def _host_matches(host: str, rp_id: str) -> bool:
+    """``host`` (an ALLOWED_HOSTS entry or an origin's host) is ``rp_id`` or under it."""
+    host = host.lower().rstrip(".")
+    if host.startswith("."):  # a wildcard entry: its domain and every subdomain
+        host = host[1:]
+        return host == rp_id or host.endswith(f".{rp_id}") or rp_id.endswith(f".{host}")
+    return host == rp_id or host.endswith(f".{rp_id}")
+
+
+@register
+def check_webauthn(**kwargs: Any) -> list[CheckMessage]:
+    """The relying party of the passkey ceremonies (``hardening.mfa.passkeys``)."""
+    rp_id = conf.HARDENING_WEBAUTHN_RP_ID
+    if not passkeys.installed() or rp_id == "":
+        return []
+    try:
+        reverse("hardening:mfa-webauthn")
+    except NoReverseMatch:
+        return []  # no passkey endpoints: nothing to configure
+    if rp_id is None:
+        if not core.is_production:
+            return []
+        return [
+            problem(
+                "E230",
+                "HARDENING_WEBAUTHN_RP_ID is not set: passkeys cannot work in production.",
+                "Set it to your site's domain (example.com), or to '' to turn passkeys off.",
+            )
+        ]
+    out: list[CheckMessage] = []
+    hosts = [str(h) for h in getattr(settings, "ALLOWED_HOSTS", []) or []]
+    if "*" not in hosts and not any(_host_matches(h.split(":")[0], rp_id) for h in hosts):
+        out.append(
+            problem(
+                "E231",
+                f"HARDENING_WEBAUTHN_RP_ID {rp_id!r} matches no host of ALLOWED_HOSTS.",
+                "The RP id is the site's domain or a parent domain of it (WebAuthn 5.1).",
+            )
+        )
+    for origin in conf.HARDENING_WEBAUTHN_ORIGINS:
+        scheme, _, rest = origin.partition("://")
+        host = rest.rsplit(":", 1)[0] if not rest.endswith("]") else rest
+        if not _host_matches(host, rp_id):
+            out.append(
+                problem(
+                    "E232",
+                    f"The passkey origin {origin!r} is not under the RP id {rp_id!r}.",
+                    "Browsers refuse such ceremonies; list origins of the RP id's domain.",
+                )
+            )
+        elif scheme != "https" and core.is_production:
+            out.append(
+                problem(
+                    "E233",
+                    f"The passkey origin {origin!r} is not HTTPS.",
+                    "WebAuthn needs a secure context; list https:// origins.",
+                )
+            )
+        elif "*" not in hosts and not validate_host(host, hosts):
+            out.append(
+                warning(
+                    "W230",
+                    f"The passkey origin {origin!r} is not in ALLOWED_HOSTS.",
+                    "This site never serves that origin's pages; remove it or add the host.",
+                )
+            )
+    return out

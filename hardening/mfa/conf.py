@@ -5,17 +5,25 @@ The knobs almost nobody needs are module constants where they are used: the TOTP
 (``devices.THROTTLE_FACTOR``), the per-user and per-IP failure limits
 (:data:`hardening.mfa.throttle.USER_MAX_FAILURES`, ``IP_MAX_FAILURES``, ``FAILURE_WINDOW``),
 the login step's token (:data:`hardening.mfa.login.TOKEN_TTL`, ``TOKEN_MAX_ATTEMPTS``) and
-the number of recovery codes (:data:`hardening.mfa.recovery.RECOVERY_CODES`).  The counters
+the number of recovery codes (:data:`hardening.mfa.recovery.RECOVERY_CODES`), the passkey
+user verification and challenge lifetime (:data:`hardening.mfa.passkeys.USER_VERIFICATION`,
+:data:`hardening.mfa.challenges.CHALLENGE_TTL`) and whether staff may trust a browser
+(:data:`hardening.mfa.trusted.STAFF_MAY_TRUST`).  The counters
 live in the shared cache, ``HARDENING_CACHE`` (:mod:`hardening.conf.core`).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any
 
 from hardening.conf import parse
 from hardening.conf.base import Reader, setting
 from hardening.ratelimit.policy import Rate, parse_rate
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
 
 #: Who must pass MFA.
 POLICIES = ("off", "staff", "all")
@@ -44,6 +52,40 @@ def _exempt_paths(value: Any) -> list[str]:
         if not entry.startswith("/"):
             raise ValueError(f"{entry!r} is not a path prefix (starts with /)")
     return entries
+
+
+def _rp_id(value: Any) -> str | None:
+    """A host name (``example.com``), ``""`` (passkeys off) or None (unset)."""
+    if value is None:
+        return None
+    name = parse.string(value).strip().lower().rstrip(".")
+    if name and (not _HOST.fullmatch(name) or _is_ip(name)):
+        raise ValueError(f"{value!r} is not a domain name (no scheme, port, path or address)")
+    return name
+
+
+def _origins(value: Any) -> list[str]:
+    entries = [entry.rstrip("/") for entry in parse.strings(value)]
+    for entry in entries:
+        scheme, sep, host = entry.partition("://")
+        if not sep or scheme not in ("https", "http") or not host or "/" in host:
+            raise ValueError(f"{entry!r} is not an origin like 'https://example.com'")
+    return entries
+
+
+def _trusted_days(value: Any) -> int:
+    days = parse.non_negative_int(value)
+    if days > 365:
+        raise ValueError(f"at most 365 days, got {days}")
+    return days
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _lockout(value: Any) -> Rate | None:
@@ -107,6 +149,24 @@ class MFASettings(Reader):
         _lockout,
         "Failed logins per account and window before the account is locked, as a rate "
         "(``'5/5m'``); the lock lasts the window, at most 15 minutes.  ``None``: no lock.",
+    )
+
+    HARDENING_WEBAUTHN_RP_ID = setting(
+        None,
+        _rp_id,
+        "The WebAuthn relying-party id: this site's domain (``example.com``), ``''`` to turn "
+        "passkeys off; unset is an Error in production (``hardening.E230``).",
+    )
+    HARDENING_WEBAUTHN_ORIGINS = setting(
+        lambda reader: [],
+        _origins,
+        "Origins passkey ceremonies may come from (``https://example.com``); empty: "
+        "``https://<RP id>`` (in development also the page's own origin).",
+    )
+    HARDENING_MFA_TRUSTED_DEVICE_DAYS = setting(
+        0,
+        _trusted_days,
+        "Days a browser the user chose to trust skips the MFA step (0: the option is off).",
     )
 
 

@@ -28,7 +28,7 @@ from django.utils import timezone
 from hardening import clock
 from hardening.mfa import totp
 from hardening.mfa.conf import conf
-from hardening.mfa.models import TOTPDevice
+from hardening.mfa.models import RecoveryCode, TOTPDevice, WebAuthnCredential
 
 #: Digits of a code and seconds of a step for new devices (what authenticator apps expect).
 TOTP_DIGITS = 6
@@ -51,6 +51,26 @@ class Outcome:
     device_id: int | None = None
     retry_after: int = 0
     step: int | None = None
+
+
+def has_mfa(user: Any) -> bool:
+    """Has ``user`` a confirmed second factor (a TOTP device or a passkey)?"""
+    return bool(
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or WebAuthnCredential.objects.filter(user=user).exists()
+    )
+
+
+def factors(user: Any) -> list[str]:
+    """The factors ``user`` can pass the MFA step with: ``totp``, ``webauthn``, ``recovery``."""
+    found = []
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        found.append("totp")
+    if WebAuthnCredential.objects.filter(user=user).exists():
+        found.append("webauthn")
+    if RecoveryCode.objects.filter(user=user, used_at__isnull=True).exists():
+        found.append("recovery")
+    return found
 
 
 def create_device(user: Any, name: str = "default") -> tuple[TOTPDevice, str]:

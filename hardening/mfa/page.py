@@ -1,6 +1,7 @@
 """``/account/mfa/``: the HTML enrollment and verification page for session users.
 
-No script and no inline style: the QR code is an inline ``<svg>`` element made by segno,
+No inline script and no inline style: the QR code is an inline ``<svg>`` element made by
+segno, and the passkey buttons are driven by a static file (``/account/mfa/passkeys.js``),
 so the page works under ``Content-Security-Policy: default-src 'self'``.
 
 For a user who already has a confirmed device, a session that has not passed MFA here
@@ -23,14 +24,16 @@ from django.views.decorators.http import require_http_methods
 
 from hardening import crypto, formfields
 from hardening.errors import error_response
-from hardening.mfa import devices, events, messages, recovery, throttle, totp
+from hardening.mfa import devices, events, messages, passkeys, recovery, throttle, totp, trusted
 from hardening.mfa.login import verify_code
-from hardening.mfa.models import RecoveryCode, TOTPDevice
-from hardening.mfa.policy import is_mfa_verified, mark_session_verified
+from hardening.mfa.models import RecoveryCode, TOTPDevice, TrustedDevice, WebAuthnCredential
+from hardening.mfa.policy import is_mfa_verified, is_recent, mark_session_verified
 from hardening.observability.audit import audit
 
 #: The fields this page reads and their maximum lengths (a longer value is a 400).
-LIMITS = {"action": 32, "code": 64, "name": 64, "next": 2048}
+#: How recent a passkey step must be to regenerate recovery codes without a TOTP code.
+RECENT_SECONDS = 300
+LIMITS = {"action": 32, "code": 64, "name": 64, "next": 2048, "id": 20}
 
 
 def _safe_next(request: HttpRequest, value: str) -> str:
@@ -44,7 +47,7 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     user = request.user
     fresh = set(devices.pending_devices(user).values_list("pk", flat=True))
     rows = list(TOTPDevice.objects.filter(user=user).order_by("pk"))
-    has_mfa = any(d.confirmed for d in rows)
+    has_mfa = devices.has_mfa(user)
     verified = is_mfa_verified(request)
     pending = None
     if verified or not has_mfa:  # a password-only session never sees a pending secret
@@ -55,6 +58,10 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "verified": verified,
         "pending": pending,
         "recovery_remaining": recovery.remaining(user),
+        "passkeys_enabled": passkeys.enabled(request),
+        "has_totp": any(d.confirmed for d in rows),
+        "passkeys": list(WebAuthnCredential.objects.filter(user=user).order_by("pk")),
+        "trusted_devices": list(TrustedDevice.objects.filter(user=user).order_by("-created_at")),
         "next": _safe_next(request, request.POST.get("next") or request.GET.get("next", "")),
     }
     if pending is not None:
@@ -107,7 +114,7 @@ def _post(request: HttpRequest) -> HttpResponse:
     user = request.user
     action = request.POST.get("action", "")
     code = request.POST.get("code", "").strip()
-    has_mfa = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    has_mfa = devices.has_mfa(user)
     if action in ("enroll", "add"):
         if has_mfa and not is_mfa_verified(request):
             return _page(request, 403, error="Verify with your current device first.")
@@ -116,6 +123,10 @@ def _post(request: HttpRequest) -> HttpResponse:
             return _page(request, 409, error="An authenticator with that name exists.")
         devices.create_device(user, name)
         return _page(request)
+    if action in ("forget", "forget-all"):
+        return _forget(request, action)
+    if action == "regenerate" and not code and has_mfa and not _has_totp(user):
+        return _regenerate_after_passkey(request)
     if not code:
         return _page(request, 400, error="Enter a code.")
     if action == "confirm":
@@ -139,10 +150,38 @@ def _post(request: HttpRequest) -> HttpResponse:
         return _page(request, message="New recovery codes.", recovery_codes=codes)
     with transaction.atomic():
         removed, _ = TOTPDevice.objects.filter(user=user).delete()
+        WebAuthnCredential.objects.filter(user=user).delete()
+        TrustedDevice.objects.filter(user=user).delete()
         RecoveryCode.objects.filter(user=user).delete()
     request.session.pop("_hardening_mfa", None)
     audit("mfa.disabled", request=request, devices=removed)
     return _page(request, message="Two-factor authentication is off.")
+
+
+def _has_totp(user: Any) -> bool:
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+
+
+def _regenerate_after_passkey(request: HttpRequest) -> HttpResponse:
+    """A user with passkeys only has no code to type: a passkey step within the last
+    :data:`RECENT_SECONDS` stands for it."""
+    if not is_recent(request, RECENT_SECONDS):
+        return _page(request, 403, error="Use your passkey again first (Confirm it's you).")
+    codes = recovery.generate(request.user)
+    audit("mfa.recovery_codes_regenerated", request=request)
+    return _page(request, message="New recovery codes.", recovery_codes=codes)
+
+
+def _forget(request: HttpRequest, action: str) -> HttpResponse:
+    """Revoke one trusted browser (``id``) or all of them: from a verified session only."""
+    if not is_mfa_verified(request):
+        return _page(request, 403, error="Verify with your current device first.")
+    pk = request.POST.get("id", "")
+    if action == "forget" and not pk.isdigit():
+        return _page(request, 400, error="Unknown browser.")
+    removed = trusted.revoke(request, request.user, int(pk) if action == "forget" else None)
+    message = "Forgot the browser." if removed == 1 else f"Forgot {removed} browsers."
+    return _page(request, message=message)
 
 
 @never_cache

@@ -26,7 +26,7 @@ from hardening.mfa.conf import conf
 from hardening.request import state
 
 #: ``amr`` values (RFC 8176) that prove a second factor: ``otp`` for TOTP, ``mfa`` for a
-#: recovery code.
+#: recovery code (and a passwordless passkey login), ``hwk`` / ``swk`` for a passkey.
 MFA_METHODS = frozenset({"otp", "mfa", "hwk", "swk"})
 SESSION_KEY = "_hardening_mfa"
 
@@ -137,8 +137,12 @@ def is_recent(request: Any, seconds: int) -> bool:
     return at is not None and 0 <= clock.now() - at <= seconds
 
 
-def mark_session_verified(request: HttpRequest, method: str = "otp") -> None:
-    """Record in the session that its user passed MFA now (a new session key: fixation)."""
+def mark_session_verified(
+    request: HttpRequest, method: str = "otp", at: float | None = None
+) -> None:
+    """Record in the session that its user passed MFA now, or at ``at`` (a trusted
+    browser carries the time of the MFA that trusted it), with a new session key."""
     user = request.user
     request.session.cycle_key()
-    request.session[SESSION_KEY] = {"user": str(user.pk), "at": int(clock.now()), "amr": method}
+    when = int(clock.now() if at is None else at)
+    request.session[SESSION_KEY] = {"user": str(user.pk), "at": when, "amr": method}

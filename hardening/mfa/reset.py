@@ -1,4 +1,5 @@
-"""Reset a user's MFA (support and operators): devices, recovery codes, pending logins."""
+"""Reset a user's MFA (support and operators): devices, passkeys, trusted browsers,
+recovery codes, pending logins."""
 
 from __future__ import annotations
 
@@ -7,16 +8,25 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
-from hardening.mfa.models import MFAChallenge, RecoveryCode, TOTPDevice
+from hardening.mfa.models import (
+    MFAChallenge,
+    RecoveryCode,
+    TOTPDevice,
+    TrustedDevice,
+    WebAuthnCredential,
+)
 from hardening.observability.audit import audit
 
 
 def reset_mfa(
     user_id: Any, *, actor: Any = None, request: HttpRequest | None = None, via: str = "api"
 ) -> int:
-    """Delete every MFA record of ``user_id``; returns the number of devices removed."""
+    """Delete every MFA record of ``user_id``; returns the number of TOTP devices and
+    passkeys removed."""
     with transaction.atomic():
         removed, _ = TOTPDevice.objects.filter(user_id=user_id).delete()
+        passkeys, _ = WebAuthnCredential.objects.filter(user_id=user_id).delete()
+        TrustedDevice.objects.filter(user_id=user_id).delete()
         RecoveryCode.objects.filter(user_id=user_id).delete()
         MFAChallenge.objects.filter(user_id=user_id).delete()
     actor_id = str(getattr(actor, "pk", "")) if actor is not None else None
@@ -28,4 +38,4 @@ def reset_mfa(
         devices=removed,
         via=via,
     )
-    return int(removed)
+    return int(removed) + int(passkeys)

@@ -22,9 +22,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hardening import clock, formfields
-from hardening.mfa import messages
+from hardening.mfa import messages, passkeys, trusted
+from hardening.mfa.devices import has_mfa
 from hardening.mfa.login import verify_code
-from hardening.mfa.models import TOTPDevice
+from hardening.mfa.models import WebAuthnCredential
 from hardening.mfa.policy import mark_session_verified
 
 PENDING = "_hardening_login_pending"
@@ -42,19 +43,28 @@ def _limits() -> dict[str, int]:
         "code": 64,
         "next": 2048,
         "step": 16,
+        "trust": 8,
     }
 
 
-def _next(request: HttpRequest) -> str:
-    value = request.POST.get("next") or request.GET.get("next", "")
+def safe_next(request: HttpRequest, value: str) -> str:
+    """``value`` when it is a URL of this site (``next``), else ``""``."""
     allowed = url_has_allowed_host_and_scheme(
         value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return value if value and allowed else ""
 
 
+def _next(request: HttpRequest) -> str:
+    return safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+
+
 def _page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
-    context = {"next": _next(request), **extra}
+    context = {"next": _next(request), "passkeys": passkeys.enabled(request), **extra}
+    user = _pending_user(request) if extra.get("step") == "code" else None
+    if user is not None:
+        context["trust_days"] = trusted.days_for(user)
+        context["has_passkey"] = WebAuthnCredential.objects.filter(user=user).exists()
     response = render(request, "hardening/login.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
@@ -78,8 +88,13 @@ def _password_step(request: HttpRequest) -> HttpResponse:
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         return _page(request, 401, error="Wrong username or password. Check both and try again.")
-    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if not has_mfa(user):
         login(request, user)
+        return _done(request)
+    device = trusted.recognised(request, user)
+    if device is not None:  # a browser the user trusted after an MFA step (opt-in)
+        login(request, user)
+        mark_session_verified(request, "trusted", at=device.verified_at)
         return _done(request)
     request.session.cycle_key()
     request.session[PENDING] = {
@@ -115,7 +130,10 @@ def _code_step(request: HttpRequest) -> HttpResponse:
     request.session.pop(PENDING, None)
     login(request, user, backend=pending.get("backend") or None)
     mark_session_verified(request, method)
-    return _done(request)
+    response = _done(request)
+    if request.POST.get("trust") == "on":
+        trusted.remember(request, response, user, clock.now())
+    return response
 
 
 @never_cache
@@ -145,5 +163,14 @@ def stylesheet(request: HttpRequest) -> FileResponse:
     """The pages' stylesheet, served by the app itself so it works without collectstatic."""
     path = Path(__file__).resolve().parent.parent / "static" / "hardening" / "hardening.css"
     response = FileResponse(path.open("rb"), content_type="text/css")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
+def script(request: HttpRequest) -> FileResponse:
+    """The passkey script of the pages (a static file: the pages allow no inline script)."""
+    path = Path(__file__).resolve().parent.parent / "static" / "hardening" / "passkeys.js"
+    response = FileResponse(path.open("rb"), content_type="text/javascript")
     response["Cache-Control"] = "public, max-age=3600"
     return response

@@ -98,3 +98,29 @@ def reset_user(user_id: object) -> None:
         GuardedCache(core.HARDENING_CACHE).delete(key)
     except Exception as exc:
         log_cache_failure(logger, "MFA failure counters", exc)
+
+
+def ip_blocked_for(ip: str) -> int:
+    """Seconds until ``ip`` may try again, by its failure counter alone (0: now); for
+    attempts that name no account (an unknown passkey)."""
+    _, left = _window()
+    key, limit = _keys("-", ip)[1]
+    try:
+        return left if int(GuardedCache(core.HARDENING_CACHE).get(key) or 0) >= limit else 0
+    except Exception as exc:  # fail closed
+        log_cache_failure(logger, "MFA failure counters", exc)
+        return left
+
+
+def record_ip_failure(ip: str) -> None:
+    key, _limit = _keys("-", ip)[1]
+    timeout = max(1, FAILURE_WINDOW) + 5
+    try:
+        cache = GuardedCache(core.HARDENING_CACHE)
+        if not cache.add(key, 1, timeout):
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.add(key, 1, timeout)
+    except Exception as exc:
+        log_cache_failure(logger, "MFA failure counters", exc)

@@ -16,6 +16,11 @@ AUTH_FAILURES = Counter(
 MFA_FAILURES = Counter(
     "hardening_mfa_failures_total", "Failed MFA verifications, by reason.", ["reason"]
 )
+WEBAUTHN_CEREMONIES = Counter(
+    "hardening_webauthn_ceremonies_total",
+    "WebAuthn (passkey) ceremonies, by ceremony and outcome (ok or the refusal's reason).",
+    ["ceremony", "outcome"],
+)
 RATELIMIT_BLOCKS = Counter(
     "hardening_ratelimit_blocks_total", "Requests refused by a rate-limit policy.", ["policy"]
 )

@@ -33,6 +33,7 @@ SAFE_PRODUCTION = {
     "HARDENING_JWT_ALGORITHM": "HS256",
     "HARDENING_JWT_SIGNING_KEY": JWT_KEY,
     "HARDENING_FIELD_ENCRYPTION_KEYS": [FERNET],
+    "HARDENING_WEBAUTHN_RP_ID": "api.example.com",
     "CACHES": {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

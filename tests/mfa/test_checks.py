@@ -136,3 +136,46 @@ def test_field_encryption_keys_are_needed_only_where_users_can_enroll() -> None:
         assert check_error_codes().get("hardening.E047") == "ERROR"
     with override_settings(**without_keys, ROOT_URLCONF="tests.mfa.urls_without_mfa"):
         assert "hardening.E047" not in check_error_codes()
+
+
+PASSKEY_CASES = [
+    ({"HARDENING_WEBAUTHN_RP_ID": None}, ["hardening.E230"]),
+    ({"HARDENING_WEBAUTHN_RP_ID": "other.example"}, ["hardening.E231"]),
+    (
+        {"HARDENING_WEBAUTHN_ORIGINS": ["https://evil.example"]},
+        ["hardening.E232"],
+    ),
+    ({"HARDENING_WEBAUTHN_ORIGINS": ["http://api.example.com"]}, ["hardening.E233"]),
+    ({"HARDENING_WEBAUTHN_ORIGINS": ["https://app.api.example.com"]}, ["hardening.W230"]),
+    ({"HARDENING_WEBAUTHN_RP_ID": "https://api.example.com"}, ["hardening.E211", "hardening.E230"]),
+    ({"HARDENING_MFA_TRUSTED_DEVICE_DAYS": 400}, ["hardening.E211"]),
+]
+
+
+@pytest.mark.parametrize(("overrides", "expected"), PASSKEY_CASES)
+def test_passkey_relying_party_checks(overrides: dict[str, Any], expected: list[str]) -> None:
+    values = {**SAFE_PRODUCTION, **overrides}
+    if values.get("HARDENING_WEBAUTHN_RP_ID") is None:
+        values.pop("HARDENING_WEBAUTHN_RP_ID")
+    with override_settings(**values):
+        codes = check_error_codes()
+    found = sorted(c for c in codes if c[len("hardening.") + 1 :].startswith(("2",)))
+    assert found == expected
+    assert all(codes[c] == ("WARNING" if ".W" in c else "ERROR") for c in expected)
+
+
+def test_passkeys_off_or_a_parent_domain_are_fine() -> None:
+    for rp_id in ("", "example.com", "api.example.com"):
+        with override_settings(**{**SAFE_PRODUCTION, "HARDENING_WEBAUTHN_RP_ID": rp_id}):
+            assert not [c for c in check_error_codes() if c.startswith("hardening.E23")]
+    values = {k: v for k, v in SAFE_PRODUCTION.items() if "WEBAUTHN" not in k}
+    with override_settings(**{**values, "HARDENING_ENVIRONMENT": "development"}):
+        assert "hardening.E230" not in check_error_codes()  # dev: the page's own host
+
+
+def test_staff_trusted_devices_warn_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hardening.mfa import trusted
+
+    monkeypatch.setattr(trusted, "STAFF_MAY_TRUST", True)
+    with override_settings(**SAFE_PRODUCTION, HARDENING_MFA_TRUSTED_DEVICE_DAYS=30):
+        assert check_error_codes().get("hardening.W231") == "WARNING"

@@ -86,3 +86,26 @@ def test_login_step_concurrently_issues_one_token_pair(user: Any, clock: FakeClo
     statuses = race(attempt, n=10)
     assert statuses.count(200) == 1, statuses
     assert set(statuses) <= {200, 401}
+
+
+def test_one_passkey_assertion_concurrently_succeeds_exactly_once(user: Any) -> None:
+    """The challenge row is deleted once and the counter spent by one conditional UPDATE."""
+    from django.test import RequestFactory
+
+    from hardening.mfa import passkeys
+    from tests.helpers.webauthn import SoftAuthenticator
+
+    request = RequestFactory().post("/", HTTP_HOST="testserver")
+    key = SoftAuthenticator()
+    options = passkeys.registration_options(request, user, "b")
+    row = passkeys.register(request, user, "b", key.create(options), "laptop")
+    assertion = key.get(passkeys.authentication_options(request, "mfa", "b", user))
+
+    def attempt(i: int) -> str:
+        try:
+            passkeys.authenticate(request, "mfa", "b", assertion, row)
+        except passkeys.PasskeyError as exc:
+            return exc.reason
+        return "ok"
+
+    assert Counter(race(attempt)) == {"ok": 1, "challenge": THREADS - 1}

@@ -1,0 +1,239 @@
+"""The passkey endpoints (JSON); the ceremonies themselves are in :mod:`.passkeys`.
+
+Enrolment and removal (DRF, session or bearer token; MFA-verified once the user has a
+factor, as for TOTP):
+
+* ``GET /api/mfa/webauthn`` -> ``{"passkeys": [...]}``; ``DELETE`` ``{"id"}`` -> 204
+* ``POST /api/mfa/webauthn/register/options`` -> ``{"publicKey": creation options}``
+* ``POST /api/mfa/webauthn/register`` ``{"name", "credential"}`` -> 201
+
+The session's second factor (the MFA page, the login page's MFA step; CSRF-protected):
+``POST /api/mfa/webauthn/verify/options``, ``POST /api/mfa/webauthn/verify``
+``{"credential", "trust"?}`` -> ``{"next"}``.
+
+The token login's second factor and passwordless login are in :mod:`.passkey_login`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib.auth import login
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from hardening import clock
+from hardening.errors import error_response
+from hardening.mfa import (
+    challenges,
+    devices,
+    lockout,
+    passkeys,
+    recovery,
+    signin,
+    throttle,
+    trusted,
+)
+from hardening.mfa import login as step
+from hardening.mfa.api import _Base, _mark_session, _needs_mfa
+from hardening.mfa.challenges import PasskeyError
+from hardening.mfa.models import RecoveryCode, TrustedDevice, WebAuthnCredential
+from hardening.mfa.policy import is_mfa_verified, mark_session_verified, token_claims
+from hardening.observability.audit import audit
+from hardening.parsers import JSONError, clean_string, loads
+
+SESSION_BINDING = "_hardening_webauthn"
+_MESSAGES = {
+    "unavailable": (503, "webauthn_unavailable", "Passkeys are not available on this site."),
+    "bad_request": (400, "invalid_request", "Send the credential as JSON."),
+    "duplicate": (409, "passkey_exists", "This passkey is already registered."),
+}
+
+
+def _refused(exc: PasskeyError, **extra: Any) -> HttpResponse:
+    if exc.reason in _MESSAGES:
+        status, code, detail = _MESSAGES[exc.reason]
+        return error_response(status, code, detail)
+    return error_response(401, "invalid_assertion", "The passkey was not accepted.", **extra)
+
+
+def _json(request: HttpRequest) -> dict[str, Any]:
+    try:
+        data = loads(request.body or b"{}")
+    except JSONError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def session_binding(request: HttpRequest, user: Any) -> str:
+    """Bind a ceremony to this session (and user): a random value kept in the session."""
+    value = request.session.get(SESSION_BINDING)
+    if not isinstance(value, str):
+        value = secrets.token_urlsafe(32)
+        request.session[SESSION_BINDING] = value
+    return challenges.binding_of(f"session:{value}:{getattr(user, 'pk', '-')}")
+
+
+def _request_binding(request: Request) -> str:
+    claims = token_claims(request)
+    if claims is None:
+        return session_binding(request._request, request.user)
+    token = claims.get("jti") or claims.get("sid") or ""
+    return challenges.binding_of(f"token:{token}:{request.user.pk}")
+
+
+def _options(body: dict[str, Any]) -> HttpResponse:
+    response = JsonResponse({"publicKey": body})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class PasskeysView(_Base):
+    def get(self, request: Request) -> Response:
+        rows = WebAuthnCredential.objects.filter(user=request.user).order_by("pk")
+        return Response(
+            {
+                "passkeys": [
+                    {
+                        "id": row.pk,
+                        "name": row.name,
+                        "synced": row.backup_eligible,
+                        "created_at": row.created_at.isoformat(),
+                        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
+                    }
+                    for row in rows
+                ]
+            }
+        )
+
+    def delete(self, request: Request) -> HttpResponse:
+        data = request.data if isinstance(request.data, dict) else {}
+        pk = data.get("id")
+        if not isinstance(pk, int) or isinstance(pk, bool):
+            return error_response(400, "invalid_request", 'Send JSON {"id": 1}.')
+        if not is_mfa_verified(request):
+            return error_response(403, "mfa_required", "Verify with a current factor first.")
+        with transaction.atomic():
+            removed, _ = WebAuthnCredential.objects.filter(user=request.user, pk=pk).delete()
+            if removed and not devices.has_mfa(request.user):  # the last factor
+                RecoveryCode.objects.filter(user=request.user).delete()
+                TrustedDevice.objects.filter(user=request.user).delete()
+        if not removed:
+            return error_response(404, "not_found", "No such passkey.")
+        passkeys.count("remove", "ok")
+        audit("mfa.passkey_removed", request=request._request, passkey_id=pk)
+        return HttpResponse(status=204)
+
+
+class RegisterOptionsView(_Base):
+    def post(self, request: Request) -> HttpResponse:
+        refused = _needs_mfa(request)
+        if refused is not None:
+            return refused
+        binding = _request_binding(request)
+        try:
+            return _options(passkeys.registration_options(request._request, request.user, binding))
+        except PasskeyError as exc:
+            return _refused(exc)
+
+
+class RegisterView(_Base):
+    def post(self, request: Request) -> HttpResponse:
+        user = request.user
+        data = request.data if isinstance(request.data, dict) else {}
+        name = data.get("name") or "passkey"
+        if not clean_string(name) or not 0 < len(name.strip()) <= 64:
+            return error_response(400, "invalid_request", "The name is 1-64 characters.")
+        name = name.strip()
+        refused = _needs_mfa(request)
+        if refused is not None:
+            return refused
+        if WebAuthnCredential.objects.filter(user=user, name=name).exists():
+            return error_response(409, "passkey_exists", f"A passkey named {name!r} exists.")
+        had_mfa = devices.has_mfa(user)
+        binding = _request_binding(request)
+        try:
+            row = passkeys.register(request._request, user, binding, data.get("credential"), name)
+        except PasskeyError as exc:
+            return _refused(exc)
+        codes = recovery.generate(user) if recovery.remaining(user) == 0 else []
+        if not had_mfa:  # enrolment proves the new factor; a second one never does
+            _mark_session(request, "swk" if row.backup_eligible else "hwk")
+        body = {"id": row.pk, "name": row.name, "recovery_codes": codes}
+        response = Response(body, status=201)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def _session_user(request: HttpRequest) -> tuple[Any, bool]:
+    """The signed-in user, or the user of a pending password login (True)."""
+    if request.user.is_authenticated:
+        return request.user, False
+    return signin._pending_user(request), True
+
+
+def _limited(request: HttpRequest, user: Any) -> HttpResponse | None:
+    wait = lockout.blocked_for(user.get_username())
+    if wait:
+        return lockout.locked_response(wait)
+    wait = throttle.blocked_for(user.pk, throttle.client_ip(request))
+    return step.throttled(wait) if wait else None
+
+
+def _failure(request: HttpRequest, user: Any, exc: PasskeyError) -> None:
+    if exc.reason in ("invalid", "sign_count", "unknown_credential"):
+        throttle.record_failure(user.pk, throttle.client_ip(request))
+        lockout.record_failure(user.get_username(), request)
+
+
+@never_cache
+@require_POST
+def verify_options(request: HttpRequest) -> HttpResponse:
+    user, _pending = _session_user(request)
+    if user is None:
+        return error_response(401, "not_authenticated", "Sign in first.")
+    try:
+        body = passkeys.authentication_options(request, "mfa", session_binding(request, user), user)
+    except PasskeyError as exc:
+        return _refused(exc)
+    return _options(body)
+
+
+@never_cache
+@require_POST
+def verify(request: HttpRequest) -> HttpResponse:
+    """The session's second factor: the MFA page's "verify", the login page's MFA step."""
+    user, pending = _session_user(request)
+    if user is None:
+        return error_response(401, "not_authenticated", "Sign in first.")
+    limited = _limited(request, user)
+    if limited is not None:
+        return limited
+    data = _json(request)
+    try:
+        row = passkeys.lookup(data.get("credential"), user)
+        result = passkeys.authenticate(
+            request, "mfa", session_binding(request, user), data.get("credential"), row
+        )
+    except PasskeyError as exc:
+        _failure(request, user, exc)
+        return _refused(exc)
+    throttle.reset_user(user.pk)
+    if pending:
+        backend = request.session[signin.PENDING].get("backend") or None
+        request.session.pop(signin.PENDING, None)
+        login(request, user, backend=backend)
+    mark_session_verified(request, result.method)
+    target = str(data.get("next") or "") if clean_string(data.get("next")) else ""
+    response = JsonResponse(
+        {"next": signin.safe_next(request, target) or reverse("hardening:mfa-page")}
+    )
+    if data.get("trust") is True:
+        trusted.remember(request, response, user, clock.now())
+    return response
