@@ -23,7 +23,8 @@ MAX_MESSAGE_BYTES = 64 * 1024
 #: Inbound messages one connection may send per :data:`MESSAGE_WINDOW` seconds (4429 beyond).
 MESSAGE_LIMIT = 60
 MESSAGE_WINDOW = 10.0
-#: Seconds without an inbound message before the connection is closed (4408; 0: never).
+#: Seconds without a message in either direction before the connection is closed (4408;
+#: 0: never).  Pings are answered by the server and do not count.
 IDLE_SECONDS = 300.0
 
 #: Close codes (RFC 6455 private range 4000-4999 mirrors the HTTP status).

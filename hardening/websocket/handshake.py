@@ -30,6 +30,7 @@ from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse
 
+from hardening import clock
 from hardening.jwt.auth import authenticate
 from hardening.jwt.jws import TokenRejected
 from hardening.mfa.policy import is_exempt_path, refusal
@@ -197,7 +198,12 @@ def _decide(request: HttpRequest, scope: dict[str, Any], require_user: bool) -> 
     refused = refusal(request, exempt=is_exempt_path(request.path_info))
     if refused is not None:
         return Refused(FORBIDDEN, refused.code)
-    return Admitted(request, request.user, credential, others, from_subprotocol)
+    admitted = Admitted(request, request.user, credential, others, from_subprotocol)
+    if admitted.expires is not None and admitted.expires <= clock.now():
+        # Within the verification leeway: valid for a request, but the connection would be
+        # closed at once, and nothing is accepted only to be closed.
+        return Refused(UNAUTHENTICATED, "expired")
+    return admitted
 
 
 def _rate_limited(request: HttpRequest) -> Refused | None:

@@ -16,10 +16,11 @@ limited, 1013 limits unavailable): the server answers the upgrade with HTTP 403,
 refused client never holds an open socket.  Nothing is ever accepted and then refused.
 
 **While open** (:class:`Connection`): inbound messages larger than ``MAX_MESSAGE_BYTES``
-close with 1009, more than ``MESSAGE_LIMIT`` per ``MESSAGE_WINDOW`` seconds with 4429, none
-for ``IDLE_SECONDS`` with 4408; a token's ``exp`` closes with 4401 unless the client sent a
-fresh token of the same user first (``{"type": "auth", "token": "..."}``, answered with
-``{"type": "auth.ok", "exp": ...}``; the message never reaches the application).
+close with 1009, more than ``MESSAGE_LIMIT`` per ``MESSAGE_WINDOW`` seconds with 4429, no
+message either way for ``IDLE_SECONDS`` with 4408; a token's ``exp`` closes with 4401
+unless the client sent a fresh token of the same user first
+(``{"type": "auth", "token": "..."}``, answered with ``{"type": "auth.ok", "exp": ...}``;
+the message never reaches the application).
 
 Each connection has a request ID (a valid ``X-Request-ID`` of the handshake, or a new one:
 in the log lines of the connection and in the accept's ``X-Request-ID`` header); it is
@@ -106,8 +107,11 @@ class WebSocketMiddleware:
             if isinstance(outcome, Refused):
                 await send({"type": "websocket.close", "code": outcome.code})
                 return
-            request_var.set(outcome.request)
-            await Connection(self.inner, scope, outcome, receive, send, first).run()
+            bound = request_var.set(outcome.request)  # log lines find the user
+            try:
+                await Connection(self.inner, scope, outcome, receive, send, first).run()
+            finally:
+                request_var.reset(bound)
         finally:
             request_id_var.reset(token)
 
@@ -231,6 +235,8 @@ class Connection:
             return
         if kind == "websocket.close":
             self.done, self.code, self.reason = True, int(message.get("code") or 1000), "server"
+        elif kind == "websocket.send":
+            self.last_seen = clock.monotonic()  # a streaming connection is not idle
         await self.send(message)
 
     def _over_rate(self) -> bool:

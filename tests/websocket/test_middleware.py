@@ -267,3 +267,34 @@ async def test_an_incoming_request_id_is_kept(access: str, events: list[Any]) ->
     assert (await found.connect())[0]
     assert dict(found.response_headers)[b"x-request-id"] == b"ws-trace-12345"
     await found.disconnect()
+
+
+async def test_a_token_within_the_leeway_is_refused_not_accepted_and_closed(
+    access: str, clock: FakeClock
+) -> None:
+    from hardening.jwt.jws import parse
+
+    clock.t = parse(access).payload["exp"] + 2  # the leeway (5 s) would still verify it
+    assert await refused_code(communicator(access)) == constants.UNAUTHENTICATED
+
+
+async def test_outbound_messages_keep_a_connection_from_idling(
+    access: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(constants, "IDLE_SECONDS", 0.5)
+
+    async def stream(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        for n in range(8):
+            await send({"type": "websocket.send", "text": str(n)})
+            await asyncio.sleep(0.15)
+        await send({"type": "websocket.close", "code": 1000})
+
+    from hardening.websocket import WebSocketMiddleware
+
+    found = communicator(access, app=WebSocketMiddleware(stream))
+    assert (await found.connect())[0]
+    for n in range(8):  # 1.2 s in all: more than the idle timeout, never idle
+        assert await found.receive_from(2) == str(n)
+    assert await found.receive_output(2) == {"type": "websocket.close", "code": 1000}
