@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any, overload
 
 import django
+from django.apps import apps
 from django.core.handlers.asgi import ASGIHandler
 from django.utils.module_loading import import_string
 
@@ -45,7 +46,8 @@ def get_asgi_application(*, websocket: str | Sequence[Any] | None = None) -> Any
     after set-up, so consumers may import models).  The result is then a Channels
     ``ProtocolTypeRouter``: HTTP to the handler, WebSockets through
     :class:`~hardening.websocket.WebSocketMiddleware` to a ``URLRouter`` of the patterns."""
-    django.setup(set_prefix=False)
+    if not apps.ready:  # set up already: a check inspecting the application imports it
+        django.setup(set_prefix=False)
     run_startup_checks()
     from hardening.timeout.runner import PooledASGIHandler
 

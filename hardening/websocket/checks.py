@@ -2,14 +2,15 @@
 
 ``W702`` looks at the project's ASGI application (``ASGI_APPLICATION``, the setting Channels
 and Daphne read): it imports it, as Django's URL checks import ``ROOT_URLCONF``, and walks its
-``websocket`` branch (``ProtocolTypeRouter`` -> middleware -> ``URLRouter`` routes).  A route
+``websocket`` branch (``ProtocolTypeRouter`` -> middleware -> ``URLRouter`` routes).  While
+it imports, :data:`hardening.startup.inspecting` is set: ``hardening.asgi`` then neither sets
+Django up again (that would reconfigure logging) nor runs the start-up checks.  A route
 with no :class:`~hardening.websocket.WebSocketMiddleware` in front of it accepts anybody.
 What it cannot import or recognise is not reported (no guesses).
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from importlib.util import find_spec
 from typing import Any
 
@@ -18,10 +19,9 @@ from django.core.checks import CheckMessage
 from django.utils.module_loading import import_string
 
 from hardening.checks import problem, register, warning
+from hardening.startup import inspecting
 from hardening.websocket.conf import conf
 
-#: Set while the ASGI application is imported: its entry point runs the checks again.
-_inspecting: ContextVar[bool] = ContextVar("hardening_websocket_inspecting", default=False)
 _WRAPPED = ("inner", "application", "app")
 _MAX_DEPTH = 32
 
@@ -70,15 +70,15 @@ def guarded(app: Any, depth: int = 0) -> bool:
 def unguarded_websocket(path: str) -> bool | None:
     """True when the ASGI application at ``path`` serves WebSockets without the middleware;
     None when it cannot be told (not importable, being imported, no WebSocket branch)."""
-    if _inspecting.get():
+    if inspecting.get():
         return None
-    token = _inspecting.set(True)
+    token = inspecting.set(True)  # its entry point must not run the start-up checks again
     try:
         app = import_string(path)
     except Exception:  # noqa: BLE001 - a broken entry point is the server's to report
         return None
     finally:
-        _inspecting.reset(token)
+        inspecting.reset(token)
     from channels.routing import ProtocolTypeRouter
 
     if not isinstance(app, ProtocolTypeRouter):

@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -61,6 +62,10 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+logger = logging.getLogger("hardening.websocket")
+#: RFC 6455 "internal error": the handshake or the connection hit an unexpected failure.
+INTERNAL_ERROR = 1011
 
 
 def _request_id(scope: Scope) -> str:
@@ -103,7 +108,12 @@ class WebSocketMiddleware:
         request_id = _request_id(scope)
         token = request_id_var.set(request_id)
         try:
-            outcome = await sync_to_async(decide)(scope, request_id, self.require_user)
+            try:
+                outcome = await sync_to_async(decide)(scope, request_id, self.require_user)
+            except Exception:  # noqa: BLE001 - a database or cache outage: refuse, never 500
+                logger.exception("The WebSocket handshake failed; the connection is refused.")
+                WEBSOCKET_REFUSALS.labels(reason="error").inc()
+                outcome = Refused(INTERNAL_ERROR, "error")
             if isinstance(outcome, Refused):
                 await send({"type": "websocket.close", "code": outcome.code})
                 return
@@ -247,6 +257,15 @@ class Connection:
         return self.window_count > constants.MESSAGE_LIMIT
 
     async def _pump(self) -> None:
+        try:
+            await self._relay()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - e.g. the database during a re-authentication
+            logger.exception("A WebSocket connection failed; it is closed.")
+            await self.close(INTERNAL_ERROR, "error")
+
+    async def _relay(self) -> None:
         while not self.done:
             message = await self.receive()
             kind = message.get("type")

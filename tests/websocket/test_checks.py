@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import sys
+
+import pytest
 from django.test import override_settings
 
 from tests.helpers.checks import check_error_codes, production
@@ -39,3 +42,22 @@ def test_the_walk_tells_guarded_from_unguarded() -> None:
     assert unguarded_websocket("tests.websocket.asgi_unguarded.application") is True
     assert unguarded_websocket("tests.websocket.asgi_unguarded.guarded") is False
     assert unguarded_websocket("no.such.module.application") is None
+
+
+def test_inspecting_neither_sets_django_up_again_nor_runs_the_startup_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Django's set-up would reconfigure logging in the middle of a check run (and drop
+    handlers such as pytest's), the start-up checks would run every check again."""
+    import django
+
+    from hardening import startup
+    from hardening.websocket.checks import unguarded_websocket
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("called while a check inspects the application")
+
+    monkeypatch.setattr(django, "setup", forbidden)
+    monkeypatch.setattr(startup.checks, "run_checks", forbidden)
+    monkeypatch.delitem(sys.modules, "example_project.asgi", raising=False)
+    assert unguarded_websocket("example_project.asgi.application") is False

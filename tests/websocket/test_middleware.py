@@ -298,3 +298,40 @@ async def test_outbound_messages_keep_a_connection_from_idling(
     for n in range(8):  # 1.2 s in all: more than the idle timeout, never idle
         assert await found.receive_from(2) == str(n)
     assert await found.receive_output(2) == {"type": "websocket.close", "code": 1000}
+
+
+async def test_a_failing_handshake_is_refused_not_a_crash(
+    access: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hardening.websocket import handshake
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("the database is down")
+
+    monkeypatch.setattr(handshake, "authenticate", down)
+    assert await refused_code(communicator(access)) == 1011
+
+
+async def test_a_failing_reauthentication_closes_the_connection(
+    access: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hardening.websocket import handshake
+
+    found = communicator(access)
+    assert (await found.connect())[0]
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("the database is down")
+
+    monkeypatch.setattr(handshake, "authenticate", down)
+    await found.send_to(text_data=json.dumps({"type": "auth", "token": access}))
+    assert await found.receive_output() == {"type": "websocket.close", "code": 1011}
+    await found.wait()
+
+
+@override_settings(ALLOWED_HOSTS=["*"])
+async def test_a_wildcard_allowed_hosts_admits_no_foreign_origin(access: str) -> None:
+    assert await refused_code(communicator(access, origin="https://evil.example")) == 4403
+    found = communicator(access)  # its own origin still works
+    assert (await found.connect())[0]
+    await found.disconnect()
