@@ -34,6 +34,7 @@ IDLE = 4408
 TOO_MANY = 4429
 TOO_BIG = 1009
 UNAVAILABLE = 1013  # "try again later": the rate-limit cache is down and fails closed
+INTERNAL_ERROR = 1011  # an unexpected failure (the database is down): refused, never a 500
 
 
 class Settings(Reader):
