@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 from hardening import clock
 from hardening.observability.audit import audit
@@ -103,7 +103,7 @@ class Connection:
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.accepted:
                 WEBSOCKET_OPEN.dec()
-                await sync_to_async(self._audit_closed)()
+                await database_sync_to_async(self._audit_closed)()
 
     def _audit_closed(self) -> None:
         audit(
@@ -141,7 +141,7 @@ class Connection:
             await self.send(message)
             self.accepted = True
             WEBSOCKET_OPEN.inc()
-            await sync_to_async(audit)(
+            await database_sync_to_async(audit)(
                 "websocket.connected",
                 request=self.admitted.request,
                 kind=self.admitted.credential.kind if self.admitted.credential else "session",
@@ -199,10 +199,10 @@ class Connection:
         outcome = (
             Refused(constants.UNAUTHENTICATED, "malformed")
             if not token
-            else await sync_to_async(reauthenticate)(self.admitted, token)
+            else await database_sync_to_async(reauthenticate)(self.admitted, token)
         )
         if isinstance(outcome, Refused):
-            await sync_to_async(audit)(
+            await database_sync_to_async(audit)(
                 "websocket.refused",
                 request=self.admitted.request,
                 reason=outcome.reason,
@@ -215,7 +215,8 @@ class Connection:
         state(self.admitted.request).credential = outcome
         self.expires = self.admitted.expires
         self.wake.set()
-        await sync_to_async(audit)("websocket.reauthenticated", request=self.admitted.request)
+        request = self.admitted.request
+        await database_sync_to_async(audit)("websocket.reauthenticated", request=request)
         reply = {"type": "auth.ok", "exp": self.expires}
         await self.send({"type": "websocket.send", "text": json.dumps(reply)})
 

@@ -9,7 +9,9 @@ ASGI middleware in front of a Channels websocket application (usually a ``URLRou
 
 (:func:`hardening.asgi.get_asgi_application` with ``websocket=`` builds exactly this.)
 
-**Before accept** (:mod:`hardening.websocket.handshake`, in a worker thread): the Host and
+**Before accept** (:mod:`hardening.websocket.handshake`, in a worker thread through
+Channels' ``database_sync_to_async``, which closes obsolete database connections before and
+after, as Django does around a request): the Host and
 Origin, the credential, the connect rate limits and the MFA rule.  A refusal is a
 ``websocket.close`` *instead of* the accept (4401 unauthenticated, 4403 forbidden, 4429 rate
 limited, 1013 limits unavailable): the server answers the upgrade with HTTP 403, so a
@@ -35,7 +37,7 @@ from __future__ import annotations
 
 import logging
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 from hardening.context import request_id_var
 from hardening.observability.audit import audit
@@ -90,7 +92,7 @@ class WebSocketMiddleware:
         token = request_id_var.set(request_id)
         try:
             try:
-                outcome = await sync_to_async(decide)(scope, request_id, self.require_user)
+                outcome = await database_sync_to_async(decide)(scope, request_id, self.require_user)
             except Exception:  # noqa: BLE001 - a database or cache outage: refuse, never 500
                 logger.exception("The WebSocket handshake failed; the connection is refused.")
                 WEBSOCKET_REFUSALS.labels(reason="error").inc()

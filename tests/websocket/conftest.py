@@ -1,12 +1,22 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
+from asgiref.sync import SyncToAsync
 from django.core.cache import caches
+from django.db import connections
 
 from hardening.jwt.verify import clear_memo
+
+T = TypeVar("T")
+
+
+def in_worker_thread(function: Callable[[], T]) -> T:
+    """Run ``function`` on asgiref's thread for thread-sensitive work outside a request
+    (where an async test's ``sync_to_async`` calls run: the handshake's database work)."""
+    return SyncToAsync.single_thread_executor.submit(function).result(timeout=30)
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +26,7 @@ def _fresh(settings: Any) -> Iterator[None]:
     yield
     caches["default"].clear()
     clear_memo()
+    in_worker_thread(connections.close_all)  # PostgreSQL: the test database can be dropped
 
 
 @pytest.fixture

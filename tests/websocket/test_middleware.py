@@ -335,3 +335,40 @@ async def test_a_wildcard_allowed_hosts_admits_no_foreign_origin(access: str) ->
     found = communicator(access)  # its own origin still works
     assert (await found.connect())[0]
     await found.disconnect()
+
+
+@pytest.mark.redis
+async def test_connect_limits_on_redis_are_shared_with_http(access: str, user: Any) -> None:
+    """One budget for a user's requests and connects: the limiter's Redis script."""
+    from hardening.ratelimit.middleware import RateLimitMiddleware
+    from tests.helpers.ratelimit import ok_view, request
+
+    policy = {"name": "ws-redis", "key": "user", "rates": ["3/m"]}
+    with override_settings(HARDENING_CACHE="redis", HARDENING_RATELIMIT_POLICIES=[policy]):
+        http = RateLimitMiddleware(ok_view)
+        statuses = [
+            (await sync_to_async(http)(request("/api/me", user=user))).status_code for _ in range(2)
+        ]
+        assert statuses == [200, 200]
+        found = communicator(access)
+        assert (await found.connect())[0]  # the third of three
+        await found.disconnect()
+        assert await refused_code(communicator(access)) == constants.TOO_MANY
+
+
+@pytest.mark.postgres
+async def test_the_handshake_closes_obsolete_database_connections(
+    access: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As Django does around a request: no connection is held past CONN_MAX_AGE by the
+    thread that runs handshakes (a pool slot, or a broken connection after a restart)."""
+    from django.db import connections
+
+    from tests.websocket.conftest import in_worker_thread
+
+    in_worker_thread(connections.close_all)
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
+    found = communicator(access)
+    assert (await found.connect())[0]
+    assert in_worker_thread(lambda: connections["default"].connection is None)
+    await found.disconnect()
