@@ -372,3 +372,33 @@ async def test_the_handshake_closes_obsolete_database_connections(
     assert (await found.connect())[0]
     assert in_worker_thread(lambda: connections["default"].connection is None)
     await found.disconnect()
+
+
+async def test_an_oidc_token_is_verified_by_the_http_verifiers(settings: Any) -> None:
+    from hardening.jwt.issuers import configured
+    from hardening.jwt.keys import clear_stores
+    from tests.jwt.helpers import (
+        AUDIENCE,
+        OIDC_ISSUER,
+        JWKSServer,
+        add_issuer,
+        claims,
+        jwk,
+        rsa_key,
+        sign,
+    )
+
+    with JWKSServer([jwk(rsa_key(), "k1")]) as server:
+        add_issuer(settings, issuer=OIDC_ISSUER, jwks_url=server.url, audience=AUDIENCE)
+        configured.cache_clear()
+        clear_stores()
+        try:
+            found = communicator(sign(claims(OIDC_ISSUER, aud=AUDIENCE, sub="ws-oidc")))
+            connected, _ = await found.connect()
+            assert connected
+            await found.disconnect()
+            wrong_audience = sign(claims(OIDC_ISSUER, aud="another-api", sub="ws-oidc"))
+            assert await refused_code(communicator(wrong_audience)) == 4401
+        finally:
+            configured.cache_clear()
+            clear_stores()
