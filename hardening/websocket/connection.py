@@ -12,14 +12,14 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 
 from hardening import clock
 from hardening.observability.audit import audit
 from hardening.observability.metrics import WEBSOCKET_CLOSES, WEBSOCKET_OPEN
 from hardening.request import state
 from hardening.websocket import conf as constants
-from hardening.websocket.handshake import Admitted, Refused, reauthenticate
+from hardening.websocket.handshake import Admitted, Refused, fresh_connections, reauthenticate
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -28,6 +28,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 logger = logging.getLogger("hardening.websocket")
+#: Audit from a worker thread (the signal's receivers may use the database).
+_audit = fresh_connections(audit)
 
 
 def _without_query_token(query: bytes) -> bytes:
@@ -103,7 +105,7 @@ class Connection:
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.accepted:
                 WEBSOCKET_OPEN.dec()
-                await database_sync_to_async(self._audit_closed)()
+                await sync_to_async(fresh_connections(self._audit_closed))()
 
     def _audit_closed(self) -> None:
         audit(
@@ -141,7 +143,7 @@ class Connection:
             await self.send(message)
             self.accepted = True
             WEBSOCKET_OPEN.inc()
-            await database_sync_to_async(audit)(
+            await sync_to_async(_audit)(
                 "websocket.connected",
                 request=self.admitted.request,
                 kind=self.admitted.credential.kind if self.admitted.credential else "session",
@@ -199,10 +201,10 @@ class Connection:
         outcome = (
             Refused(constants.UNAUTHENTICATED, "malformed")
             if not token
-            else await database_sync_to_async(reauthenticate)(self.admitted, token)
+            else await sync_to_async(reauthenticate)(self.admitted, token)
         )
         if isinstance(outcome, Refused):
-            await database_sync_to_async(audit)(
+            await sync_to_async(_audit)(
                 "websocket.refused",
                 request=self.admitted.request,
                 reason=outcome.reason,
@@ -216,7 +218,7 @@ class Connection:
         self.expires = self.admitted.expires
         self.wake.set()
         request = self.admitted.request
-        await database_sync_to_async(audit)("websocket.reauthenticated", request=request)
+        await sync_to_async(_audit)("websocket.reauthenticated", request=request)
         reply = {"type": "auth.ok", "exp": self.expires}
         await self.send({"type": "websocket.send", "text": json.dumps(reply)})
 

@@ -9,9 +9,8 @@ ASGI middleware in front of a Channels websocket application (usually a ``URLRou
 
 (:func:`hardening.asgi.get_asgi_application` with ``websocket=`` builds exactly this.)
 
-**Before accept** (:mod:`hardening.websocket.handshake`, in a worker thread through
-Channels' ``database_sync_to_async``, which closes obsolete database connections before and
-after, as Django does around a request): the Host and
+**Before accept** (:mod:`hardening.websocket.handshake`, in a worker thread between two
+``close_old_connections()``, as Django runs a request): the Host and
 Origin, the credential, the connect rate limits and the MFA rule.  A refusal is a
 ``websocket.close`` *instead of* the accept (4401 unauthenticated, 4403 forbidden, 4429 rate
 limited, 1013 limits unavailable): the server answers the upgrade with HTTP 403, so a
@@ -37,7 +36,7 @@ from __future__ import annotations
 
 import logging
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 
 from hardening.context import request_id_var
 from hardening.observability.audit import audit
@@ -46,7 +45,7 @@ from hardening.observability.metrics import WEBSOCKET_REFUSALS
 from hardening.observability.middleware import new_request_id, valid_request_id
 from hardening.websocket import conf as constants
 from hardening.websocket.connection import ASGIApp, Connection, Receive, Scope, Send
-from hardening.websocket.handshake import Admitted, Refused, handshake
+from hardening.websocket.handshake import Admitted, Refused, fresh_connections, handshake
 
 logger = logging.getLogger("hardening.websocket")
 
@@ -60,6 +59,7 @@ def _request_id(scope: Scope) -> str:
     return new_request_id()
 
 
+@fresh_connections
 def decide(scope: Scope, request_id: str, require_user: bool) -> Admitted | Refused:
     """The handshake's outcome; a refusal is counted and audited here (in the thread)."""
     outcome = handshake(dict(scope), request_id, require_user=require_user)
@@ -92,7 +92,7 @@ class WebSocketMiddleware:
         token = request_id_var.set(request_id)
         try:
             try:
-                outcome = await database_sync_to_async(decide)(scope, request_id, self.require_user)
+                outcome = await sync_to_async(decide)(scope, request_id, self.require_user)
             except Exception:  # noqa: BLE001 - a database or cache outage: refuse, never 500
                 logger.exception("The WebSocket handshake failed; the connection is refused.")
                 WEBSOCKET_REFUSALS.labels(reason="error").inc()
