@@ -112,7 +112,7 @@ class Connection:
             "websocket.closed",
             request=self.admitted.request,
             reason=self.reason,
-            code=self.code,
+            status_code=self.code,
             messages=self.messages,
             seconds=round(clock.monotonic() - self.opened, 3),
         )
@@ -208,8 +208,8 @@ class Connection:
                 "websocket.refused",
                 request=self.admitted.request,
                 reason=outcome.reason,
-                code=outcome.code,
-                reauth=True,
+                status_code=outcome.code,
+                renewal=True,
             )
             await self.close(outcome.code, "reauth_refused")
             return

@@ -66,7 +66,10 @@ def decide(scope: Scope, request_id: str, require_user: bool) -> Admitted | Refu
     if isinstance(outcome, Refused):
         WEBSOCKET_REFUSALS.labels(reason=outcome.reason).inc()
         audit(
-            "websocket.refused", request=outcome.request, reason=outcome.reason, code=outcome.code
+            "websocket.refused",
+            request=outcome.request,
+            reason=outcome.reason,
+            status_code=outcome.code,
         )
     return outcome
 

@@ -402,3 +402,12 @@ async def test_an_oidc_token_is_verified_by_the_http_verifiers(settings: Any) ->
         finally:
             configured.cache_clear()
             clear_stores()
+
+
+async def test_the_audit_fields_survive_the_log_scrubber(events: list[Any]) -> None:
+    from hardening.observability.scrub import scrub
+
+    assert await refused_code(communicator()) == constants.UNAUTHENTICATED
+    [fields] = [f for e, f in events if e == "websocket.refused"]
+    assert scrub(fields) == fields  # the close code is not blanked as a "code"
+    assert fields["status_code"] == 4401 and fields["reason"] == "no_credentials"
