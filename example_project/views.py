@@ -159,6 +159,7 @@ ENDPOINTS = {
     "health_ready": "/health/ready",
     "metrics": "/metrics",
     "admin": "/admin/",
+    "websocket_echo": "/ws/echo",  # under uvicorn, with the websocket extra
 }
 
 

@@ -7,6 +7,7 @@ WSGI/ASGI application and serve whatever settings they find.
 from __future__ import annotations
 
 import sys
+from contextvars import ContextVar
 
 from django.core import checks
 
@@ -14,6 +15,10 @@ from hardening.conf import conf
 from hardening.exceptions import StartupCheckFailed
 
 __all__ = ["run_startup_checks"]
+
+#: True while a system check imports the project's ASGI application to inspect it
+#: (``hardening.W702``): the entry point it calls is not starting a server.
+inspecting: ContextVar[bool] = ContextVar("hardening_inspecting_application", default=False)
 
 
 def _format(message: checks.CheckMessage) -> str:
@@ -29,7 +34,7 @@ def run_startup_checks() -> None:
     Runs the checks tagged ``security`` (every hardening check and Django's non-deploy
     security checks).  Disable with ``HARDENING_FAIL_FAST = False``.
     """
-    if not conf.HARDENING_FAIL_FAST:
+    if not conf.HARDENING_FAIL_FAST or inspecting.get():
         return
     messages = checks.run_checks(tags=[checks.Tags.security])
     serious = [m for m in messages if m.is_serious() and not m.is_silenced()]

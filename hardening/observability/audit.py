@@ -62,6 +62,10 @@ EVENTS: dict[str, bool] = {
     "health.failed": True,
     "request.rejected": True,
     "metrics.denied": True,
+    "websocket.connected": False,
+    "websocket.refused": True,
+    "websocket.reauthenticated": False,
+    "websocket.closed": False,
 }
 
 

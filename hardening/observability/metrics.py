@@ -71,3 +71,18 @@ DATABASE_UNAVAILABLE = Counter(
     "hardening_database_unavailable_total",
     "Requests answered 503 because the database could not be reached.",
 )
+WEBSOCKET_OPEN = Gauge(
+    "hardening_websocket_connections",
+    "Open WebSocket connections (accepted and not yet closed).",
+    multiprocess_mode="livesum",
+)
+WEBSOCKET_REFUSALS = Counter(
+    "hardening_websocket_refusals_total",
+    "WebSocket handshakes refused before accept, by reason.",
+    ["reason"],
+)
+WEBSOCKET_CLOSES = Counter(
+    "hardening_websocket_closes_total",
+    "Open WebSocket connections closed by hardening (limits, expiry, idle), by reason.",
+    ["reason"],
+)
