@@ -1,8 +1,9 @@
-"""Models of the ``hardening`` app: MFA data and refresh-token families."""
+"""Models of the ``hardening`` app: MFA data, refresh-token families and API keys."""
 
 from __future__ import annotations
 
+from hardening.apikeys.models import APIKey
 from hardening.jwt.models import TokenFamily
 from hardening.mfa.models import MFAChallenge, RecoveryCode, TOTPDevice
 
-__all__ = ["MFAChallenge", "RecoveryCode", "TOTPDevice", "TokenFamily"]
+__all__ = ["APIKey", "MFAChallenge", "RecoveryCode", "TOTPDevice", "TokenFamily"]

@@ -17,6 +17,9 @@ path                            name                        what
 ``api/mfa/totp``                ``mfa-totp``                add (POST) or remove (DELETE) a TOTP
 ``api/mfa/totp/confirm``        ``mfa-totp-confirm``        confirm a pending TOTP device
 ``api/mfa/recovery-codes``      ``mfa-recovery-codes``      a new set of recovery codes
+``api/keys``                    ``api-keys``                list (GET) or make (POST) own API keys
+``api/keys/<public_id>``        ``api-key``                 revoke (DELETE) an own API key
+``api/keys/<public_id>/rotate`` ``api-key-rotate``          rotate an own API key
 ``account/mfa/``                ``mfa-page``                the HTML MFA page
 ``account/login/``              ``login``                   session login with the MFA step
 ``account/logout/``             ``logout``                  session logout
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from hardening.apikeys.urls import urlpatterns as apikeys
 from hardening.health.urls import urlpatterns as health
 from hardening.jwt.urls import urlpatterns as tokens
 from hardening.mfa.urls import urlpatterns as mfa
@@ -42,6 +46,7 @@ app_name = "hardening"
 urlpatterns = [
     *tokens,
     *mfa,
+    *apikeys,
     path("metrics", metrics, name="metrics"),
     *health,
 ]

@@ -1,0 +1,64 @@
+"""System checks of API keys (``E8xx`` / ``W8xx``).
+
+* ``E801``: ``HARDENING_API_KEY_HASH_KEY`` is not set in production (every key is refused).
+* ``E802``: it is shorter than 32 characters, or guessable.
+* ``E803``: it is the value of another secret (``SECRET_KEY``, a JWT key, a Fernet key...).
+* ``E804``: ``HARDENING_API_KEY_PREFIX`` is not 2-16 lowercase letters or digits.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from django.core.checks import CheckMessage
+
+from hardening.apikeys.conf import conf
+from hardening.checks import problem, register
+from hardening.conf import conf as core
+
+#: Shortest hash key accepted (characters).
+MIN_HASH_KEY_CHARS = 32
+_GENERATE = "Generate one: python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+
+
+@register
+def check_api_keys(**kwargs: Any) -> list[CheckMessage]:
+    from hardening.access import _secrets
+    from hardening.deploy.strength import MIN_SECRET_BITS, estimated_bits, is_published
+
+    out: list[CheckMessage] = []
+    for name, why in conf.problems():
+        if name == "HARDENING_API_KEY_PREFIX":
+            out.append(
+                problem("E804", f"HARDENING_API_KEY_PREFIX is unusable: {why}.", "Use e.g. 'hk'.")
+            )
+    key = conf.HARDENING_API_KEY_HASH_KEY
+    if not key:
+        if core.is_production:
+            out.append(
+                problem(
+                    "E801",
+                    "HARDENING_API_KEY_HASH_KEY is not set: every API key is refused.",
+                    "Set a dedicated random key of 32+ characters. " + _GENERATE,
+                )
+            )
+        return out
+    if len(key) < MIN_HASH_KEY_CHARS or is_published(key) or estimated_bits(key) < MIN_SECRET_BITS:
+        out.append(
+            problem(
+                "E802",
+                "HARDENING_API_KEY_HASH_KEY is short or guessable.",
+                f"Use {MIN_HASH_KEY_CHARS}+ random characters. " + _GENERATE,
+            )
+        )
+    out.extend(
+        problem(
+            "E803",
+            f"HARDENING_API_KEY_HASH_KEY is the same as {other}.",
+            "A dedicated key: rotating the other secret must not void every API key.",
+        )
+        for other, value in _secrets().items()
+        if value and hmac.compare_digest(value.encode(), key.encode())
+    )
+    return out
