@@ -4,17 +4,21 @@
 * ``E802``: it is shorter than 32 characters, or guessable.
 * ``E803``: it is the value of another secret (``SECRET_KEY``, a JWT key, a Fernet key...).
 * ``E804``: ``HARDENING_API_KEY_PREFIX`` is not 2-16 lowercase letters or digits.
+* ``W801``: views demand scopes (``HasScope``, ``HasAnyScope``) but no credential that carries
+  scopes is accepted (no ``ApiKeyAuthentication`` in DRF, no issuer in
+  ``HARDENING_JWT_ISSUERS``): those views refuse everybody.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from typing import Any
 
 from django.core.checks import CheckMessage
 
 from hardening.apikeys.conf import conf
-from hardening.checks import problem, register
+from hardening.checks import problem, register, warning
 from hardening.conf import conf as core
 
 #: Shortest hash key accepted (characters).
@@ -62,3 +66,40 @@ def check_api_keys(**kwargs: Any) -> list[CheckMessage]:
         if value and hmac.compare_digest(value.encode(), key.encode())
     )
     return out
+
+
+API_KEY_CLASS = "hardening.authentication.ApiKeyAuthentication"
+
+
+@register
+def check_scopes_have_a_source(**kwargs: Any) -> list[CheckMessage]:
+    from hardening.jwt.conf import conf as jwt
+    from hardening.scopes import USED_SCOPES
+
+    _load_urlconf()  # the views' modules make their permission classes on import
+    if not USED_SCOPES or jwt.HARDENING_JWT_ISSUERS or _api_keys_accepted():
+        return []
+    return [
+        warning(
+            "W801",
+            "Views demand scopes, but no accepted credential carries scopes.",
+            f"Add {API_KEY_CLASS} to DEFAULT_AUTHENTICATION_CLASSES (rest_framework_settings() "
+            "does) or an issuer whose tokens carry 'scope' to HARDENING_JWT_ISSUERS.",
+        )
+    ]
+
+
+def _api_keys_accepted() -> bool:
+    from django.conf import settings
+
+    drf = getattr(settings, "REST_FRAMEWORK", None) or {}
+    classes = drf.get("DEFAULT_AUTHENTICATION_CLASSES", ())
+    return any(str(path).rsplit(".", 1)[-1] == "ApiKeyAuthentication" for path in classes)
+
+
+def _load_urlconf() -> None:
+    from django.urls import get_resolver
+
+    # Django's own URL checks report a broken URLconf.
+    with contextlib.suppress(Exception):
+        get_resolver().url_patterns  # noqa: B018 - imports the URLconf and its views
