@@ -250,6 +250,9 @@ if env.has("CLERK_ISSUER") or env.has("CLERK_JWKS_URL") or env.has("CLERK_JWT_KE
             "authorized_parties": env.list("CLERK_AUTHORIZED_PARTIES", default=[]),
             "secret_key": env.str("CLERK_SECRET_KEY", default=""),
             "publishable_key": env.str("CLERK_PUBLISHABLE_KEY", default=""),
+            # Clerk machine tokens (M2M JWTs; ak_/oat_/m2m_ through the Backend API with the
+            # secret key): on when the secret key is set (docs/jwt.md).
+            "machine_tokens": env.bool("CLERK_MACHINE_TOKENS", default=env.has("CLERK_SECRET_KEY")),
         }
     )
 if env.has("OIDC_ISSUER") or env.has("OIDC_JWKS_URL"):

@@ -15,6 +15,7 @@ from hardening.apikeys.auth import ApiKeyAuthentication
 from hardening.jwt.auth import (
     BearerTokenAuthentication,
     ClerkAuthentication,
+    ClerkMachineAuthentication,
     OIDCAuthentication,
     OwnTokenAuthentication,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "ApiKeyAuthentication",
     "BearerTokenAuthentication",
     "ClerkAuthentication",
+    "ClerkMachineAuthentication",
     "OIDCAuthentication",
     "OwnTokenAuthentication",
 ]

@@ -298,5 +298,12 @@ class ClerkAuthentication(BearerTokenAuthentication):
     kinds = frozenset({"clerk"})
 
 
+class ClerkMachineAuthentication(BearerTokenAuthentication):
+    """Clerk machine tokens only (M2M JWTs and opaque ``ak_``/``oat_``/``m2m_``/``mt_``), for
+    a Clerk issuer with ``"machine_tokens": True``."""
+
+    kinds = frozenset({"clerk_machine"})
+
+
 class OIDCAuthentication(BearerTokenAuthentication):
     kinds = frozenset({"oidc"})

@@ -37,8 +37,10 @@ from hardening.jwt.fetch import KeyLookupError
 from hardening.jwt.issuers import (
     ASYMMETRIC_ALGORITHMS,
     CLERK_MACHINE_PREFIXES,
+    MACHINE_KIND,
     Issuer,
     issuer_for,
+    machine_issuer,
 )
 from hardening.jwt.jws import (
     MAX_TOKEN_BYTES,
@@ -74,12 +76,20 @@ def verify(raw: str, *, from_cookie: bool = False) -> Verified:
     ``from_cookie``: the token came from Clerk's ``__session`` cookie; only issuers with
     ``"session_cookie": True`` accept it."""
     if raw.startswith(CLERK_MACHINE_PREFIXES):
-        raise TokenRejected("machine_token", "clerk")
+        clerk = machine_issuer()
+        if clerk is None or from_cookie:
+            raise TokenRejected("machine_token", "clerk")
+        from hardening.jwt.machine import verify_opaque
+
+        return Verified(verify_opaque(raw, clerk), MACHINE_KIND, clerk)
     memo, digest = verified_memo(), b""
     if memo is not None and len(raw) <= MAX_TOKEN_BYTES:
         digest = memo.digest(raw)
         entry = memo.get(digest)
-        if entry is not None and (not from_cookie or _cookie_issuer(entry.found.issuer)):
+        cookie_ok = _cookie_issuer(entry.found.issuer) if entry is not None else False
+        if entry is not None and entry.found.kind == MACHINE_KIND:
+            cookie_ok = False  # a machine token never comes in Clerk's session cookie
+        if entry is not None and (not from_cookie or cookie_ok):
             found = entry.found
             return Verified(dict(found.claims), found.kind, found.issuer)
     parsed = parse(raw)
@@ -100,11 +110,28 @@ def verify(raw: str, *, from_cookie: bool = False) -> Verified:
         store = None  # verify_external rejects the token
     # The key set is read before verifying: a refresh meanwhile leaves the entry stale.
     keys = store.keys if isinstance(store, KeyStore) else None
-    found = Verified(verify_external(parsed, issuer), issuer.kind, issuer)
+    claims = verify_external(parsed, issuer)
+    kind = MACHINE_KIND if _machine_jwt(parsed, issuer) else issuer.kind
+    if from_cookie and kind == MACHINE_KIND:
+        raise TokenRejected("machine_token", "clerk")
+    found = Verified(claims, kind, issuer)
     if memo is not None and digest and (keys is None or store.keys is keys):
         # Only when the key set did not change meanwhile (a cold store's first fetch did).
         memo.put(digest, found, store if keys is not None else None, keys)
     return found
+
+
+def _machine_jwt(parsed: Parsed, issuer: Issuer) -> bool:
+    """A Clerk M2M token issued as a JWT: no ``sid``, its ``sub`` a machine (``mch_...``);
+    accepted only from a Clerk issuer with ``machine_tokens``."""
+    sub = parsed.payload.get("sub")
+    return (
+        issuer.kind == "clerk"
+        and issuer.machine_tokens
+        and "sid" not in parsed.payload
+        and isinstance(sub, str)
+        and sub.startswith("mch_")
+    )
 
 
 def _cookie_issuer(issuer: Issuer | None) -> bool:
@@ -163,21 +190,29 @@ def verify_external(parsed: Parsed, issuer: Issuer) -> dict[str, Any]:
         raise TokenRejected("algorithm", kind)
     verify_signature(parsed, key.key, kind)
     claims = dict(parsed.payload)
+    required = issuer.required_claims
+    if _machine_jwt(parsed, issuer):
+        required = tuple(name for name in required if name != "sid")
     validate_claims(
         claims,
         kind=kind,
         issuer=issuer.issuer,
         audience=issuer.audience,
-        required=issuer.required_claims,
+        required=required,
         leeway=LEEWAY,
     )
     check_lifetime(claims, issuer.max_lifetime, LEEWAY)
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise TokenRejected("missing_claim", kind)
-    if issuer.authorized_parties and claims.get("azp") not in issuer.authorized_parties:
+    machine = _machine_jwt(parsed, issuer)  # azp names a browser origin: machines have none
+    if (
+        issuer.authorized_parties
+        and not machine
+        and claims.get("azp") not in issuer.authorized_parties
+    ):
         raise TokenRejected("azp", kind)
-    if kind == "clerk":
+    if kind == "clerk" and not machine:
         _clerk_claims(claims, issuer)
     return claims
 

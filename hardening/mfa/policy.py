@@ -33,7 +33,7 @@ SESSION_KEY = "_hardening_mfa"
 #: Credential kinds of machines (``request.hardening.credential.kind``): the policy
 #: ``HARDENING_MFA_REQUIRED`` does not apply to them (a user makes an API key behind MFA,
 #: hardening.apikeys.api), but they never count as MFA-verified (``RequireMFA``, step-up).
-MACHINE_KINDS = frozenset({"api_key", "machine"})
+MACHINE_KINDS = frozenset({"api_key", "clerk_machine"})
 
 MFA_REQUIRED_DETAIL = "This action needs multi-factor authentication."
 STEP_UP_DETAIL = "This action needs a recent multi-factor authentication."
