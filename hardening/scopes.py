@@ -104,6 +104,10 @@ def _deny(permission: Any, code: str, what: str, missing: Iterable[str], any_of:
     return False
 
 
+#: Credential kinds of machines (``HasScope(..., machines_only=True)`` asks only them).
+MACHINE_KINDS = frozenset({"api_key", "clerk_machine"})
+
+
 def _factory(
     name: str,
     required: tuple[str, ...],
@@ -112,8 +116,11 @@ def _factory(
     read: Any,
     *,
     any_of: bool,
+    machines_only: bool = False,
 ) -> type[BasePermission]:
     def has_permission(self: BasePermission, request: Request, view: Any) -> bool:
+        if machines_only and state(request).auth_kind not in MACHINE_KINDS:
+            return True
         held = read(request)
         if any_of:
             return bool(held & set(required)) or _deny(self, code, what, required, True)
@@ -129,18 +136,39 @@ def _factory(
     return type(name, (BasePermission,), attributes)
 
 
-def HasScope(*scopes: str) -> type[BasePermission]:  # noqa: N802 - reads as a class
-    """Every one of ``scopes`` (403 ``insufficient_scope`` naming the missing ones)."""
+def HasScope(*scopes: str, machines_only: bool = False) -> type[BasePermission]:  # noqa: N802
+    """Every one of ``scopes`` (403 ``insufficient_scope`` naming the missing ones).
+
+    ``machines_only``: demand them of machine credentials only (API keys, Clerk machine
+    tokens); people's sessions and tokens pass (give them roles).  Unlike
+    ``HasScope(...) | IsPerson``, a refusal still names the missing scope (DRF's ``|`` keeps
+    no message)."""
     required = _names("HasScope", scopes)
     USED_SCOPES.update(required)
-    return _factory("HasScope", required, "insufficient_scope", "scope", scopes_of, any_of=False)
+    return _factory(
+        "HasScope",
+        required,
+        "insufficient_scope",
+        "scope",
+        scopes_of,
+        any_of=False,
+        machines_only=machines_only,
+    )
 
 
-def HasAnyScope(*scopes: str) -> type[BasePermission]:  # noqa: N802
-    """At least one of ``scopes``."""
+def HasAnyScope(*scopes: str, machines_only: bool = False) -> type[BasePermission]:  # noqa: N802
+    """At least one of ``scopes`` (``machines_only`` as for :func:`HasScope`)."""
     required = _names("HasAnyScope", scopes)
     USED_SCOPES.update(required)
-    return _factory("HasAnyScope", required, "insufficient_scope", "scope", scopes_of, any_of=True)
+    return _factory(
+        "HasAnyScope",
+        required,
+        "insufficient_scope",
+        "scope",
+        scopes_of,
+        any_of=True,
+        machines_only=machines_only,
+    )
 
 
 def HasRole(*roles: str) -> type[BasePermission]:  # noqa: N802

@@ -142,3 +142,23 @@ def test_w801_scopes_without_a_scoped_credential() -> None:
     }
     with production(REST_FRAMEWORK=rest_framework_settings(**only_bearer)):
         assert check_error_codes().get("hardening.W801") == "WARNING"
+
+
+@pytest.mark.django_db
+def test_machines_only_asks_machines() -> None:
+    from hardening.request import Credential, state
+
+    view = make_view(HasScope("exchange:write", machines_only=True))
+    assert call(view, {"sub": "person"}).status_code == 200  # a person's token passes
+
+    def as_machine(kind: str, scopes: frozenset[str]) -> Any:
+        request = APIRequestFactory().get("/api/x")
+        force_authenticate(request, user=Claimed(), token={"sub": "m"})
+        state(request).credential = Credential(kind, Claimed(), {"sub": "m"}, scopes)
+        response = view(request)
+        response.render()
+        return response
+
+    refused = as_machine("api_key", frozenset({"read"}))
+    assert refused.status_code == 403 and "'exchange:write'" in refused.data["detail"]
+    assert as_machine("clerk_machine", frozenset({"exchange:write"})).status_code == 200
