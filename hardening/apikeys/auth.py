@@ -30,8 +30,9 @@ from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES
 from hardening.request import Credential, state
 
-#: The header that may carry a key instead of ``Authorization: Api-Key <key>`` (``META``
-#: name below).  Change it in a subclass of :class:`ApiKeyAuthentication` and here together.
+#: The header that may carry a key instead of ``Authorization: Api-Key <key>``.  A module
+#: constant read on every request (the middleware and the DRF class both): a project that
+#: needs another name assigns it once at start-up (``hardening.apikeys.auth.HEADER = ...``).
 HEADER = "X-API-Key"
 SCHEME = "api-key"
 KIND = "api_key"

@@ -62,10 +62,22 @@ def check_api_keys(**kwargs: Any) -> list[CheckMessage]:
             f"HARDENING_API_KEY_HASH_KEY is the same as {other}.",
             "A dedicated key: rotating the other secret must not void every API key.",
         )
-        for other, value in _secrets().items()
-        if value and hmac.compare_digest(value.encode(), key.encode())
+        for other, value in {**_secrets(), **_operator_tokens()}.items()
+        if value
+        and other != "HARDENING_API_KEY_HASH_KEY"
+        and hmac.compare_digest(value.encode(), key.encode())
     )
     return out
+
+
+def _operator_tokens() -> dict[str, str]:
+    from hardening.health.conf import conf as health
+    from hardening.observability.conf import conf as observability
+
+    return {
+        "HARDENING_METRICS_TOKEN": observability.HARDENING_METRICS_TOKEN,
+        "HARDENING_HEALTH_TOKEN": health.HARDENING_HEALTH_TOKEN,
+    }
 
 
 API_KEY_CLASS = "hardening.authentication.ApiKeyAuthentication"

@@ -13,9 +13,8 @@ on ``HARDENING_API_PATHS`` does a valid token also become ``request.user`` and
 (docs/security.md, the authentication boundary).  An invalid token on an API path makes
 ``request.user`` anonymous; DRF views answer 401, plain Django views see an anonymous user.
 
-**API keys** (``Authorization: Api-Key``, ``X-API-Key``) take the same path in the middleware:
-:func:`process` hands them to :func:`hardening.apikeys.auth.authenticate`, which records its
-outcome in the same fields; :func:`authenticate` here leaves a request that sends a key alone.
+**API keys** take the same middleware path (:func:`process`), through
+:func:`hardening.apikeys.auth.authenticate`, into the same fields.
 
 **The DRF classes** (:class:`BearerTokenAuthentication` and one per kind) return
 ``(user, claims)``, None for another scheme, and raise ``AuthenticationFailed`` (401 with
@@ -46,6 +45,8 @@ from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.request import Request
 
 from hardening.access import bearer_token
+from hardening.apikeys import auth as apikeys
+from hardening.apikeys.keys import KeyRejected
 from hardening.conf.core import api_path
 from hardening.conf.core import middleware as installed_middleware
 from hardening.jwt.conf import conf
@@ -105,9 +106,7 @@ def authenticate(request: HttpRequest, *, defer_revocation: bool = False) -> Cre
     ``defer_revocation`` (the middleware): leave the revocation lookup pending for the rate
     limiter when it can carry it (:func:`deferrable`).  Any other caller settles a pending
     lookup first, so nothing ever sees an unchecked token."""
-    from hardening.apikeys.auth import may_have_key
-
-    if may_have_key(request):
+    if apikeys.may_have_key(request):
         return None  # an API key is hardening.apikeys.auth's (one credential per request)
     found = state(request)
     if found.revocation_pending is not None:
@@ -203,17 +202,12 @@ def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
 
 def _may_have_token(request: HttpRequest) -> bool:
     """Cheap pre-test so requests without a token or key never leave the event loop."""
-    from hardening.apikeys.auth import may_have_key
-
-    if request.META.get("HTTP_AUTHORIZATION") or may_have_key(request):
+    if request.META.get("HTTP_AUTHORIZATION") or apikeys.may_have_key(request):
         return True
     return CLERK_COOKIE in request.COOKIES and reads_session_cookie()
 
 
 def process(request: HttpRequest) -> None:
-    from hardening.apikeys import auth as apikeys
-    from hardening.apikeys.keys import KeyRejected
-
     api = api_path(request.path_info)
     try:
         if apikeys.may_have_key(request):
@@ -281,10 +275,8 @@ class BearerTokenAuthentication(BaseAuthentication):
         return credential.user, dict(credential.claims)
 
     def authenticate_header(self, request: Request) -> str:
-        from hardening.apikeys.auth import challenge, sent_key
-
-        if sent_key(request):  # the first class's challenge is DRF's: name the scheme used
-            return challenge(request)
+        if apikeys.sent_key(request):  # the first class's challenge is DRF's: name the scheme
+            return apikeys.challenge(request)
         if state(request).credential_error is not None:
             return f'Bearer realm="{REALM}", error="invalid_token"'
         return f'Bearer realm="{REALM}"'
@@ -299,9 +291,6 @@ class ClerkAuthentication(BearerTokenAuthentication):
 
 
 class ClerkMachineAuthentication(BearerTokenAuthentication):
-    """Clerk machine tokens only (M2M JWTs and opaque ``ak_``/``oat_``/``m2m_``/``mt_``), for
-    a Clerk issuer with ``"machine_tokens": True``."""
-
     kinds = frozenset({"clerk_machine"})
 
 

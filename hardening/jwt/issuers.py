@@ -210,15 +210,37 @@ class ClaimsUser:
         return False
 
 
+def clerk_claims(claims: dict[str, Any], issuer: Issuer) -> None:
+    """A Clerk session token's ``sts`` and ``sid`` rules; the v2 ``o`` claim expanded."""
+    if claims.get("sts") == "pending" and not issuer.allow_pending:
+        raise TokenRejected("pending_session", issuer.kind)
+    if "sid" in issuer.required_claims and not isinstance(claims.get("sid"), str):
+        raise TokenRejected("missing_claim", issuer.kind)
+    org = claims.get("o")
+    if isinstance(org, dict):  # v2 session tokens: expand like Clerk's SDKs do
+        claims.setdefault("org_id", org.get("id"))
+        claims.setdefault("org_slug", org.get("slg"))
+        role = org.get("rol")
+        if isinstance(role, str):
+            claims.setdefault("org_role", role if role.startswith("org:") else f"org:{role}")
+        permissions = org.get("per")
+        if isinstance(permissions, str):
+            claims.setdefault("org_permissions", [p for p in permissions.split(",") if p])
+
+
+def machine_jwt(payload: dict[str, Any], issuer: Issuer) -> bool:
+    """A Clerk M2M token issued as a JWT: no ``sid``, its ``sub`` a machine (``mch_...``);
+    only from a Clerk issuer with ``machine_tokens``."""
+    sub = payload.get("sub")
+    clerk = issuer.kind == "clerk" and issuer.machine_tokens
+    return clerk and "sid" not in payload and isinstance(sub, str) and sub.startswith("mch_")
+
+
 def machine(claims: dict[str, Any], issuer: Issuer) -> bool:
-    """Are ``claims`` a Clerk machine's (an M2M JWT: no ``sid``, ``sub`` ``mch_...``; or an
-    opaque token verified by the Backend API)?"""
-    if issuer.kind != "clerk" or not issuer.machine_tokens:
-        return False
-    if claims.get("token_type") in MACHINE_TOKEN_TYPES:
-        return True
-    sub = claims.get("sub")
-    return "sid" not in claims and isinstance(sub, str) and sub.startswith("mch_")
+    """Are ``claims`` a Clerk machine's (an M2M JWT, or an opaque token verified by the
+    Backend API, :mod:`hardening.jwt.machine`)?"""
+    opaque = issuer.machine_tokens and claims.get("token_type") in MACHINE_TOKEN_TYPES
+    return bool(opaque) or machine_jwt(claims, issuer)
 
 
 #: ``token_type`` of the claims made from an opaque machine token (hardening.jwt.machine).

@@ -39,8 +39,9 @@ from hardening.jwt.issuers import (
     CLERK_MACHINE_PREFIXES,
     MACHINE_KIND,
     Issuer,
+    clerk_claims,
     issuer_for,
-    machine_issuer,
+    machine_jwt,
 )
 from hardening.jwt.jws import (
     MAX_TOKEN_BYTES,
@@ -75,21 +76,15 @@ def verify(raw: str, *, from_cookie: bool = False) -> Verified:
 
     ``from_cookie``: the token came from Clerk's ``__session`` cookie; only issuers with
     ``"session_cookie": True`` accept it."""
-    if raw.startswith(CLERK_MACHINE_PREFIXES):
-        clerk = machine_issuer()
-        if clerk is None or from_cookie:
-            raise TokenRejected("machine_token", "clerk")
-        from hardening.jwt.machine import verify_opaque
+    if raw.startswith(CLERK_MACHINE_PREFIXES):  # opaque: Clerk's Backend API, when allowed
+        from hardening.jwt.machine import verify_machine_token
 
-        return Verified(verify_opaque(raw, clerk), MACHINE_KIND, clerk)
+        return verify_machine_token(raw, from_cookie=from_cookie)
     memo, digest = verified_memo(), b""
     if memo is not None and len(raw) <= MAX_TOKEN_BYTES:
         digest = memo.digest(raw)
         entry = memo.get(digest)
-        cookie_ok = _cookie_issuer(entry.found.issuer) if entry is not None else False
-        if entry is not None and entry.found.kind == MACHINE_KIND:
-            cookie_ok = False  # a machine token never comes in Clerk's session cookie
-        if entry is not None and (not from_cookie or cookie_ok):
+        if entry is not None and (not from_cookie or _cookie_ok(entry.found)):
             found = entry.found
             return Verified(dict(found.claims), found.kind, found.issuer)
     parsed = parse(raw)
@@ -110,32 +105,20 @@ def verify(raw: str, *, from_cookie: bool = False) -> Verified:
         store = None  # verify_external rejects the token
     # The key set is read before verifying: a refresh meanwhile leaves the entry stale.
     keys = store.keys if isinstance(store, KeyStore) else None
-    claims = verify_external(parsed, issuer)
-    kind = MACHINE_KIND if _machine_jwt(parsed, issuer) else issuer.kind
-    if from_cookie and kind == MACHINE_KIND:
+    kind = MACHINE_KIND if machine_jwt(parsed.payload, issuer) else issuer.kind
+    if from_cookie and kind == MACHINE_KIND:  # never in Clerk's session cookie
         raise TokenRejected("machine_token", "clerk")
-    found = Verified(claims, kind, issuer)
+    found = Verified(verify_external(parsed, issuer), kind, issuer)
     if memo is not None and digest and (keys is None or store.keys is keys):
         # Only when the key set did not change meanwhile (a cold store's first fetch did).
         memo.put(digest, found, store if keys is not None else None, keys)
     return found
 
 
-def _machine_jwt(parsed: Parsed, issuer: Issuer) -> bool:
-    """A Clerk M2M token issued as a JWT: no ``sid``, its ``sub`` a machine (``mch_...``);
-    accepted only from a Clerk issuer with ``machine_tokens``."""
-    sub = parsed.payload.get("sub")
-    return (
-        issuer.kind == "clerk"
-        and issuer.machine_tokens
-        and "sid" not in parsed.payload
-        and isinstance(sub, str)
-        and sub.startswith("mch_")
-    )
-
-
-def _cookie_issuer(issuer: Issuer | None) -> bool:
-    return issuer is not None and issuer.session_cookie
+def _cookie_ok(found: Verified) -> bool:
+    """May a memoized token come from Clerk's ``__session`` cookie (never a machine's)?"""
+    issuer = found.issuer
+    return issuer is not None and issuer.session_cookie and found.kind != MACHINE_KIND
 
 
 @functools.lru_cache(maxsize=8)
@@ -190,9 +173,8 @@ def verify_external(parsed: Parsed, issuer: Issuer) -> dict[str, Any]:
         raise TokenRejected("algorithm", kind)
     verify_signature(parsed, key.key, kind)
     claims = dict(parsed.payload)
-    required = issuer.required_claims
-    if _machine_jwt(parsed, issuer):
-        required = tuple(name for name in required if name != "sid")
+    machine = machine_jwt(claims, issuer)  # no sid, and azp names a browser origin
+    required = tuple(n for n in issuer.required_claims if not (machine and n == "sid"))
     validate_claims(
         claims,
         kind=kind,
@@ -205,7 +187,6 @@ def verify_external(parsed: Parsed, issuer: Issuer) -> dict[str, Any]:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise TokenRejected("missing_claim", kind)
-    machine = _machine_jwt(parsed, issuer)  # azp names a browser origin: machines have none
     if (
         issuer.authorized_parties
         and not machine
@@ -213,25 +194,8 @@ def verify_external(parsed: Parsed, issuer: Issuer) -> dict[str, Any]:
     ):
         raise TokenRejected("azp", kind)
     if kind == "clerk" and not machine:
-        _clerk_claims(claims, issuer)
+        clerk_claims(claims, issuer)
     return claims
-
-
-def _clerk_claims(claims: dict[str, Any], issuer: Issuer) -> None:
-    if claims.get("sts") == "pending" and not issuer.allow_pending:
-        raise TokenRejected("pending_session", issuer.kind)
-    if "sid" in issuer.required_claims and not isinstance(claims.get("sid"), str):
-        raise TokenRejected("missing_claim", issuer.kind)
-    org = claims.get("o")
-    if isinstance(org, dict):  # v2 session tokens: expand like Clerk's SDKs do
-        claims.setdefault("org_id", org.get("id"))
-        claims.setdefault("org_slug", org.get("slg"))
-        role = org.get("rol")
-        if isinstance(role, str):
-            claims.setdefault("org_role", role if role.startswith("org:") else f"org:{role}")
-        permissions = org.get("per")
-        if isinstance(permissions, str):
-            claims.setdefault("org_permissions", [p for p in permissions.split(",") if p])
 
 
 # -- the verified-token memo ----------------------------------------------------------

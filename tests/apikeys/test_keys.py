@@ -180,10 +180,16 @@ def test_rate_limit_identity_is_the_key(alice: Any) -> None:
     assert {c.bucket for c in checks} == {f"u:{alice.pk}"}
 
 
-@override_settings(
-    HARDENING_RATELIMIT_POLICIES=[{"name": "api_key", "key": "api_key", "rates": ["2/m"]}]
-)
-def test_each_key_has_its_own_limit(alice: Any) -> None:
+@pytest.mark.parametrize("cache", ["default", pytest.param("redis", marks=pytest.mark.redis)])
+def test_each_key_has_its_own_limit(alice: Any, cache: str) -> None:
+    with override_settings(
+        HARDENING_CACHE=cache,
+        HARDENING_RATELIMIT_POLICIES=[{"name": "api_key", "key": "api_key", "rates": ["2/m"]}],
+    ):
+        each_key_has_its_own_limit(alice)
+
+
+def each_key_has_its_own_limit(alice: Any) -> None:
     _, first = create_key(user=alice)
     _, second = create_key(user=alice)
     client = Client()
@@ -277,5 +283,10 @@ def test_check_for_a_reused_secret() -> None:
     for other in (STRONG_KEY, JWT_KEY):
         with production(HARDENING_API_KEY_HASH_KEY=other):
             assert check_error_codes().get("hardening.E803") == "ERROR"
+    token = "m3tr1cs-t0ken-Zq8Lp2Xw9Vb4Nc7Hd1Rf6Tg0Yj5"
+    with production(HARDENING_API_KEY_HASH_KEY=token, HARDENING_METRICS_TOKEN=token):
+        codes = check_error_codes()
+        assert codes.get("hardening.E803") == "ERROR"
+        assert codes.get("hardening.E049") == "ERROR"  # the operator token's own check too
     with production():
         assert not {c for c in check_error_codes() if c.startswith("hardening.E80")}
