@@ -17,11 +17,12 @@ Model fields for users' own secrets (an exchange API key, a webhook secret)::
         extra = EncryptedJSONField(default=dict)
 
 The column holds a Fernet token; the Python value is the plaintext, as a ``str`` (or JSON
-value) whose ``repr`` is masked (``<encrypted>``), so it stays out of tracebacks, ``%r`` logs
-and Sentry locals; the admin shows a password box that never renders the value (leave it empty
-to keep it).  Limits: no lookups but ``isnull`` (Fernet is randomised: equal plaintexts give
-different tokens), no ordering, no indexes or uniqueness; a row that decrypts with no
-configured key raises :class:`DecryptionError` when it is loaded.
+value) whose ``repr`` is masked (``<encrypted>``), so it stays out of ``%r`` logs and the
+debug page's locals (Sentry gets no locals from ``init_sentry``); the admin shows a password
+box that never renders the value (leave it empty to keep it).  Limits: no lookups but
+``isnull`` (Fernet is randomised: equal plaintexts give different tokens), no ordering, no
+indexes or uniqueness; a row that decrypts with no configured key raises
+:class:`DecryptionError` when it is loaded.
 
 A plaintext column becomes an encrypted field with :func:`encrypt_plaintext` in a migration.
 
