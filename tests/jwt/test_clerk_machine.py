@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from hardening.jwt import machine
+from hardening.jwt.jws import TokenRejected
 from hardening.jwt.verify import verify
 from tests.helpers.clock import FakeClock
 from tests.jwt.clerk_api import SECRET_KEY, ClerkAPI, answer
@@ -92,24 +93,33 @@ def test_opaque_tokens_through_the_backend_api(
     assert found.claims["iss"] == CLERK_ISSUER and found.kind == "clerk_machine"
 
 
+def accepted(token: str) -> bool:
+    """Straight through verify(): these tests move the fake clock, and a request through the
+    timeout middleware under a fake clock would leave the watchdog a deadline."""
+    try:
+        verify(token)
+    except TokenRejected:
+        return False
+    return True
+
+
 def test_positive_cache_then_revocation_is_seen(machines: ClerkAPI, clock: FakeClock) -> None:
     machines.tokens[AK] = answer("ak_1", "user_1")
-    assert me(AK).status_code == 200
-    assert me(AK).status_code == 200
+    assert accepted(AK) and accepted(AK)
     assert len(machines.requests) == 1  # cached
     machines.tokens[AK] = answer("ak_1", "user_1", revoked=True)
     clock.advance(machine.POSITIVE_SECONDS + 1)
-    assert me(AK).status_code == 401
+    assert not accepted(AK)
     assert len(machines.requests) == 2
 
 
 def test_negative_cache(machines: ClerkAPI, clock: FakeClock) -> None:
     for _ in range(3):
-        assert me(AK).status_code == 401
+        assert not accepted(AK)
     assert len(machines.requests) == 1
     clock.advance(machine.NEGATIVE_SECONDS + 1)
     machines.tokens[AK] = answer("ak_1", "user_1")
-    assert me(AK).status_code == 200
+    assert accepted(AK)
 
 
 @pytest.mark.parametrize(
