@@ -178,6 +178,9 @@ else:
 HARDENING_FIELD_ENCRYPTION_KEYS = env.list(
     "FIELD_ENCRYPTION_KEYS", default=[] if PRODUCTION else [DEV_FIELD_ENCRYPTION_KEY]
 )
+# The server-side key API keys are stored under (HMAC-SHA-256, docs/apikeys.md); required in
+# production (hardening.E801), derived from SECRET_KEY in development when unset.
+HARDENING_API_KEY_HASH_KEY = env.str("API_KEY_HASH_KEY", default="")
 # Who must use MFA (docs/mfa.md): staff in production; "off", "staff" or "all".
 HARDENING_MFA_REQUIRED = env.str("MFA_REQUIRED", default="staff" if PRODUCTION else "off")
 HARDENING_MFA_ISSUER = env.str("MFA_ISSUER", default="django-hardening example")
@@ -210,6 +213,12 @@ HARDENING_RATELIMIT_POLICIES = [
     {"name": "user", "key": "user", "rates": [env.str("RATE_LIMIT_USER", default="100/m")]},
     {"name": "ip", "key": "anon", "rates": [env.str("RATE_LIMIT_IP", default="60/m")]},
     {"name": "global", "key": "global", "rates": [env.str("RATE_LIMIT_GLOBAL", default="10000/m")]},
+    # Each API key counts on its own (key:<public id>), besides its owner's "user" limit.
+    {
+        "name": "api_key",
+        "key": "api_key",
+        "rates": [env.str("RATE_LIMIT_API_KEY", default="600/m")],
+    },
     {
         "name": "auth",
         "key": "ip",
@@ -271,6 +280,9 @@ if env.has("CLERK_ISSUER") or env.has("CLERK_JWKS_URL") or env.has("CLERK_JWT_KE
             "authorized_parties": env.list("CLERK_AUTHORIZED_PARTIES", default=[]),
             "secret_key": env.str("CLERK_SECRET_KEY", default=""),
             "publishable_key": env.str("CLERK_PUBLISHABLE_KEY", default=""),
+            # Clerk machine tokens (M2M JWTs; ak_/oat_/m2m_ through the Backend API with the
+            # secret key): on when the secret key is set (docs/jwt.md).
+            "machine_tokens": env.bool("CLERK_MACHINE_TOKENS", default=env.has("CLERK_SECRET_KEY")),
         }
     )
 if env.has("OIDC_ISSUER") or env.has("OIDC_JWKS_URL"):

@@ -15,6 +15,16 @@ urlpatterns = [
     path("admin/ratelimit/bans/", ratelimit_bans, name="ratelimit-bans"),
     path("admin/", admin.site.urls),
     path("api/me", views.me, name="me"),
+    path(
+        "api/exchange-credentials",
+        views.ExchangeCredentialsView.as_view(),
+        name="exchange-credentials",
+    ),
+    path(
+        "api/exchange-credentials/<int:pk>",
+        views.exchange_credential,
+        name="exchange-credential",
+    ),
     path("api/slow", views.slow, name="slow"),
     path("api/slow-db", views.slow_db, name="slow-db"),
     # api/auth/..., api/mfa/..., account/{mfa,login,logout}/, metrics, health/{live,ready}

@@ -6,18 +6,22 @@ import asyncio
 import functools
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from example_project.models import ExchangeCredential
 from hardening.errors import error_response, reject
-from hardening.permissions import is_mfa_verified
+from hardening.permissions import HasScope, is_mfa_verified
 from hardening.request import state
 from hardening.timeout import check_deadline
 
@@ -28,8 +32,9 @@ AUTH_KINDS: dict[str, str] = {
 
 
 def auth_kind(request: Request) -> str:
-    """``jwt`` / ``clerk`` / ``oidc`` for a bearer token (``request.hardening``), else the
-    name of the DRF authentication class that authenticated the request."""
+    """``jwt`` / ``clerk`` / ``oidc`` / ``clerk_machine`` for a bearer token, ``api_key`` for
+    an API key (``request.hardening``), else the name of the DRF authentication class that
+    authenticated the request."""
     kind = state(request).auth_kind
     if kind is not None:
         return kind
@@ -48,6 +53,69 @@ def me(request: Request) -> Response:
             "mfa": is_mfa_verified(request),
         }
     )
+
+
+# -- a user's third-party credentials, encrypted (docs/encryption.md) ---------------------
+
+#: Longest value accepted for each field of an exchange credential.
+EXCHANGE_FIELDS = {"exchange": 50, "api_key": 200, "api_secret": 500, "passphrase": 200}
+
+
+#: People (sessions, tokens) pass; an API key or a Clerk machine token needs the scope.
+EXCHANGE_SCOPE = HasScope("exchange:write", machines_only=True)
+
+
+def describe_credential(row: ExchangeCredential) -> dict[str, Any]:
+    """What the API shows of a stored credential: never the secret, never the whole key."""
+    return {
+        "id": row.pk,
+        "exchange": row.exchange,
+        "api_key_hint": f"…{row.hint}",
+        "has_passphrase": bool(row.extra.get("passphrase")),
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+class ExchangeCredentialsView(APIView):
+    """``GET /api/exchange-credentials``: the caller's credentials (masked);
+    ``POST`` ``{"exchange", "api_key", "api_secret", "passphrase"?}``: store one, encrypted."""
+
+    permission_classes = [IsAuthenticated, EXCHANGE_SCOPE]
+
+    def get(self, request: Request) -> Response:
+        rows = ExchangeCredential.objects.filter(user=request.user).order_by("pk")
+        return Response({"credentials": [describe_credential(row) for row in rows]})
+
+    def post(self, request: Request) -> HttpResponse | Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        values: dict[str, str] = {}
+        for name, longest in EXCHANGE_FIELDS.items():
+            value = data.get(name, "" if name == "passphrase" else None)
+            # hardening's JSON parser already refused NUL and lone surrogates in the body.
+            if not isinstance(value, str) or len(value) > longest:
+                return reject(request._request, 400, "invalid_field", f"{name}: a string.")
+            if not value.strip() and name != "passphrase":
+                return reject(request._request, 400, "invalid_field", f"{name}: required.")
+            values[name] = value.strip()
+        row = ExchangeCredential.objects.create(
+            user=request.user,
+            exchange=values["exchange"],
+            api_key=values["api_key"],
+            api_secret=values["api_secret"],
+            extra={"passphrase": values["passphrase"]} if values["passphrase"] else {},
+            hint=values["api_key"][-4:],
+        )
+        return Response(describe_credential(row), status=201)
+
+
+@api_view(["DELETE"])
+@permission_classes([IsAuthenticated, EXCHANGE_SCOPE])
+def exchange_credential(request: Request, pk: int) -> HttpResponse:
+    """``DELETE /api/exchange-credentials/<id>``: forget one of the caller's credentials."""
+    deleted, _ = ExchangeCredential.objects.filter(user=request.user, pk=pk).delete()
+    if not deleted:
+        return error_response(404, "not_found", "No such credential.")
+    return HttpResponse(status=204)
 
 
 # -- timeout demos (docs/timeouts.md) ---------------------------------------------------
@@ -144,6 +212,8 @@ def slow_db(request: HttpRequest) -> HttpResponse:
 
 ENDPOINTS = {
     "me": "/api/me",
+    "api_keys": "/api/keys",
+    "exchange_credentials": "/api/exchange-credentials",
     "token": "/api/auth/token",
     "token_refresh": "/api/auth/token/refresh",
     "logout": "/api/auth/logout",

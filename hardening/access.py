@@ -119,6 +119,9 @@ def _secrets() -> dict[str, str]:
         found[f"SECRET_KEY_FALLBACKS[{index}]"] = str(key)
     for index, key in enumerate(core.HARDENING_FIELD_ENCRYPTION_KEYS):
         found[f"HARDENING_FIELD_ENCRYPTION_KEYS[{index}]"] = str(key)
+    from hardening.apikeys.conf import conf as apikeys
+
+    found["HARDENING_API_KEY_HASH_KEY"] = apikeys.HARDENING_API_KEY_HASH_KEY
     return found
 
 

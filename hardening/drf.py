@@ -5,7 +5,7 @@
 
     REST_FRAMEWORK = rest_framework_settings()
 
-The bearer class comes first (an unauthenticated request gets 401 with
+The bearer class comes first, then API keys (an unauthenticated request gets 401 with
 ``WWW-Authenticate: Bearer``; a bad token is 401 even on ``AllowAny`` views; bearer POSTs
 never meet the session CSRF check), then sessions; every view needs an authenticated
 caller who passed MFA when ``HARDENING_MFA_REQUIRED`` covers them; JSON in
@@ -20,7 +20,10 @@ from typing import Any
 
 def rest_framework_settings(*, session: bool = True, **overrides: Any) -> dict[str, Any]:
     """The ``REST_FRAMEWORK`` dict; ``session=False`` drops SessionAuthentication."""
-    authentication = ["hardening.authentication.BearerTokenAuthentication"]
+    authentication = [
+        "hardening.authentication.BearerTokenAuthentication",
+        "hardening.authentication.ApiKeyAuthentication",
+    ]
     if session:
         authentication.append("rest_framework.authentication.SessionAuthentication")
     values: dict[str, Any] = {

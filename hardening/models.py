@@ -1,8 +1,9 @@
-"""Models of the ``hardening`` app: MFA data (TOTP, passkeys, trusted devices) and
-refresh-token families."""
+"""Models of the ``hardening`` app: MFA data (TOTP, passkeys, trusted devices),
+refresh-token families and API keys."""
 
 from __future__ import annotations
 
+from hardening.apikeys.models import APIKey
 from hardening.jwt.models import TokenFamily
 from hardening.mfa.models import (
     MFAChallenge,
@@ -14,6 +15,7 @@ from hardening.mfa.models import (
 )
 
 __all__ = [
+    "APIKey",
     "MFAChallenge",
     "RecoveryCode",
     "TOTPDevice",

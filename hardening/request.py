@@ -79,9 +79,9 @@ class RequestState:
     credential: Credential | None = None
     #: Why a sent credential was refused (the 401 is raised where authentication is needed).
     credential_error: Exception | None = None
-    #: A verified bearer token's credential on any path.  Outside the API paths it is not
-    #: the request's user (the admin and session views need a session login), but rate
-    #: limits, logs and audit still key on its user (:attr:`bearer_user`).
+    #: A verified bearer token's (or API key's) credential on any path.  Outside the API
+    #: paths it is not the request's user (the admin and session views need a session
+    #: login), but rate limits, logs and audit still key on its user (:attr:`bearer_user`).
     bearer: Credential | None = None
     #: The revocation keys of the request's own access token, while the rate limiter's
     #: round trip is to read them (``hardening.jwt.auth`` settles them before the view).

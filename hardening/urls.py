@@ -23,6 +23,9 @@ path                            name                        what
 ``api/mfa/webauthn``            ``mfa-webauthn``            list (GET) or remove (DELETE) passkeys
 ``api/mfa/webauthn/register…``  ``mfa-webauthn-register``   register a passkey (and ``-options``)
 ``api/mfa/webauthn/verify…``    ``mfa-webauthn-verify``     a session's passkey step (+ options)
+``api/keys``                    ``api-keys``                list (GET) or make (POST) own API keys
+``api/keys/<public_id>``        ``api-key``                 revoke (DELETE) an own API key
+``api/keys/<public_id>/rotate`` ``api-key-rotate``          rotate an own API key
 ``account/mfa/``                ``mfa-page``                the HTML MFA page
 ``account/mfa/passkeys.js``     ``passkeys-script``         the pages' passkey script
 ``account/login/``              ``login``                   session login with the MFA step
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from hardening.apikeys.urls import urlpatterns as apikeys
 from hardening.health.urls import urlpatterns as health
 from hardening.jwt.urls import urlpatterns as tokens
 from hardening.mfa.urls import urlpatterns as mfa
@@ -49,6 +53,7 @@ app_name = "hardening"
 urlpatterns = [
     *tokens,
     *mfa,
+    *apikeys,
     path("metrics", metrics, name="metrics"),
     *health,
 ]

@@ -48,7 +48,11 @@ def test_the_drf_helper_puts_the_bearer_class_first() -> None:
     values = rest_framework_settings()
     assert values["DEFAULT_AUTHENTICATION_CLASSES"][0] == BEARER
     assert values["EXCEPTION_HANDLER"] == "hardening.errors.drf_exception_handler"
-    assert rest_framework_settings(session=False)["DEFAULT_AUTHENTICATION_CLASSES"] == [BEARER]
+    api_key = "hardening.authentication.ApiKeyAuthentication"
+    assert rest_framework_settings(session=False)["DEFAULT_AUTHENTICATION_CLASSES"] == [
+        BEARER,
+        api_key,
+    ]
     with production(REST_FRAMEWORK=rest_framework_settings()):
         assert "hardening.E120" not in check_error_codes()
 

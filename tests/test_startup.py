@@ -10,7 +10,13 @@ from django.test import override_settings
 
 from hardening.exceptions import StartupCheckFailed
 from hardening.startup import run_startup_checks
-from tests.helpers.checks import FERNET, SAFE_PRODUCTION, STRONG_KEY, production
+from tests.helpers.checks import (
+    API_KEY_HASH_KEY,
+    FERNET,
+    SAFE_PRODUCTION,
+    STRONG_KEY,
+    production,
+)
 from tests.servers import BIN, ROOT, base_env, run_until_exit, serve, stop
 
 PRODUCTION_SECRETS = {
@@ -19,6 +25,7 @@ PRODUCTION_SECRETS = {
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "JWT_SIGNING_KEY": "a-dedicated-jwt-signing-key-of-well-over-32-bytes-0123456789",
     "FIELD_ENCRYPTION_KEYS": FERNET,
+    "API_KEY_HASH_KEY": API_KEY_HASH_KEY,
     "CACHE_URL": "redis://127.0.0.1:6379/15",
 }
 

@@ -240,16 +240,25 @@ def _mfa_mounted() -> bool:
     return False
 
 
+def _encrypted_fields_installed() -> bool:
+    """An installed model has an ``EncryptedTextField`` / ``EncryptedJSONField``."""
+    from django.apps import apps
+
+    from hardening.crypto import is_encrypted
+
+    return any(is_encrypted(field) for model in apps.get_models() for field in model._meta.fields)
+
+
 @register
 def check_field_encryption_keys(**kwargs: Any) -> list[CheckMessage]:
-    if not _mfa_mounted():
+    if not (_mfa_mounted() or _encrypted_fields_installed()):
         return []
     keys = conf.HARDENING_FIELD_ENCRYPTION_KEYS
     if not keys:
         return [
             problem(
                 "E047",
-                "HARDENING_FIELD_ENCRYPTION_KEYS is empty: MFA secrets cannot be encrypted.",
+                "HARDENING_FIELD_ENCRYPTION_KEYS is empty: secrets cannot be encrypted.",
                 "Generate a key with: python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())' and set FIELD_ENCRYPTION_KEYS.",
             )

@@ -13,6 +13,9 @@ on ``HARDENING_API_PATHS`` does a valid token also become ``request.user`` and
 (docs/security.md, the authentication boundary).  An invalid token on an API path makes
 ``request.user`` anonymous; DRF views answer 401, plain Django views see an anonymous user.
 
+**API keys** take the same middleware path (:func:`process`), through
+:func:`hardening.apikeys.auth.authenticate`, into the same fields.
+
 **The DRF classes** (:class:`BearerTokenAuthentication` and one per kind) return
 ``(user, claims)``, None for another scheme, and raise ``AuthenticationFailed`` (401 with
 ``WWW-Authenticate: Bearer``) for a bearer token that does not verify.
@@ -42,6 +45,8 @@ from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.request import Request
 
 from hardening.access import bearer_token
+from hardening.apikeys import auth as apikeys
+from hardening.apikeys.keys import KeyRejected
 from hardening.conf.core import api_path
 from hardening.conf.core import middleware as installed_middleware
 from hardening.jwt.conf import conf
@@ -101,6 +106,8 @@ def authenticate(request: HttpRequest, *, defer_revocation: bool = False) -> Cre
     ``defer_revocation`` (the middleware): leave the revocation lookup pending for the rate
     limiter when it can carry it (:func:`deferrable`).  Any other caller settles a pending
     lookup first, so nothing ever sees an unchecked token."""
+    if apikeys.may_have_key(request):
+        return None  # an API key is hardening.apikeys.auth's (one credential per request)
     found = state(request)
     if found.revocation_pending is not None:
         settle_revocation(request)
@@ -194,8 +201,8 @@ def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
 
 
 def _may_have_token(request: HttpRequest) -> bool:
-    """Cheap pre-test so requests without a token never leave the event loop."""
-    if request.META.get("HTTP_AUTHORIZATION"):
+    """Cheap pre-test so requests without a token or key never leave the event loop."""
+    if request.META.get("HTTP_AUTHORIZATION") or apikeys.may_have_key(request):
         return True
     return CLERK_COOKIE in request.COOKIES and reads_session_cookie()
 
@@ -203,8 +210,11 @@ def _may_have_token(request: HttpRequest) -> bool:
 def process(request: HttpRequest) -> None:
     api = api_path(request.path_info)
     try:
-        credential = authenticate(request, defer_revocation=True)  # settled by the limiter
-    except TokenRejected:
+        if apikeys.may_have_key(request):
+            credential = apikeys.authenticate(request)
+        else:
+            credential = authenticate(request, defer_revocation=True)  # settled by the limiter
+    except (TokenRejected, KeyRejected):
         if api:
             request.user = AnonymousUser()
         return
@@ -265,6 +275,8 @@ class BearerTokenAuthentication(BaseAuthentication):
         return credential.user, dict(credential.claims)
 
     def authenticate_header(self, request: Request) -> str:
+        if apikeys.sent_key(request):  # the first class's challenge is DRF's: name the scheme
+            return apikeys.challenge(request)
         if state(request).credential_error is not None:
             return f'Bearer realm="{REALM}", error="invalid_token"'
         return f'Bearer realm="{REALM}"'
@@ -276,6 +288,10 @@ class OwnTokenAuthentication(BearerTokenAuthentication):
 
 class ClerkAuthentication(BearerTokenAuthentication):
     kinds = frozenset({"clerk"})
+
+
+class ClerkMachineAuthentication(BearerTokenAuthentication):
+    kinds = frozenset({"clerk_machine"})
 
 
 class OIDCAuthentication(BearerTokenAuthentication):

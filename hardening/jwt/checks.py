@@ -1,4 +1,5 @@
-"""System checks of token verification (``hardening.E101``–``E115``, ``W101``–``W103``).
+"""System checks of token verification (``hardening.E101``–``E115``, ``W101``–``W103``; Clerk
+machine tokens ``E805``, ``E806``, ``W802`` from issue 17's block).
 
 The own-token signing key and Clerk test keys are checked by ``hardening.deploy.secrets``
 (``E040``–``E046``); these cover what verification of every issuer needs.  A setting that was
@@ -182,3 +183,37 @@ def _unusable_values() -> list[CheckMessage]:
             )
         )
     return out
+
+
+@register
+def check_clerk_machine_tokens(**kwargs: Any) -> list[CheckMessage]:
+    """``E805`` / ``E806`` / ``W802``: Clerk machine tokens (docs/jwt.md, ids of issue 17)."""
+    messages: list[CheckMessage] = []
+    accepting = [i for i in configured() if i.kind == "clerk" and i.machine_tokens]
+    for issuer in accepting:
+        if not issuer.secret_key:
+            messages.append(
+                problem(
+                    "E805",
+                    f"Clerk issuer {issuer.label!r} accepts machine tokens but has no secret_key.",
+                    "Opaque ak_/oat_/m2m_ tokens are verified by Clerk's Backend API with it; "
+                    "every one is refused meanwhile.",
+                )
+            )
+        if urlsplit(issuer.api_url).scheme != "https":
+            messages.append(
+                problem(
+                    "E806",
+                    f"The Backend API URL of Clerk issuer {issuer.label!r} is not https.",
+                    "The secret key and the tokens would cross the network in clear.",
+                )
+            )
+    if len(accepting) > 1:
+        messages.append(
+            warning(
+                "W802",
+                "Several Clerk issuers accept machine tokens; only the first verifies opaque ones.",
+                "An opaque token does not name its instance: set machine_tokens on one issuer.",
+            )
+        )
+    return messages

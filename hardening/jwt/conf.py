@@ -29,9 +29,9 @@ PRESETS = ("oidc", "clerk")
 USER_MODES = ("stateless", "create")
 #: The keys of an ``HARDENING_JWT_ISSUERS`` entry and how each is parsed.
 _STRING_KEYS: tuple[str, ...] = ("preset", "label", "issuer", "jwks_url", "public_key")
-_STRING_KEYS += ("secret_key", "publishable_key")
+_STRING_KEYS += ("secret_key", "publishable_key", "api_url")
 _LIST_KEYS = ("audience", "algorithms", "authorized_parties", "required_claims", "types")
-_BOOL_KEYS = ("allow_pending", "session_cookie")
+_BOOL_KEYS = ("allow_pending", "session_cookie", "machine_tokens")
 _NUMBER_KEYS = ("max_lifetime",)
 ISSUER_KEYS = frozenset(_STRING_KEYS + _LIST_KEYS + _BOOL_KEYS + _NUMBER_KEYS)
 
@@ -70,6 +70,9 @@ def _entry(index: int, item: Any) -> dict[str, Any]:
         raise ValueError(f"{where}: unknown preset {preset!r} (use 'clerk' or 'oidc')")
     if entry.get("session_cookie") and preset != "clerk":
         raise ValueError(f"{where}: 'session_cookie' is Clerk's __session cookie (preset clerk)")
+    for key in ("machine_tokens", "api_url"):
+        if key in entry and preset != "clerk":
+            raise ValueError(f"{where}: {key!r} is for Clerk machine tokens (preset clerk)")
     return entry
 
 

@@ -8,6 +8,10 @@ Each entry of the list is a dict; its ``"preset"`` fills in what that kind of is
   unless ``allow_pending``, the JWKS URL defaults to ``<issuer>/.well-known/jwks.json``,
   ``session_cookie`` also reads Clerk's ``__session`` cookie, and ``secret_key`` /
   ``publishable_key`` are checked for development keys in production (E045/E046).
+  ``machine_tokens`` also accepts Clerk's machine tokens: M2M JWTs (no ``sid``, ``sub``
+  ``mch_...``) verified with the same JWKS, and opaque ``ak_`` / ``oat_`` / ``m2m_`` / ``mt_``
+  tokens verified by Clerk's Backend API (``api_url``, with ``secret_key``;
+  :mod:`hardening.jwt.machine`).
 
 An :class:`Issuer` is frozen and hashable: the JWKS key store of an issuer is looked up by
 its ``Issuer`` value, so a key is only ever trusted for the issuer whose JWKS served it.
@@ -37,8 +41,13 @@ from hardening.jwt.jws import TokenRejected
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
-#: Clerk machine credentials: never JWTs, verified by Clerk's Backend API, refused here.
+#: Clerk machine credentials: never JWTs, verified by Clerk's Backend API
+#: (:mod:`hardening.jwt.machine`) for a Clerk issuer with ``machine_tokens``, refused otherwise.
 CLERK_MACHINE_PREFIXES = ("ak_", "oat_", "m2m_", "mt_")
+#: Clerk's Backend API (an issuer's ``api_url`` replaces it).
+CLERK_API_URL = "https://api.clerk.com/v1"
+#: The credential kind of a Clerk machine token (JWT or opaque).
+MACHINE_KIND = "clerk_machine"
 DEFAULT_TYPES = ("jwt", "at+jwt", "application/at+jwt")
 #: Longest ``exp - iat`` (and ``exp - now``) accepted, in seconds; per issuer ``max_lifetime``.
 MAX_LIFETIME = 24 * 3600
@@ -66,6 +75,8 @@ class Issuer:
     max_lifetime: int = MAX_LIFETIME
     secret_key: str = field(default="", repr=False)
     publishable_key: str = ""
+    machine_tokens: bool = False
+    api_url: str = CLERK_API_URL
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Issuer:
@@ -100,6 +111,8 @@ class Issuer:
             max_lifetime=int(data.get("max_lifetime") or MAX_LIFETIME),
             secret_key=str(data.get("secret_key") or ""),
             publishable_key=str(data.get("publishable_key") or ""),
+            machine_tokens=bool(data.get("machine_tokens", False)),
+            api_url=str(data.get("api_url") or CLERK_API_URL).rstrip("/"),
         )
 
 
@@ -133,6 +146,15 @@ def issuer_for(iss: str) -> Issuer | None:
     """The trusted issuer whose ``iss`` is exactly ``iss``."""
     for candidate in configured():
         if candidate.issuer and candidate.issuer == iss:
+            return candidate
+    return None
+
+
+def machine_issuer() -> Issuer | None:
+    """The Clerk issuer whose opaque machine tokens are accepted (the first with
+    ``machine_tokens``: an opaque token does not say which instance made it)."""
+    for candidate in configured():
+        if candidate.kind == "clerk" and candidate.machine_tokens:
             return candidate
     return None
 
@@ -188,6 +210,43 @@ class ClaimsUser:
         return False
 
 
+def clerk_claims(claims: dict[str, Any], issuer: Issuer) -> None:
+    """A Clerk session token's ``sts`` and ``sid`` rules; the v2 ``o`` claim expanded."""
+    if claims.get("sts") == "pending" and not issuer.allow_pending:
+        raise TokenRejected("pending_session", issuer.kind)
+    if "sid" in issuer.required_claims and not isinstance(claims.get("sid"), str):
+        raise TokenRejected("missing_claim", issuer.kind)
+    org = claims.get("o")
+    if isinstance(org, dict):  # v2 session tokens: expand like Clerk's SDKs do
+        claims.setdefault("org_id", org.get("id"))
+        claims.setdefault("org_slug", org.get("slg"))
+        role = org.get("rol")
+        if isinstance(role, str):
+            claims.setdefault("org_role", role if role.startswith("org:") else f"org:{role}")
+        permissions = org.get("per")
+        if isinstance(permissions, str):
+            claims.setdefault("org_permissions", [p for p in permissions.split(",") if p])
+
+
+def machine_jwt(payload: dict[str, Any], issuer: Issuer) -> bool:
+    """A Clerk M2M token issued as a JWT: no ``sid``, its ``sub`` a machine (``mch_...``);
+    only from a Clerk issuer with ``machine_tokens``."""
+    sub = payload.get("sub")
+    clerk = issuer.kind == "clerk" and issuer.machine_tokens
+    return clerk and "sid" not in payload and isinstance(sub, str) and sub.startswith("mch_")
+
+
+def machine(claims: dict[str, Any], issuer: Issuer) -> bool:
+    """Are ``claims`` a Clerk machine's (an M2M JWT, or an opaque token verified by the
+    Backend API, :mod:`hardening.jwt.machine`)?"""
+    opaque = issuer.machine_tokens and claims.get("token_type") in MACHINE_TOKEN_TYPES
+    return bool(opaque) or machine_jwt(claims, issuer)
+
+
+#: ``token_type`` of the claims made from an opaque machine token (hardening.jwt.machine).
+MACHINE_TOKEN_TYPES = frozenset({"api_key", "oauth_token", "m2m_token"})
+
+
 def _cached_pk(key: str) -> Any:
     """The cached primary key, or None (also while the cache is down: the breaker skips it
     and the user is looked up in the database)."""
@@ -201,8 +260,8 @@ def external_user(claims: dict[str, Any], issuer: Issuer) -> Any:
     """A :class:`ClaimsUser`, or with ``USER_MODE = "create"`` a real user row found or
     created by ``"<issuer label>:<sub>"`` as username (its primary key cached for five
     minutes, so the steady state costs one primary-key query, like own tokens)."""
-    if conf.HARDENING_JWT_USER_MODE != "create":
-        return ClaimsUser(claims, issuer.kind)
+    if conf.HARDENING_JWT_USER_MODE != "create" or machine(claims, issuer):
+        return ClaimsUser(claims, issuer.kind)  # machines never get a user row
     model = get_user_model()
     username = f"{issuer.label}:{claims['sub']}"[: getattr(model, "USERNAME_MAX", 150)]
     cache_key = "hardening:jwt:user:" + hashlib.sha256(username.encode()).hexdigest()

@@ -60,6 +60,8 @@ REASONS = frozenset(
         "lifetime",
         "pending_session",
         "machine_token",
+        "machine_invalid",
+        "machine_unavailable",
         "wrong_type",
         "revoked",
         "user",

@@ -37,8 +37,11 @@ from hardening.jwt.fetch import KeyLookupError
 from hardening.jwt.issuers import (
     ASYMMETRIC_ALGORITHMS,
     CLERK_MACHINE_PREFIXES,
+    MACHINE_KIND,
     Issuer,
+    clerk_claims,
     issuer_for,
+    machine_jwt,
 )
 from hardening.jwt.jws import (
     MAX_TOKEN_BYTES,
@@ -73,13 +76,15 @@ def verify(raw: str, *, from_cookie: bool = False) -> Verified:
 
     ``from_cookie``: the token came from Clerk's ``__session`` cookie; only issuers with
     ``"session_cookie": True`` accept it."""
-    if raw.startswith(CLERK_MACHINE_PREFIXES):
-        raise TokenRejected("machine_token", "clerk")
+    if raw.startswith(CLERK_MACHINE_PREFIXES):  # opaque: Clerk's Backend API, when allowed
+        from hardening.jwt.machine import verify_machine_token
+
+        return verify_machine_token(raw, from_cookie=from_cookie)
     memo, digest = verified_memo(), b""
     if memo is not None and len(raw) <= MAX_TOKEN_BYTES:
         digest = memo.digest(raw)
         entry = memo.get(digest)
-        if entry is not None and (not from_cookie or _cookie_issuer(entry.found.issuer)):
+        if entry is not None and (not from_cookie or _cookie_ok(entry.found)):
             found = entry.found
             return Verified(dict(found.claims), found.kind, found.issuer)
     parsed = parse(raw)
@@ -100,15 +105,20 @@ def verify(raw: str, *, from_cookie: bool = False) -> Verified:
         store = None  # verify_external rejects the token
     # The key set is read before verifying: a refresh meanwhile leaves the entry stale.
     keys = store.keys if isinstance(store, KeyStore) else None
-    found = Verified(verify_external(parsed, issuer), issuer.kind, issuer)
+    kind = MACHINE_KIND if machine_jwt(parsed.payload, issuer) else issuer.kind
+    if from_cookie and kind == MACHINE_KIND:  # never in Clerk's session cookie
+        raise TokenRejected("machine_token", "clerk")
+    found = Verified(verify_external(parsed, issuer), kind, issuer)
     if memo is not None and digest and (keys is None or store.keys is keys):
         # Only when the key set did not change meanwhile (a cold store's first fetch did).
         memo.put(digest, found, store if keys is not None else None, keys)
     return found
 
 
-def _cookie_issuer(issuer: Issuer | None) -> bool:
-    return issuer is not None and issuer.session_cookie
+def _cookie_ok(found: Verified) -> bool:
+    """May a memoized token come from Clerk's ``__session`` cookie (never a machine's)?"""
+    issuer = found.issuer
+    return issuer is not None and issuer.session_cookie and found.kind != MACHINE_KIND
 
 
 @functools.lru_cache(maxsize=8)
@@ -163,40 +173,29 @@ def verify_external(parsed: Parsed, issuer: Issuer) -> dict[str, Any]:
         raise TokenRejected("algorithm", kind)
     verify_signature(parsed, key.key, kind)
     claims = dict(parsed.payload)
+    machine = machine_jwt(claims, issuer)  # no sid, and azp names a browser origin
+    required = tuple(n for n in issuer.required_claims if not (machine and n == "sid"))
     validate_claims(
         claims,
         kind=kind,
         issuer=issuer.issuer,
         audience=issuer.audience,
-        required=issuer.required_claims,
+        required=required,
         leeway=LEEWAY,
     )
     check_lifetime(claims, issuer.max_lifetime, LEEWAY)
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise TokenRejected("missing_claim", kind)
-    if issuer.authorized_parties and claims.get("azp") not in issuer.authorized_parties:
+    if (
+        issuer.authorized_parties
+        and not machine
+        and claims.get("azp") not in issuer.authorized_parties
+    ):
         raise TokenRejected("azp", kind)
-    if kind == "clerk":
-        _clerk_claims(claims, issuer)
+    if kind == "clerk" and not machine:
+        clerk_claims(claims, issuer)
     return claims
-
-
-def _clerk_claims(claims: dict[str, Any], issuer: Issuer) -> None:
-    if claims.get("sts") == "pending" and not issuer.allow_pending:
-        raise TokenRejected("pending_session", issuer.kind)
-    if "sid" in issuer.required_claims and not isinstance(claims.get("sid"), str):
-        raise TokenRejected("missing_claim", issuer.kind)
-    org = claims.get("o")
-    if isinstance(org, dict):  # v2 session tokens: expand like Clerk's SDKs do
-        claims.setdefault("org_id", org.get("id"))
-        claims.setdefault("org_slug", org.get("slg"))
-        role = org.get("rol")
-        if isinstance(role, str):
-            claims.setdefault("org_role", role if role.startswith("org:") else f"org:{role}")
-        permissions = org.get("per")
-        if isinstance(permissions, str):
-            claims.setdefault("org_permissions", [p for p in permissions.split(",") if p])
 
 
 # -- the verified-token memo ----------------------------------------------------------

@@ -30,6 +30,11 @@ from hardening.request import state
 MFA_METHODS = frozenset({"otp", "mfa", "hwk", "swk"})
 SESSION_KEY = "_hardening_mfa"
 
+#: Credential kinds of machines (``request.hardening.credential.kind``): the policy
+#: ``HARDENING_MFA_REQUIRED`` does not apply to them (a user makes an API key behind MFA,
+#: hardening.apikeys.api), but they never count as MFA-verified (``RequireMFA``, step-up).
+MACHINE_KINDS = frozenset({"api_key", "clerk_machine"})
+
 MFA_REQUIRED_DETAIL = "This action needs multi-factor authentication."
 STEP_UP_DETAIL = "This action needs a recent multi-factor authentication."
 
@@ -68,6 +73,8 @@ def refusal(
             return None if is_recent(request, within) else STEP_UP_REQUIRED
         return None if is_mfa_verified(request) else MFA_REQUIRED
     if exempt or not mfa_required_for(getattr(request, "user", None)):
+        return None
+    if state(request).auth_kind in MACHINE_KINDS:
         return None
     return None if is_mfa_verified(request) else MFA_REQUIRED
 

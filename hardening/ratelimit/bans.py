@@ -9,8 +9,9 @@ from hardening.ratelimit.ip import masked_ip
 from hardening.ratelimit.limiter import Limiter, ban_key, redis_client
 
 
-def identity_for(*, ip: str | None = None, user: str | None = None) -> str:
-    """``ip:<masked network>`` or ``u:<pk>``; ValueError for a bad IP."""
+def identity_for(*, ip: str | None = None, user: str | None = None, key: str | None = None) -> str:
+    """``ip:<masked network>``, ``u:<pk>`` or ``key:<API key public id>``; ValueError for a
+    bad IP."""
     if ip:
         import ipaddress
 
@@ -18,7 +19,9 @@ def identity_for(*, ip: str | None = None, user: str | None = None) -> str:
         return "ip:" + masked_ip(ip)
     if user:
         return f"u:{user}"
-    raise ValueError("give an IP address or a user id")
+    if key:
+        return f"key:{key}"
+    raise ValueError("give an IP address, a user id or an API key's public id")
 
 
 def lift_ban(

@@ -17,6 +17,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
+from hardening.apikeys.auth import key_id as api_key_id
 from hardening.breaker import for_cache
 from hardening.conf import conf as core
 from hardening.conf.core import api_path
@@ -66,6 +67,8 @@ def _checks(
     user_id = str(user.pk) if user is not None and user.is_authenticated else None
     ip = "ip:" + (masked_ip(state(request).client_ip) or "unknown")
     uid = f"u:{user_id}" if user_id else None
+    key = api_key_id(request)
+    kid = f"key:{key}" if key else None
     checks: list[Check] = []
     for policy in policies:
         if policy.key == "global":
@@ -76,6 +79,8 @@ def _checks(
             bucket = None if uid else ip
         elif policy.key == "ip":
             bucket = ip
+        elif policy.key == "api_key":
+            bucket = kid
         else:  # user_or_ip
             bucket = uid or ip
         if bucket is None:
@@ -83,6 +88,8 @@ def _checks(
         identity = None if bucket == "*" else bucket
         checks.extend(Check(policy, rate, bucket, identity) for rate in policy.rates)
     identities = [uid, ip] if uid else [ip]
+    if kid:
+        identities.insert(0, kid)
     return checks, identities
 
 

@@ -8,9 +8,11 @@ as seconds, or a ``(count, seconds)`` tuple).  A policy is a dict in
      "paths": ["/api/auth/token", "^/api/auth/password/"], "fail_open": False}
 
 Keys: ``user`` (authenticated requests, by user), ``anon`` (anonymous requests, by client
-IP), ``ip`` (every request, by client IP), ``user_or_ip`` and ``global`` (one bucket for the
-whole site).  ``paths`` are prefixes, or regexes when they start with ``^``; a policy with
-paths is a route policy and fails closed unless ``fail_open`` says otherwise.
+IP), ``ip`` (every request, by client IP), ``user_or_ip``, ``global`` (one bucket for the
+whole site) and ``api_key`` (requests authenticated by an API key, by key: ``key:<public id>``;
+other requests are not counted by it).  ``paths`` are prefixes, or regexes when they start
+with ``^``; a policy with paths is a route policy and fails closed unless ``fail_open`` says
+otherwise.
 
 Bans (``HARDENING_RATELIMIT_BANS``, :class:`Bans`) escalate for clients that keep being
 refused; ``None`` disables them.
@@ -26,7 +28,7 @@ from typing import Any
 
 from django_ratelimit.core import _split_rate
 
-KEYS = frozenset({"user", "anon", "ip", "user_or_ip", "global"})
+KEYS = frozenset({"user", "anon", "ip", "user_or_ip", "global", "api_key"})
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
 _RATE = re.compile(r"^\s*\d+/\d*[smhd]?\s*$")
 _ALL_METHODS: frozenset[str] = frozenset()

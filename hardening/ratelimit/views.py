@@ -34,7 +34,7 @@ def bans_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, refused.message)
             return _render(request, status=400)
         identity = request.POST.get("identity", "").strip()
-        if identity.startswith(("ip:", "u:")):
+        if identity.startswith(("ip:", "u:", "key:")):
             active = lift_ban(identity, request=request, by="admin")
             messages.info(request, f"{identity}: {'lifted' if active else 'no active ban'}")
         else:

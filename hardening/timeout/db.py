@@ -95,12 +95,22 @@ def _set_statement_timeout(
     # Never longer than the time left; at least 1 ms (0 would mean "no timeout").
     milliseconds = max(1, int(left * 1000))
     raw_cursor = context["cursor"].cursor
+    if getattr(raw_cursor, "name", None):
+        # A server-side cursor (QuerySet.iterator(), ModelChoiceIterator) declares a cursor
+        # FOR the statement: SET there is a syntax error.  Same connection, client cursor.
+        with connection.wrap_database_errors, connection.connection.cursor() as client:
+            _set(connection, client, mode, milliseconds)
+        return
     with connection.wrap_database_errors:
-        if connection.in_atomic_block or not connection.get_autocommit():
-            raw_cursor.execute(f"SET LOCAL statement_timeout = {milliseconds:d}")
-        elif mode == "auto":
-            raw_cursor.execute(f"SET statement_timeout = {milliseconds:d}")
-            setattr(connection, _SESSION_FLAG, True)
+        _set(connection, raw_cursor, mode, milliseconds)
+
+
+def _set(connection: BaseDatabaseWrapper, cursor: Any, mode: str, milliseconds: int) -> None:
+    if connection.in_atomic_block or not connection.get_autocommit():
+        cursor.execute(f"SET LOCAL statement_timeout = {milliseconds:d}")
+    elif mode == "auto":
+        cursor.execute(f"SET statement_timeout = {milliseconds:d}")
+        setattr(connection, _SESSION_FLAG, True)
 
 
 _CONTROL = ("ROLLBACK", "RELEASE", "SAVEPOINT", "COMMIT", "BEGIN", "START", "END", "RESET")

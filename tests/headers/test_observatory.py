@@ -59,6 +59,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
             "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "API_KEY_HASH_KEY": secrets.token_urlsafe(48),
             "CACHE_URL": os.environ["HARDENING_TEST_REDIS_URL"],
             "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
             "METRICS_TOKEN": secrets.token_urlsafe(32),

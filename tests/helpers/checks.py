@@ -19,6 +19,7 @@ def check_error_codes() -> dict[str, str]:
 
 STRONG_KEY = "q8Zr!x2Lp#v6Tn@w4Kd$y0Hs%b9Jf^m3Gc&e7Ra*u1Qz(i5Wt)o-Ny_k2Mx+h8Vp"
 FERNET = Fernet.generate_key().decode()  # never a published key (hardening.E026)
+API_KEY_HASH_KEY = "Vb3k-9Tz_Qm2xW7pLr4sYc8nHd1gFj6aKe0uZi5oBt"
 JWT_KEY = "a-dedicated-jwt-signing-key-of-well-over-32-bytes-0123456789"
 
 SAFE_PRODUCTION = {
@@ -34,6 +35,7 @@ SAFE_PRODUCTION = {
     "HARDENING_JWT_SIGNING_KEY": JWT_KEY,
     "HARDENING_FIELD_ENCRYPTION_KEYS": [FERNET],
     "HARDENING_WEBAUTHN_RP_ID": "api.example.com",
+    "HARDENING_API_KEY_HASH_KEY": API_KEY_HASH_KEY,
     "CACHES": {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -230,6 +230,7 @@ def prod_server(tmp_path: Path) -> Iterator[Server]:
             "ALLOWED_HOSTS": "127.0.0.1",
             "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
             "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "API_KEY_HASH_KEY": secrets.token_urlsafe(48),
             "CACHE_URL": redis.url,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
             "METRICS_TOKEN": secrets.token_urlsafe(32),

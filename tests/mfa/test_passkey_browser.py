@@ -177,6 +177,7 @@ def prod_server(tmp_path: Path) -> Iterator[tuple[Server, int]]:
             "WEBAUTHN_ORIGINS": f"https://localhost:{port}",
             "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
             "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "API_KEY_HASH_KEY": secrets.token_urlsafe(48),
             "CACHE_URL": redis.url,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
             "METRICS_TOKEN": secrets.token_urlsafe(32),

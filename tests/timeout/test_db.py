@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
@@ -173,3 +174,21 @@ async def test_asgi_orphaned_sync_view_cannot_query_after_the_deadline() -> None
     # The view's thread opened a connection; close it there (the real ASGI handler does
     # this through request_finished once the view returns).
     await sync_to_async(connections.close_all)()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("atomic", [True, False])
+def test_postgres_server_side_cursor_under_a_deadline(atomic: bool) -> None:
+    """QuerySet.iterator() (ModelChoiceIterator: every admin form with a ForeignKey select)
+    runs on a server-side cursor, where ``SET`` is a syntax error: the timeout is set on a
+    client-side cursor of the same connection instead."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user("iterated")
+    scope = transaction.atomic() if atomic else contextlib.nullcontext()
+    with scope, deadline_scope(10):
+        names = [user.username for user in get_user_model().objects.iterator(chunk_size=10)]
+        inside = statement_timeout_ms()
+    assert names == ["iterated"]
+    assert 9000 < inside <= 10000

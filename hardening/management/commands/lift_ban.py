@@ -1,4 +1,5 @@
-"""``manage.py lift_ban --ip 203.0.113.7`` / ``--user 42``: lift a rate-limit ban."""
+"""``manage.py lift_ban --ip 203.0.113.7`` / ``--user 42`` / ``--key <public id>``: lift a
+rate-limit ban."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         who = parser.add_mutually_exclusive_group(required=True)
         who.add_argument("--ip", help="client IP address (masked like the limiter masks it)")
         who.add_argument("--user", help="user primary key")
+        who.add_argument("--key", help="an API key's public id")
         who.add_argument("--list", action="store_true", help="list active bans (Redis only)")
         parser.add_argument("--forget", action="store_true", help="also reset the escalation level")
 
@@ -28,7 +30,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{identity}\t{ttl}s")
             return
         try:
-            identity = identity_for(ip=options["ip"], user=options["user"])
+            identity = identity_for(ip=options["ip"], user=options["user"], key=options["key"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         active = lift_ban(identity, forget=options["forget"], by="manage.py lift_ban")

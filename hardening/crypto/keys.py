@@ -1,14 +1,8 @@
-"""Field encryption with key rotation (Fernet / MultiFernet).
+"""Fernet encryption with key rotation: ``HARDENING_FIELD_ENCRYPTION_KEYS`` (a core setting,
+:mod:`hardening.conf.core`) is a list of Fernet keys, the first encrypts, all decrypt.
 
-``HARDENING_FIELD_ENCRYPTION_KEYS`` (a core setting, :mod:`hardening.conf.core`) is a list
-of Fernet keys: the first encrypts, all decrypt.  To rotate, put a new key first, deploy, then run
-``manage.py reencrypt_mfa_secrets`` and finally drop the old key.
-
-    token = encrypt("JBSWY3DPEHPK3PXPJBSWY3DP")
-    decrypt(token)  # -> "JBSWY3DPEHPK3PXPJBSWY3DP"
-
-The :class:`~cryptography.fernet.MultiFernet` built from the setting is cached and
-rebuilt when the setting changes (``setting_changed``), so ``override_settings`` works.
+The :class:`~cryptography.fernet.MultiFernet` built from the setting is cached and rebuilt
+when the setting changes (``setting_changed``), so ``override_settings`` works.
 """
 
 from __future__ import annotations

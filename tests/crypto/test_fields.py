@@ -1,0 +1,143 @@
+"""Encrypted model fields: stored as Fernet tokens, masked in repr and the admin, no lookups,
+re-encrypted by reencrypt_fields in batches, and the plaintext-column migration."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test import Client, override_settings
+
+from example_project.models import ExchangeCredential
+from hardening import crypto
+from hardening.crypto import EncryptedTextField, encrypt_plaintext
+from hardening.mfa.models import TOTPDevice
+from tests.helpers.mfa import make_device
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "sk-exchange-secret-0123456789"
+OLD = Fernet.generate_key().decode()
+NEW = Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def user() -> Any:
+    return get_user_model().objects.create_user("erin")
+
+
+def raw(pk: int, column: str) -> str:
+    with connection.cursor() as cursor:
+        table = ExchangeCredential._meta.db_table
+        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])  # noqa: S608
+        return str(cursor.fetchone()[0])
+
+
+def make(user: Any, **extra: Any) -> ExchangeCredential:
+    return ExchangeCredential.objects.create(
+        user=user, exchange="kraken", api_key="AKID1234", api_secret=SECRET, hint="1234", **extra
+    )
+
+
+def test_stored_encrypted_and_read_back(user: Any) -> None:
+    row = make(user, extra={"passphrase": "pp-9", "sub": ["a"]})
+    stored = raw(row.pk, "api_secret")
+    assert SECRET not in stored and crypto.decrypt(stored) == SECRET
+    assert "pp-9" not in raw(row.pk, "extra")
+    again = ExchangeCredential.objects.get(pk=row.pk)
+    assert again.api_secret == SECRET and str(again.api_secret) == SECRET
+    assert again.extra == {"passphrase": "pp-9", "sub": ["a"]}
+
+
+def test_masked_in_repr_and_logs(user: Any, caplog: pytest.LogCaptureFixture) -> None:
+    row = make(user, extra={"passphrase": "pp-9"})
+    for value in (row, ExchangeCredential.objects.get(pk=row.pk)):
+        assert SECRET not in repr(vars(value)) and "pp-9" not in repr(vars(value))
+        assert repr(value.api_secret) == "<encrypted>"
+        with caplog.at_level(logging.INFO):
+            logging.getLogger("x").info("loaded %r", value.api_secret)
+        assert SECRET not in caplog.text
+
+
+def test_no_lookups_but_isnull(user: Any) -> None:
+    make(user)
+    with pytest.raises(FieldError):
+        list(ExchangeCredential.objects.filter(api_secret=SECRET))
+    with pytest.raises(FieldError):
+        list(ExchangeCredential.objects.filter(api_secret__startswith="sk"))
+    assert ExchangeCredential.objects.filter(api_secret__isnull=False).count() == 1
+    with pytest.raises(ImproperlyConfigured):
+        EncryptedTextField(unique=True)
+
+
+def test_admin_never_renders_the_value(user: Any) -> None:
+    from django.contrib import admin
+
+    from example_project.admin import ExchangeCredentialAdmin
+
+    assert isinstance(admin.site._registry[ExchangeCredential], ExchangeCredentialAdmin)
+    row = make(user)
+    root = get_user_model().objects.create_superuser("root", password="pw")
+    client = Client()
+    client.force_login(root)
+    url = f"/admin/example_project/exchangecredential/{row.pk}/change/"
+    page = client.get(url).content.decode()
+    assert SECRET not in page and 'type="password"' in page
+    # Saving with the box left empty keeps the secret.
+    response = client.post(
+        url,
+        {"user": user.pk, "exchange": "kraken2", "api_key": "", "api_secret": "", "extra": ""},
+    )
+    assert response.status_code == 302, response.content[:800]
+    again = ExchangeCredential.objects.get(pk=row.pk)
+    assert again.exchange == "kraken2" and again.api_secret == SECRET
+
+
+def test_reencrypt_fields_every_model_in_batches(user: Any) -> None:
+    with override_settings(HARDENING_FIELD_ENCRYPTION_KEYS=[OLD]):
+        rows = [make(user, extra={"n": n}) for n in range(5)]
+        make_device(user)
+    with override_settings(HARDENING_FIELD_ENCRYPTION_KEYS=[NEW, OLD]):
+        out = io.StringIO()
+        call_command("reencrypt_fields", "--dry-run", stdout=out)
+        assert "16 secret(s) need re-encryption" in out.getvalue()  # 5 x 3 fields + 1 TOTP
+        out = io.StringIO()
+        call_command("reencrypt_fields", "--batch-size", "2", stdout=out)
+        assert "16 secret(s) re-encrypted; 0 undecryptable." in out.getvalue()
+        out = io.StringIO()
+        call_command("reencrypt_fields", stdout=out)
+        assert "0 secret(s) re-encrypted" in out.getvalue()  # resumable: done rows skipped
+    with override_settings(HARDENING_FIELD_ENCRYPTION_KEYS=[NEW]):
+        assert [r.extra["n"] for r in ExchangeCredential.objects.order_by("pk")] == list(range(5))
+        assert ExchangeCredential.objects.get(pk=rows[0].pk).api_secret == SECRET
+        assert TOTPDevice.objects.get().secret
+    with (
+        override_settings(HARDENING_FIELD_ENCRYPTION_KEYS=[Fernet.generate_key().decode()]),
+        pytest.raises(CommandError),
+    ):
+        call_command("reencrypt_fields", stdout=io.StringIO())
+
+
+def test_the_plaintext_migration_operation(user: Any) -> None:
+    from django.apps import apps
+
+    row = make(user)
+    with connection.cursor() as cursor:  # as if the column still held plaintext
+        table = ExchangeCredential._meta.db_table
+        cursor.execute(f"UPDATE {table} SET api_secret = %s", [SECRET])  # noqa: S608
+    operation = encrypt_plaintext("example_project", "ExchangeCredential", "api_secret")
+    operation.code(apps, None)
+    assert crypto.decrypt(raw(row.pk, "api_secret")) == SECRET
+    operation.code(apps, None)  # a re-run leaves encrypted values alone
+    assert crypto.decrypt(raw(row.pk, "api_secret")) == SECRET
+    assert operation.reverse_code is not None
+    operation.reverse_code(apps, None)
+    assert raw(row.pk, "api_secret") == SECRET
