@@ -131,6 +131,14 @@ class Leases:
             if entry is not None:
                 entry.lease = Lease(starts, extra, deadline, windows=windows)
 
+    def untake(self, sig: tuple[str, ...]) -> None:
+        """Put back the unit :meth:`take` used (the request was refused elsewhere)."""
+        with self._lock:
+            entry = self._entries.get(sig)
+            if entry is not None and entry.lease is not None:
+                entry.lease.left += 1
+                entry.lease.used -= 1
+
     def drop(self, sig: tuple[str, ...]) -> None:
         """Forget a signature's lease (its units are then lost until the window ends)."""
         with self._lock:

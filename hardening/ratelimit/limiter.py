@@ -6,23 +6,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from django.core.cache import BaseCache, caches
-from django.core.cache.backends.base import default_key_func
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django_ratelimit.core import EXPIRATION_FUDGE, _make_cache_key
 
 from hardening import clock as hardening_clock
 from hardening.conf import conf
-from hardening.ratelimit.conf import NAMES, Config
+from hardening.ratelimit import cluster
+from hardening.ratelimit.conf import Config
 from hardening.ratelimit.fixed_window import violate, window_end
 from hardening.ratelimit.keys import ban_key, holders_key, level_key, vio_key, window_key
 from hardening.ratelimit.lease import LEASE_SECONDS, MAX_BATCH, SHARE, Lease, Leases
 from hardening.ratelimit.policy import Policy, Rate
 from hardening.ratelimit.redis_script import SCRIPT, SHA
+from hardening.ratelimit.target import is_cluster, redis_client, redis_target
 
 Clock = Callable[[], float]
 
@@ -67,52 +65,6 @@ class Revocation:
     identities: Sequence[str]
 
 
-def redis_client(cache: BaseCache) -> Any | None:
-    """The redis-py client behind django-redis's or Django's RedisCache, else None."""
-    client = getattr(cache, "client", None)  # django-redis DefaultClient
-    if client is not None and hasattr(client, "get_client") and hasattr(client, "_clients"):
-        return client.get_client(write=True)
-    inner = getattr(cache, "_cache", None)  # django.core.cache.backends.redis
-    if type(cache).__module__ == "django.core.cache.backends.redis" and inner is not None:
-        return inner.get_client(write=True)
-    return None
-
-
-@dataclass(frozen=True)
-class RedisTarget:
-    """The redis-py client and key prefix of the rate-limit cache, resolved once."""
-
-    client: Any
-    prefix: str  # cache.make_key(k) == prefix + k (checked when resolved)
-
-
-_PROBE = "hrl:probe"
-
-
-@lru_cache(maxsize=1)
-def redis_target() -> RedisTarget | None:
-    """The shared cache's client and prefix when it is Redis with Django's default key
-    function, else None (the caller then goes through the cache object).
-
-    redis-py clients are thread-safe and share their connection pool, so one per process
-    is enough; cleared when CACHES, HARDENING_CACHE or a rate-limit setting changes.
-    """
-    cache = caches[conf.HARDENING_CACHE]
-    client = redis_client(cache)
-    if client is None or getattr(cache, "key_func", None) is not default_key_func:
-        return None
-    prefix = f"{cache.key_prefix}:{cache.version}:"
-    if str(cache.make_key(_PROBE)) != prefix + _PROBE:  # a backend with its own make_key
-        return None
-    return RedisTarget(client, prefix)
-
-
-@receiver(setting_changed)
-def _clear(*, setting: str, **kwargs: object) -> None:
-    if setting in ("CACHES", "HARDENING_CACHE") or setting in NAMES:
-        redis_target.cache_clear()
-
-
 def _leased(lease: Lease) -> Decision:
     """An admission from a lease: the windows as the lease's round trip saw them."""
     windows = [
@@ -147,10 +99,14 @@ class Limiter:
     ) -> Decision:
         """``revocation`` is carried on Redis only (``Decision.revoked`` stays None else)."""
         target = redis_target()
+        if target is not None and target.cluster:
+            return cluster.decide(self, target.client, target.prefix, checks, identities, cfg)
         if target is not None:
             return self._redis(target.client, target.prefix, checks, identities, cfg, revocation)
         cache = self.cache
         client = redis_client(cache)
+        if client is not None and is_cluster(cache):
+            return cluster.decide(self, client, cache.make_key, checks, identities, cfg)
         if client is not None:  # a custom key function: make_key per key
             return self._redis(client, cache.make_key, checks, identities, cfg, revocation)
         return self._fallback(cache, checks, identities, cfg)
