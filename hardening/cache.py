@@ -13,6 +13,7 @@ The rate limiter runs its script once per hash-tagged identity on it (one slot e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +37,9 @@ _CLUSTER_OPTIONS = frozenset(
 
 
 class RedisClusterCacheClient(RedisCacheClient):
+    _servers: list[str]
+    _serializer: Any
+
     def __init__(self, servers: list[str], **options: Any) -> None:
         super().__init__(servers, **{k: v for k, v in options.items() if k == "serializer"})
         self._cluster_options = {k: v for k, v in options.items() if k in _CLUSTER_OPTIONS}
@@ -61,7 +65,7 @@ class RedisClusterCacheClient(RedisCacheClient):
             k: self._serializer.loads(v) for k, v in zip(keys, values, strict=True) if v is not None
         }
 
-    def set_many(self, data: dict[Any, Any], timeout: Any) -> None:
+    def set_many(self, data: Mapping[Any, Any], timeout: Any) -> None:
         client = self.get_client(write=True)
         client.mset_nonatomic({k: self._serializer.dumps(v) for k, v in data.items()})
         if timeout is not None:

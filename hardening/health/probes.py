@@ -156,7 +156,7 @@ class Cache(HealthCheck):  # type: ignore[misc]  # untyped base
 
         if not isinstance(cache, RedisClusterCache):
             return
-        client = cache._cache.get_client()
+        client: Any = cache._cache.get_client()
         try:
             states = client.cluster_info(target_nodes=client.PRIMARIES)
         except Exception as exc:  # noqa: BLE001 - a master is unreachable

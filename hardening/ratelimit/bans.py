@@ -7,7 +7,8 @@ from django.http import HttpRequest
 from hardening.observability.audit import audit
 from hardening.ratelimit.ip import masked_ip
 from hardening.ratelimit.keys import ban_key, level_key, vio_key
-from hardening.ratelimit.limiter import Limiter, redis_client
+from hardening.ratelimit.limiter import Limiter
+from hardening.ratelimit.target import redis_client
 
 
 def identity_for(*, ip: str | None = None, user: str | None = None) -> str:

@@ -20,7 +20,9 @@ from hardening.ratelimit.keys import ban_key, holders_key, level_key, vio_key, w
 from hardening.ratelimit.lease import LEASE_SECONDS, MAX_BATCH, SHARE, Lease, Leases
 from hardening.ratelimit.policy import Policy, Rate
 from hardening.ratelimit.redis_script import SCRIPT, SHA
-from hardening.ratelimit.target import is_cluster, redis_client, redis_target
+from hardening.ratelimit.target import is_cluster
+from hardening.ratelimit.target import redis_client as redis_client  # re-exported
+from hardening.ratelimit.target import redis_target as redis_target  # re-exported
 
 Clock = Callable[[], float]
 
