@@ -81,7 +81,7 @@ def decide(
             keys = [prefix(name) for name in names]
         now = "" if limiter.clock is None else str(int(limiter.clock() * 1000))
         head = [now, leases.token, SHARE, int(LEASE_SECONDS * 1000), MAX_BATCH, *cfg.ban_args]
-        calls.append((len(keys), *keys, *head, 0, *set_args))
+        calls.append((len(keys), *keys, *head, 0, 0, *set_args))  # nr, nret: none
     for group, reply in zip(pending, _run(client, calls), strict=True):
         group.reply = reply
 

@@ -15,9 +15,10 @@ worker holds but has not used yet are counted for the others.  It is bounded by 
   nothing near the limit and every request there makes its own round trip;
 * a lease admits for at most :data:`LEASE_SECONDS`, and never past the end of the window it
   was counted in (so what it admits is in that window);
-* the unused units are given back in the worker's next round trip for the same windows
-  (counted out of the window they were reserved in, or out of the previous-window count
-  once the window has rolled).  A worker that dies loses its units until the window ends.
+* the unused units are given back in the worker's next round trip for the same windows, or,
+  once the lease has expired, in its next round trip for any key (on one Redis; counted out
+  of the window they were reserved in, or out of the previous-window count once the window
+  has rolled).  A worker that dies loses its units until the window ends.
 
 New bans reach a worker holding a lease when the lease ends (at most 1 s later).
 The server side of this algorithm, in Python, is ``tests/helpers/leasemodel.py``; the
@@ -41,6 +42,8 @@ MAX_BATCH = 64
 SHARE = 2
 #: Signatures (window sets) remembered per process; the oldest are forgotten beyond it.
 MAX_KEYS = 4096
+#: Windows of other keys' expired leases given back per round trip, at most.
+SWEEP = 8
 
 
 def grant(remaining: int, active: int, want: int) -> int:
@@ -66,6 +69,7 @@ class Lease:
     deadline: float  # on the limiter's clock
     used: int = 0
     windows: list[Any] = field(default_factory=list)  # WindowState for the headers
+    spans: tuple[int, ...] = ()  # each window's length (ms): for :meth:`Leases.sweep`
 
 
 @dataclass
@@ -122,6 +126,7 @@ class Leases:
         starts: tuple[int, ...],
         deadline: float,
         windows: list[Any],
+        spans: tuple[int, ...] = (),
     ) -> None:
         """After an admitted round trip that reserved ``extra`` units."""
         if extra <= 0:
@@ -129,7 +134,27 @@ class Leases:
         with self._lock:
             entry = self._entries.get(sig)
             if entry is not None:
-                entry.lease = Lease(starts, extra, deadline, windows=windows)
+                entry.lease = Lease(starts, extra, deadline, windows=windows, spans=spans)
+
+    def sweep(
+        self, now: float, skip: tuple[str, ...], limit: int = SWEEP
+    ) -> list[tuple[str, int, int, int]]:
+        """Up to ``limit`` windows of expired leases with units left, taken out of their
+        leases to be given back by the next round trip (any key's, on one Redis):
+        ``[(window key, window ms, units, start)]``."""
+        found: list[tuple[str, int, int, int]] = []
+        with self._lock:
+            for sig, entry in self._entries.items():
+                lease = entry.lease
+                if sig == skip or lease is None or lease.left <= 0 or not lease.spans:
+                    continue
+                if now < lease.deadline:
+                    continue
+                if len(found) + len(sig) > limit:
+                    break
+                found += zip(sig, lease.spans, [lease.left] * len(sig), lease.starts, strict=True)
+                entry.lease = None
+        return found
 
     def untake(self, sig: tuple[str, ...]) -> None:
         """Put back the unit :meth:`take` used (the request was refused elsewhere)."""

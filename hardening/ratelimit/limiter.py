@@ -165,20 +165,22 @@ class Limiter:
                 return _leased(lease)
             want, back, starts = self.leases.begin(sig, sent)
         names, set_args = self._set(checks, identities, cfg, want, back, starts)
+        returned = self.leases.sweep(sent, sig) if sig else []
         revoked_names: list[str] = []
         if revocation is not None:
             revoked_names = list(revocation.keys)
             alt_names, alt_args = self._set(revocation.checks, revocation.identities, cfg)
             names += alt_names
             set_args += alt_args
-        names = revoked_names + names
+        names = revoked_names + [r[0] for r in returned] + names
         if isinstance(prefix, str):
             keys = [prefix + name for name in names]
         else:
             keys = [prefix(name) for name in names]
         now = "" if self.clock is None else str(int(self.clock() * 1000))
         head = [now, self.leases.token, SHARE, int(LEASE_SECONDS * 1000), MAX_BATCH, *cfg.ban_args]
-        args = [*head, len(revoked_names), *set_args]
+        back_args = [v for _key, span, units, start in returned for v in (span, units, start)]
+        args = [*head, len(revoked_names), len(returned), *back_args, *set_args]
         try:
             reply = client.evalsha(SHA, len(keys), *keys, *args)
         except Exception as exc:
@@ -193,7 +195,8 @@ class Limiter:
             reset_ms = min(int(reply[5 + 5 * j + 3]) for j in range(n))
             # Never past the window's end (1 ms below it: the script floors its milliseconds).
             deadline = sent - 0.001 + min(LEASE_SECONDS, reset_ms / 1000)
-            self.leases.grant(sig, extra, starts, deadline, decision.windows)
+            spans = tuple(c.rate.seconds * 1000 for c in checks)
+            self.leases.grant(sig, extra, starts, deadline, decision.windows, spans)
         return decision
 
     def _reply(

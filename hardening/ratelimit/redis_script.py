@@ -15,17 +15,20 @@ the window's ``lw`` sorted set seen in the last ``lease_ms``), the set gets the 
 grant, and every window counts the request plus that many units.  Units given back
 (``back`` with the window start ``back_start`` they were counted in) leave the current
 count, or the previous one when the window has rolled since; they apply even when the
-request is refused.
+request is refused.  Expired leases of other keys are given back in the same call
+(``nret`` windows, each with ``back`` units counted at ``back_start``), so a key that went
+cold on a worker does not keep its units until the window ends.
 
 Revoked access tokens (``hardening.jwt.auth``) are checked first, one ``EXISTS`` each, so
 the revocation lookup costs no round trip of its own.  Two sets of policies are passed then:
 set A as the request's token authenticates it, set B as if the token were refused (the
 request as an anonymous or session user); only the set that applies is decided.
 
-KEYS: revoked_1..nr, then per set: ban_1..ban_nb, violations_1..nb, level_1..nb,
+KEYS: revoked_1..nr, returned_1..nret, then per set: ban_1..ban_nb, violations_1..nb, level_1..nb,
       window_1..nw, lw_1..nw (the lease holders of each window)
 ARGV: now_ms ('' = Redis TIME), token, share, lease_ms, max_batch, threshold, ban_window_s,
-      memory_s, ntiers, tier_s..., nr, then per set (set B only when nr > 0): nb, nw, want, then per
+      memory_s, ntiers, tier_s..., nr, nret, then per returned window: window_ms, back,
+      back_start; then per set (set B only when nr > 0): nb, nw, want, then per
       window: limit, window_ms, identity index (0 = no bans), back, back_start
 Reply: {status, identity index, ban_ms, revoked, extra, then per window: ok, wait_ms,
         remaining, reset_ms, start}
@@ -53,8 +56,32 @@ local ban_window = tonumber(ARGV[7])
 local memory = tonumber(ARGV[8])
 local ntiers = tonumber(ARGV[9])
 local nr = tonumber(ARGV[10 + ntiers])
-local a0 = 11 + ntiers
-local k0 = nr
+local nret = tonumber(ARGV[11 + ntiers])
+for x = 1, nret do
+  local r = 11 + ntiers + (x - 1) * 3
+  local w = tonumber(ARGV[r + 1])
+  local back = tonumber(ARGV[r + 2])
+  local back_start = tonumber(ARGV[r + 3])
+  local key = KEYS[nr + x]
+  local s = redis.call('HMGET', key, 's', 'p', 'c')
+  local start = tonumber(s[1])
+  if start then
+    local prev = tonumber(s[2]) or 0
+    local cur = tonumber(s[3]) or 0
+    if now >= start + w then
+      local n = math.floor((now - start) / w)
+      if n == 1 then prev = cur else prev = 0 end
+      cur = 0
+      start = start + n * w
+    end
+    if back_start == start then cur = math.max(0, cur - back)
+    elseif back_start == start - w then prev = math.max(0, prev - back) end
+    redis.call('HSET', key, 's', start, 'p', prev, 'c', cur)
+    redis.call('PEXPIRE', key, 2 * w + 1000)
+  end
+end
+local a0 = 12 + ntiers + 3 * nret
+local k0 = nr + nret
 local revoked = 0
 for r = 1, nr do
   if redis.call('EXISTS', KEYS[r]) == 1 then revoked = 1; break end

@@ -34,8 +34,19 @@ class ModelRedis:
         now = int(argv[0])
         token, share, lease_ms, max_batch = str(argv[1]), int(argv[2]), int(argv[3]), argv[4]
         ntiers = int(argv[8])
-        a0 = 10 + ntiers  # 0-based: ARGV[11 + ntiers]
-        assert int(argv[a0 - 1]) == 0, "the model decides one set (no revocation)"
+        assert int(argv[9 + ntiers]) == 0, "the model decides one set (no revocation)"
+        nret = int(argv[10 + ntiers])
+        for x in range(nret):
+            r = 11 + ntiers + 3 * x
+            w, back, back_start = int(argv[r]), int(argv[r + 1]), int(argv[r + 2])
+            old = self.windows.get(keys[x])
+            if old is None:
+                continue
+            win = self._rolled(old, now, w)
+            self._give_back(win, w, back, back_start)
+            self._store(keys[x], win)
+        keys = keys[nret:]
+        a0 = 11 + ntiers + 3 * nret  # 0-based: ARGV[12 + ntiers + 3 * nret]
         nb, nw, want = int(argv[a0]), int(argv[a0 + 1]), int(argv[a0 + 2])
         assert nb == 0, "the model has no bans"
         assert share == 2 and int(max_batch) > 0
@@ -49,20 +60,10 @@ class ModelRedis:
             back, back_start = int(argv[a + 3]), int(argv[a + 4])
             key, holders = keys[j], keys[nw + j]
             old = self.windows.get(key)
-            if old is None:  # (the model never expires a key: see the module's tests)
-                win = Window(now)
-            else:
-                win = Window(old.start, old.prev, old.cur)
-                if now >= win.start + w:
-                    n = (now - win.start) // w
-                    win.prev = win.cur if n == 1 else 0
-                    win.cur = 0
-                    win.start += n * w
+            # (the model never expires a key: see the module's tests)
+            win = Window(now) if old is None else self._rolled(old, now, w)
             if back > 0:
-                if back_start == win.start:
-                    win.cur = max(0, win.cur - back)
-                elif back_start == win.start - w:
-                    win.prev = max(0, win.prev - back)
+                self._give_back(win, w, back, back_start)
             elapsed = max(0, now - win.start)
             est = win.prev * (1 - elapsed / w) + win.cur
             ok = 1
@@ -99,6 +100,23 @@ class ModelRedis:
             if back_given:
                 self._store(key, win)
         return out
+
+    @staticmethod
+    def _rolled(old: Window, now: int, w: int) -> Window:
+        win = Window(old.start, old.prev, old.cur)
+        if now >= win.start + w:
+            n = (now - win.start) // w
+            win.prev = win.cur if n == 1 else 0
+            win.cur = 0
+            win.start += n * w
+        return win
+
+    @staticmethod
+    def _give_back(win: Window, w: int, back: int, back_start: int) -> None:
+        if back_start == win.start:
+            win.cur = max(0, win.cur - back)
+        elif back_start == win.start - w:
+            win.prev = max(0, win.prev - back)
 
     def _store(self, key: str, win: Window) -> None:
         self.windows[key] = win
