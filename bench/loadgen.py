@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,11 +48,20 @@ def parse_wrk(output: str) -> dict[str, Any]:
 
 
 def run_wrk(
-    url: str, headers: dict[str, str], duration: float, *, threads: int, connections: int
+    url: str,
+    headers: dict[str, str],
+    duration: float,
+    *,
+    threads: int,
+    connections: int,
+    script: str | None = None,
+    **_: Any,
 ) -> dict[str, Any]:
     wrk = wrk_path()
     assert wrk
     cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
     cmd.append(url)
@@ -64,9 +74,16 @@ def run_wrk(
 
 
 def run_python(
-    url: str, headers: dict[str, str], duration: float, *, connections: int, **_: Any
+    url: str,
+    headers: dict[str, str],
+    duration: float,
+    *,
+    connections: int,
+    chooser: Callable[[], dict[str, str]] | None = None,
+    **_: Any,
 ) -> dict[str, Any]:
-    """Fallback: ``connections`` threads, one keep-alive connection each, for ``duration``."""
+    """Fallback: ``connections`` threads, one keep-alive connection each, for ``duration``
+    (``chooser``: headers drawn per request)."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     path = parts.path or "/"
@@ -82,7 +99,7 @@ def run_python(
         while time.monotonic() < stop_at:
             started = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request("GET", path, headers=chooser() if chooser else headers)
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
@@ -128,7 +145,18 @@ def run_python(
 
 
 def load(
-    url: str, headers: dict[str, str], duration: float, *, threads: int, connections: int
+    url: str,
+    headers: dict[str, str],
+    duration: float,
+    *,
+    threads: int,
+    connections: int,
+    script: str | None = None,
+    chooser: Callable[[], dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    runner = run_wrk if wrk_path() else run_python
-    return runner(url, headers, duration, threads=threads, connections=connections)
+    """``script`` (wrk) or ``chooser`` (the Python fallback) vary the headers per request."""
+    if wrk_path():
+        return run_wrk(
+            url, headers, duration, threads=threads, connections=connections, script=script
+        )
+    return run_python(url, headers, duration, connections=connections, chooser=chooser)

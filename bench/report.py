@@ -13,6 +13,12 @@ TARGETS = {
     "hardening/peer (HTTP req/s)": (">=", 2.0),
     "in-process cost added by the hardening stack (µs)": ("<=", 350.0),
     "readiness p99 (ms)": ("<=", 50.0),
+    # issue 16
+    "hot: limiter scripts per request (hardening)": ("<=", 0.25),
+    "mix: hardening/bare (HTTP req/s)": (">=", 0.45),
+    "mix: hardening/peer (HTTP req/s)": (">=", 1.8),
+    "hot: hardening p99 - (2 x bare p99 + 5 ms)": ("<=", 0.0),
+    "mix: hardening p99 - (2 x bare p99 + 5 ms)": ("<=", 0.0),
 }
 
 
@@ -54,6 +60,18 @@ def targets(data: dict[str, Any]) -> dict[str, Any]:
     inproc = data.get("inproc", {}).get("summary", {})
     measured["in-process cost added by the hardening stack (µs)"] = inproc.get("hardening_added_us")
     measured["readiness p99 (ms)"] = data.get("health", {}).get("p99_ms")
+    hot = data.get("http", {}).get("summary", {}).get("variants", {})
+    measured["hot: limiter scripts per request (hardening)"] = hot.get("hardening", {}).get(
+        "evalsha_per_request"
+    )
+    mixed = data.get("http_mix", {}).get("summary", {})
+    measured["mix: hardening/bare (HTTP req/s)"] = mixed.get("ratios", {}).get("hardening/bare")
+    measured["mix: hardening/peer (HTTP req/s)"] = mixed.get("ratios", {}).get("hardening/peer")
+    for label, variants in (("hot", hot), ("mix", mixed.get("variants", {}))):
+        ours = variants.get("hardening", {}).get("p99_ms")
+        bare = variants.get("bare", {}).get("p99_ms")
+        name = f"{label}: hardening p99 - (2 x bare p99 + 5 ms)"
+        measured[name] = None if ours is None or bare is None else ours - (2 * bare + 5)
     out = {}
     for name, (op, limit) in TARGETS.items():
         value = measured[name]

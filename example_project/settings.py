@@ -152,6 +152,10 @@ if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
     # after this timeout, then a circuit breaker skips Redis until it answers (docs/ratelimit.md).
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("SOCKET_TIMEOUT", 0.25)
     CACHES["default"]["OPTIONS"].setdefault("SOCKET_CONNECT_TIMEOUT", 0.25)
+elif CACHES["default"]["BACKEND"] == "hardening.cache.RedisClusterCache":
+    # CACHE_URL=rediscluster://HOST:PORT[,HOST:PORT...]: the same timeouts, redis-py's names.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_timeout", 0.25)
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 0.25)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -199,11 +199,14 @@ class Env:
         if not isinstance(value, _Str):
             return value
         scheme = value.split(":", 1)[0].lower()
+        if scheme == "rediscluster":
+            return _cluster_cache(name, value)
         if scheme == "locmem":  # django-environ spells it locmemcache
             value, scheme = "locmemcache" + value[len(scheme) :], "locmemcache"
         if scheme not in environ.Env.CACHE_SCHEMES:
             raise ImproperlyConfigured(
-                f"{name} has an unsupported scheme {scheme!r}; use redis, rediss or locmem."
+                f"{name} has an unsupported scheme {scheme!r}; use redis, rediss, "
+                "rediscluster or locmem."
             )
         try:
             return environ.Env.cache_url_config(value)
@@ -296,3 +299,32 @@ from hardening.headers.csp import DEFAULT_CSP  # noqa: E402
 from hardening.observability.logging import logging_config  # noqa: E402
 from hardening.observability.sentry import init_sentry  # noqa: E402
 from hardening.servers import asgi_server_running  # noqa: E402
+
+
+def _cluster_cache(name: str, value: str) -> dict[str, Any]:
+    """``rediscluster://[:PASSWORD@]HOST:PORT[,HOST:PORT…][?key_prefix=…]``: any nodes of a
+    Redis Cluster, for :class:`hardening.cache.RedisClusterCache`."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    try:
+        parts = urlsplit(value)
+        netloc = parts.netloc
+        password = None
+        if "@" in netloc:
+            credentials, netloc = netloc.rsplit("@", 1)
+            password = unquote(credentials.split(":", 1)[-1])
+        nodes = []
+        for node in netloc.split(","):
+            host, _, port = node.strip().rpartition(":")
+            nodes.append(f"redis://{host or '127.0.0.1'}:{int(port)}")
+        query = parse_qs(parts.query)
+    except ValueError:  # never echo the URL: it may hold a password
+        raise ImproperlyConfigured(f"{name} is not a valid cache URL.") from None
+    if parts.path not in ("", "/", "/0"):
+        raise ImproperlyConfigured(f"{name}: a Redis Cluster has database 0 only.")
+    config: dict[str, Any] = {"BACKEND": "hardening.cache.RedisClusterCache", "LOCATION": nodes}
+    if "key_prefix" in query:
+        config["KEY_PREFIX"] = query["key_prefix"][0]
+    if password:
+        config["OPTIONS"] = {"password": password}
+    return config

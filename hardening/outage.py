@@ -15,6 +15,10 @@ _OUTAGE_NAMES = {
     "BusyLoadingError",
     "ConnectionInterrupted",
     "InvalidResponse",
+    # Redis Cluster: a master down (its slots uncovered) or the cluster down.
+    "ClusterDownError",
+    "SlotNotCoveredError",
+    "MasterDownError",
 }
 
 

@@ -69,6 +69,20 @@ def events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_local_caches() -> Iterator[None]:
+    """Every test starts with empty in-process caches: rate-limit windows and bans that an
+    earlier test left on 127.0.0.1 in the local-memory cache would answer 429/403 in a later
+    one (shared Redis is left alone: tests that use it clean their own keys)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    yield
+    for cache in caches.all(initialized_only=True):
+        if isinstance(cache, LocMemCache):
+            cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_breakers() -> Iterator[None]:
     """Every test starts with closed circuit breakers (hardening.breaker is per process)."""
     from hardening.breaker import reset_all

@@ -152,3 +152,17 @@ def test_security_settings_behind_proxy_and_unknown_environment() -> None:
 
 def test_cache_accepts_the_locmem_spelling_its_error_message_names() -> None:
     assert Env({}).cache(default="locmem://")["BACKEND"].endswith("LocMemCache")
+
+
+def test_a_redis_cluster_url_gives_the_cluster_backend() -> None:
+    from hardening.env import Env
+
+    config = Env(
+        {"CACHE_URL": "rediscluster://:pw@10.0.0.1:7000,10.0.0.2:7001?key_prefix=s"}
+    ).cache()
+    assert config == {
+        "BACKEND": "hardening.cache.RedisClusterCache",
+        "LOCATION": ["redis://10.0.0.1:7000", "redis://10.0.0.2:7001"],
+        "KEY_PREFIX": "s",
+        "OPTIONS": {"password": "pw"},
+    }

@@ -9,6 +9,7 @@ stack verifies with the public key it fetched once from :class:`JWKSServer`.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import threading
 import time
@@ -24,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 KID = "bench-key-1"
 AUDIENCE = "bench"
 USER_ID = 1
+#: Users of the "mix" scenario (bench/mix.py): ids 2 .. MIX_USERS + 1.
+MIX_USERS = 1000
 LIFETIME = 2 * 3600
 
 
@@ -45,6 +48,12 @@ def generate(keydir: Path) -> None:
 
 def private_pem(keydir: Path) -> str:
     return (keydir / "private.pem").read_text()
+
+
+@functools.lru_cache(maxsize=4)
+def private_key(keydir: Path) -> Any:
+    """The loaded private key (loading a PEM costs far more than signing with it)."""
+    return serialization.load_pem_private_key(private_pem(keydir).encode(), password=None)
 
 
 def public_pem(keydir: Path) -> str:
@@ -71,32 +80,32 @@ def jwks(keydir: Path) -> dict[str, Any]:
     return {"keys": [item]}
 
 
-def peer_token(keydir: Path) -> str:
-    """A simplejwt RS256 access token for user ``USER_ID``."""
+def peer_token(keydir: Path, user_id: int = USER_ID) -> str:
+    """A simplejwt RS256 access token for user ``user_id``."""
     now = int(time.time())
     claims = {
         "token_type": "access",
         "exp": now + LIFETIME,
         "iat": now,
         "jti": uuid.uuid4().hex,
-        "user_id": str(USER_ID),
+        "user_id": str(user_id),
     }
-    return jwt.encode(claims, private_pem(keydir), algorithm="RS256")
+    return jwt.encode(claims, private_key(keydir), algorithm="RS256")
 
 
-def oidc_token(keydir: Path, issuer: str) -> str:
+def oidc_token(keydir: Path, issuer: str, sub: int = USER_ID) -> str:
     """An RS256 token from ``issuer`` (verified by the hardening stack through the JWKS)."""
     now = int(time.time())
     claims = {
         "iss": issuer,
         "aud": AUDIENCE,
-        "sub": str(USER_ID),
+        "sub": str(sub),
         "exp": now + LIFETIME,
         "iat": now,
         "jti": uuid.uuid4().hex,
     }
     headers = {"kid": KID, "typ": "JWT"}
-    return jwt.encode(claims, private_pem(keydir), algorithm="RS256", headers=headers)
+    return jwt.encode(claims, private_key(keydir), algorithm="RS256", headers=headers)
 
 
 class JWKSServer:

@@ -73,9 +73,14 @@ if PERF_VARIANT in ("hardening", "all"):
         if "redis" in str(_cache.get("BACKEND", "")).lower():
             _cache["KEY_PREFIX"] = f"{REDIS_PREFIX}-h-{_cache.get('KEY_PREFIX', '')}"
         CACHES[_alias] = _cache
-    HARDENING_RATELIMIT_POLICIES = stack.raise_rates(
-        _example.get("HARDENING_RATELIMIT_POLICIES") or stack.DEFAULT_POLICIES
-    )
+    _policies = _example.get("HARDENING_RATELIMIT_POLICIES") or stack.DEFAULT_POLICIES
+    if os.environ.get("PERF_RATE_SCALE"):  # the "mix": the example's rates x scale
+        HARDENING_RATELIMIT_POLICIES = stack.scale_rates(
+            _policies, int(os.environ["PERF_RATE_SCALE"])
+        )
+        HARDENING_TRUSTED_PROXY_COUNT = 1  # the client address from X-Forwarded-For
+    else:
+        HARDENING_RATELIMIT_POLICIES = stack.raise_rates(_policies)
     HARDENING_RATELIMIT_ENABLED = True
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
     DEBUG = False

@@ -65,8 +65,8 @@ DEFAULT_POLICIES = [
 
 
 def role_of(path: str) -> str | None:
-    for role, _canonical, prefix in EXPECTED:
-        if path.startswith(prefix):
+    for role, canonical, prefix in EXPECTED:
+        if path == canonical or path.startswith(prefix):  # public name or defining module
             return role
     return "hardening-other" if path.startswith("hardening.") else None
 
@@ -82,9 +82,10 @@ def defined(path: str) -> bool:
         return spec is not None
     with open(spec.origin, encoding="utf-8") as handle:
         source = handle.read()
-    return (
-        re.search(rf"^(class {re.escape(name)}\b|{re.escape(name)}\s*=)", source, re.M) is not None
-    )
+    # Defined there, or re-exported under its public name (``hardening.middleware``).
+    quoted = re.escape(name)
+    pattern = rf"^(class {quoted}\b|{quoted}\s*=|from \S+ import {quoted}$|\s+{quoted},$)"
+    return re.search(pattern, source, re.M) is not None
 
 
 def example_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -133,6 +134,26 @@ def example_settings() -> dict[str, Any]:
         os.environ.clear()
         os.environ.update(saved)
     return {name: getattr(module, name) for name in dir(module) if name.isupper()}
+
+
+def scale_rates(policies: Any, scale: int) -> Any:
+    """Same policies, every count times ``scale`` (the "mix": limits that apply, scaled so
+    that nothing is refused at the load the benchmark makes)."""
+    result = []
+    for policy in policies:
+        policy = dict(policy)
+        rates = policy.get("rates", [])
+        rates = [rates] if isinstance(rates, (str, tuple)) else rates
+        scaled = []
+        for rate in rates:
+            if isinstance(rate, tuple):
+                scaled.append((rate[0] * scale, rate[1]))
+            else:
+                count, period = str(rate).split("/", 1)
+                scaled.append(f"{int(count) * scale}/{period}")
+        policy["rates"] = scaled
+        result.append(policy)
+    return result
 
 
 def raise_rates(policies: Any) -> Any:

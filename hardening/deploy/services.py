@@ -21,6 +21,7 @@ from hardening.ratelimit.conf import conf as ratelimit
 _TIMEOUT_OPTIONS = {
     "django_redis.cache.RedisCache": "SOCKET_TIMEOUT",
     "django.core.cache.backends.redis.RedisCache": "socket_timeout",
+    "hardening.cache.RedisClusterCache": "socket_timeout",
 }
 
 

@@ -147,6 +147,28 @@ class Cache(HealthCheck):  # type: ignore[misc]  # untyped base
         if found != value:
             # DummyCache, or django-redis with IGNORE_EXCEPTIONS hiding an outage.
             raise self._fail("cache did not return the value written")
+        self._cluster(cache)
+
+    def _cluster(self, cache: Any) -> None:
+        """On a Redis Cluster (``hardening.cache``) every master must be reachable and say
+        ``cluster_state:ok``: a master down loses its slots (and their rate limits)."""
+        from hardening.cache import RedisClusterCache
+
+        if not isinstance(cache, RedisClusterCache):
+            return
+        client: Any = cache._cache.get_client()
+        try:
+            states = client.cluster_info(target_nodes=client.PRIMARIES)
+        except Exception as exc:  # noqa: BLE001 - a master is unreachable
+            raise self._fail("a Redis Cluster master is unreachable") from exc
+        if not isinstance(states, dict) or not states:
+            raise self._fail("the Redis Cluster reported no state")
+        if "cluster_state" in states:  # one master
+            states = {"node": states}
+        found = [str(i.get("cluster_state")) for i in states.values() if isinstance(i, dict)]
+        bad = [state for state in found if state != "ok"]
+        if bad or len(found) != len(states):
+            raise self._fail(f"Redis Cluster state is {bad[0] if bad else 'unknown'}")
 
 
 class Thresholds(ValueError):

@@ -6,7 +6,9 @@ from django.http import HttpRequest
 
 from hardening.observability.audit import audit
 from hardening.ratelimit.ip import masked_ip
-from hardening.ratelimit.limiter import Limiter, ban_key, redis_client
+from hardening.ratelimit.keys import ban_key, level_key, vio_key
+from hardening.ratelimit.limiter import Limiter
+from hardening.ratelimit.target import redis_client
 
 
 def identity_for(*, ip: str | None = None, user: str | None = None, key: str | None = None) -> str:
@@ -31,9 +33,9 @@ def lift_ban(
     escalation level).  True when a ban was active."""
     cache = Limiter().cache
     active = cache.get(ban_key(identity)) is not None
-    keys = [ban_key(identity), f"hrl:vio:{identity}"]
+    keys = [ban_key(identity), vio_key(identity)]
     if forget:
-        keys.append(f"hrl:lvl:{identity}")
+        keys.append(level_key(identity))
     cache.delete_many(keys)
     audit(
         "ratelimit.unbanned",
@@ -51,13 +53,13 @@ def active_bans(limit: int = 200) -> list[tuple[str, int]] | None:
     client = redis_client(cache)
     if client is None:
         return None
-    prefix = cache.make_key(ban_key(""))
+    prefix = cache.make_key("hrl:ban:")
     found: list[tuple[str, int]] = []
     for raw in client.scan_iter(match=prefix.replace("[", "\\[") + "*", count=500):
         key = raw.decode() if isinstance(raw, bytes) else str(raw)
         ttl = int(client.ttl(key))
         if ttl > 0:
-            found.append((key[len(prefix) :], ttl))
+            found.append((key[len(prefix) :].strip("{}"), ttl))
         if len(found) >= limit:
             break
     return sorted(found)

@@ -1,4 +1,5 @@
-"""Rate-limit checks (``E3xx`` / ``W3xx``).  The shared cache is checked with the other
+"""Rate-limit checks (``E3xx`` / ``W3xx``, and ``E063``–``E066`` for Redis topologies the
+limiter cannot count on).  The shared cache is checked with the other
 services in :mod:`hardening.deploy.services` (E060, E061, W303, W304); the client address
 behind proxies in :mod:`hardening.deploy.hosts` (E301–E303, W300, W301)."""
 
@@ -6,9 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.checks import CheckMessage
 
 from hardening.checks import problem, register
+from hardening.conf import conf as core
 from hardening.conf.core import middleware as installed_middleware
 from hardening.ratelimit.conf import conf
 
@@ -52,3 +55,78 @@ def check_ratelimit_middleware(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+_CLUSTER = "hardening.cache.RedisClusterCache"
+_PLAIN_REDIS = ("django_redis.cache.RedisCache", "django.core.cache.backends.redis.RedisCache")
+_CLUSTER_HINT = "Use CACHE_URL=rediscluster://HOST:PORT (hardening.cache.RedisClusterCache)."
+
+
+@register
+def check_ratelimit_topology(**kwargs: Any) -> list[CheckMessage]:
+    """Redis topologies the limiter cannot count on: never silent non-limiting."""
+    if not conf.HARDENING_RATELIMIT_ENABLED:
+        return []
+    entry = (getattr(settings, "CACHES", None) or {}).get(core.HARDENING_CACHE) or {}
+    backend = str(entry.get("BACKEND", ""))
+    options = entry.get("OPTIONS") or {}
+    if backend == _CLUSTER:
+        found = []
+        prefix = str(entry.get("KEY_PREFIX", ""))
+        if "{" in prefix or "}" in prefix:
+            found.append(
+                problem(
+                    "E064",
+                    "The Redis Cluster cache's KEY_PREFIX contains { or }.",
+                    "A brace in the prefix becomes every key's hash tag: remove it.",
+                )
+            )
+        if entry.get("KEY_FUNCTION"):
+            found.append(
+                problem(
+                    "E065",
+                    "The Redis Cluster cache has a custom KEY_FUNCTION.",
+                    "The limiter's keys must keep their {identity} hash tags: remove it.",
+                )
+            )
+        return found
+    if backend not in _PLAIN_REDIS:
+        return []
+    if str(options.get("CLIENT_CLASS", "")).endswith("ShardClient"):
+        return [
+            problem(
+                "E066",
+                "The shared cache uses django-redis's ShardClient.",
+                "It spreads one request's keys over servers; use one Redis or a cluster.",
+            )
+        ]
+    if _is_cluster_node(entry.get("LOCATION")):
+        return [
+            problem(
+                "E063",
+                "The shared cache is a Redis Cluster behind a single-node client.",
+                _CLUSTER_HINT,
+            )
+        ]
+    return []
+
+
+def _is_cluster_node(location: object) -> bool:
+    """True when the (first) Redis of ``location`` answers ``cluster_enabled:1``; False when
+    it is not a cluster or cannot be reached now (the health checks report that)."""
+    if isinstance(location, (list, tuple)):
+        location = location[0] if location else ""
+    if not isinstance(location, str) or not location.startswith(("redis://", "rediss://")):
+        return False
+    try:
+        import redis
+
+        client = redis.Redis.from_url(
+            location.split(",")[0], socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+        try:
+            return int(client.info("cluster").get("cluster_enabled", 0)) == 1
+        finally:
+            client.close()
+    except Exception:  # noqa: BLE001 - unreachable or not Redis: not this check's finding
+        return False

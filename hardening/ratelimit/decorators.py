@@ -20,8 +20,9 @@ import re
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
+from django.conf import settings
 from django.http import HttpRequest
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_resolver, resolve
 
 from hardening.ratelimit.policy import Policy, parse_policy
 
@@ -29,6 +30,12 @@ ATTRIBUTE: Final = "hardening_ratelimit"
 EXEMPT: Final = "exempt"
 
 V = TypeVar("V", bound=Callable[..., Any])
+
+#: Views decorated so far in this process; while none is, no request needs its view
+#: resolved here (Django resolves it again after the middleware: that was a second resolve).
+_decorated = 0
+#: The URLconfs imported (their views decorated, if ever) before ``_decorated`` is trusted.
+_loaded: set[str] = set()
 
 
 def rate_limit(
@@ -41,6 +48,8 @@ def rate_limit(
     exempt: bool = False,
 ) -> Callable[[V], V]:
     def decorator(view: V) -> V:
+        global _decorated
+        _decorated += 1
         if exempt:
             setattr(view, ATTRIBUTE, EXEMPT)
             return view
@@ -65,8 +74,16 @@ def rate_limit(
 
 def view_policies(request: HttpRequest) -> tuple[Policy, ...] | str:
     """The resolved view's policies, ``EXEMPT``, or ``()`` (no view, or not decorated)."""
+    urlconf = getattr(request, "urlconf", None)
+    if not _decorated:
+        name = str(urlconf or settings.ROOT_URLCONF)
+        if name not in _loaded:  # import the URLconf (and so its views) once
+            get_resolver(urlconf).url_patterns  # noqa: B018 - imports it
+            _loaded.add(name)
+        if not _decorated:
+            return ()
     try:
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
+        match = resolve(request.path_info, urlconf)
     except Resolver404:
         return ()
     value = getattr(match.func, ATTRIBUTE, ())

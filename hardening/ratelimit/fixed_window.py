@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.core.cache import BaseCache
 
+from hardening.ratelimit.keys import ban_key, level_key, vio_key
 from hardening.ratelimit.policy import Bans
 
 if TYPE_CHECKING:
@@ -30,16 +31,16 @@ def violate(cache: BaseCache, decision: Decision, bans: Bans, now: float) -> Non
         if not w.allowed and w.check.identity and w.check.policy.ban
     }
     for identity in sorted(violators):
-        vio = f"hrl:vio:{identity}"
+        vio = vio_key(identity)
         cache.add(vio, 0, bans.window)
         if cache.incr(vio) < bans.threshold:
             continue
-        level_key = f"hrl:lvl:{identity}"
-        cache.add(level_key, 0, bans.memory)
-        level = cache.incr(level_key)
-        cache.touch(level_key, bans.memory)
+        level_name = level_key(identity)
+        cache.add(level_name, 0, bans.memory)
+        level = cache.incr(level_name)
+        cache.touch(level_name, bans.memory)
         seconds = bans.tiers[min(level, len(bans.tiers)) - 1]
-        cache.set(f"hrl:ban:{identity}", now + seconds, seconds)
+        cache.set(ban_key(identity), now + seconds, seconds)
         cache.delete(vio)
         decision.new_ban = (identity, seconds)
         decision.retry_after = max(decision.retry_after, seconds)

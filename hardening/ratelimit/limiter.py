@@ -6,27 +6,25 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from django.core.cache import BaseCache, caches
-from django.core.cache.backends.base import default_key_func
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django_ratelimit.core import EXPIRATION_FUDGE, _make_cache_key
 
 from hardening import clock as hardening_clock
 from hardening.conf import conf
-from hardening.ratelimit.conf import NAMES, Config
+from hardening.ratelimit import cluster
+from hardening.ratelimit.conf import Config
 from hardening.ratelimit.fixed_window import violate, window_end
+from hardening.ratelimit.keys import ban_key, holders_key, level_key, vio_key, window_key
+from hardening.ratelimit.lease import LEASE_SECONDS, MAX_BATCH, SHARE, Lease, Leases
 from hardening.ratelimit.policy import Policy, Rate
 from hardening.ratelimit.redis_script import SCRIPT, SHA
+from hardening.ratelimit.target import is_cluster
+from hardening.ratelimit.target import redis_client as redis_client  # re-exported
+from hardening.ratelimit.target import redis_target as redis_target  # re-exported
 
 Clock = Callable[[], float]
-
-
-def ban_key(identity: str) -> str:
-    return f"hrl:ban:{identity}"
 
 
 @dataclass(frozen=True)
@@ -69,50 +67,12 @@ class Revocation:
     identities: Sequence[str]
 
 
-def redis_client(cache: BaseCache) -> Any | None:
-    """The redis-py client behind django-redis's or Django's RedisCache, else None."""
-    client = getattr(cache, "client", None)  # django-redis DefaultClient
-    if client is not None and hasattr(client, "get_client") and hasattr(client, "_clients"):
-        return client.get_client(write=True)
-    inner = getattr(cache, "_cache", None)  # django.core.cache.backends.redis
-    if type(cache).__module__ == "django.core.cache.backends.redis" and inner is not None:
-        return inner.get_client(write=True)
-    return None
-
-
-@dataclass(frozen=True)
-class RedisTarget:
-    """The redis-py client and key prefix of the rate-limit cache, resolved once."""
-
-    client: Any
-    prefix: str  # cache.make_key(k) == prefix + k (checked when resolved)
-
-
-_PROBE = "hrl:probe"
-
-
-@lru_cache(maxsize=1)
-def redis_target() -> RedisTarget | None:
-    """The shared cache's client and prefix when it is Redis with Django's default key
-    function, else None (the caller then goes through the cache object).
-
-    redis-py clients are thread-safe and share their connection pool, so one per process
-    is enough; cleared when CACHES, HARDENING_CACHE or a rate-limit setting changes.
-    """
-    cache = caches[conf.HARDENING_CACHE]
-    client = redis_client(cache)
-    if client is None or getattr(cache, "key_func", None) is not default_key_func:
-        return None
-    prefix = f"{cache.key_prefix}:{cache.version}:"
-    if str(cache.make_key(_PROBE)) != prefix + _PROBE:  # a backend with its own make_key
-        return None
-    return RedisTarget(client, prefix)
-
-
-@receiver(setting_changed)
-def _clear(*, setting: str, **kwargs: object) -> None:
-    if setting in ("CACHES", "HARDENING_CACHE") or setting in NAMES:
-        redis_target.cache_clear()
+def _leased(lease: Lease) -> Decision:
+    """An admission from a lease: the windows as the lease's round trip saw them."""
+    windows = [
+        WindowState(w.check, True, 0, w.remaining + lease.left, w.reset) for w in lease.windows
+    ]
+    return Decision(windows=windows)
 
 
 class Limiter:
@@ -126,6 +86,7 @@ class Limiter:
 
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock
+        self.leases = Leases()
 
     @property
     def cache(self) -> BaseCache:
@@ -140,34 +101,48 @@ class Limiter:
     ) -> Decision:
         """``revocation`` is carried on Redis only (``Decision.revoked`` stays None else)."""
         target = redis_target()
+        if target is not None and target.cluster:
+            return cluster.decide(self, target.client, target.prefix, checks, identities, cfg)
         if target is not None:
             return self._redis(target.client, target.prefix, checks, identities, cfg, revocation)
         cache = self.cache
         client = redis_client(cache)
+        if client is not None and is_cluster(cache):
+            return cluster.decide(self, client, cache.make_key, checks, identities, cfg)
         if client is not None:  # a custom key function: make_key per key
             return self._redis(client, cache.make_key, checks, identities, cfg, revocation)
         return self._fallback(cache, checks, identities, cfg)
 
     # -- Redis ------------------------------------------------------------------------
 
+    def _now(self) -> float:
+        return hardening_clock.monotonic() if self.clock is None else self.clock()
+
     @staticmethod
     def _set(
-        checks: Sequence[Check], identities: Sequence[str], cfg: Config
+        checks: Sequence[Check],
+        identities: Sequence[str],
+        cfg: Config,
+        want: int = 0,
+        back: Sequence[int] = (),
+        back_starts: Sequence[int] = (),
     ) -> tuple[list[str], list[Any]]:
         """The key names and ARGV of one set of checks (see ``redis_script``)."""
         if cfg.bans is None:
             identities = ()
-        names = [f"hrl:ban:{i}" for i in identities]
-        names += [f"hrl:vio:{i}" for i in identities]
-        names += [f"hrl:lvl:{i}" for i in identities]
-        names += [f"hrl:w:{c.policy.name}:{c.rate.seconds}:{c.bucket}" for c in checks]
-        args: list[Any] = [len(identities), len(checks)]
-        for c in checks:
+        names = [ban_key(i) for i in identities]
+        names += [vio_key(i) for i in identities]
+        names += [level_key(i) for i in identities]
+        names += [window_key(c) for c in checks]
+        names += [holders_key(c) for c in checks]
+        args: list[Any] = [len(identities), len(checks), want]
+        for n, c in enumerate(checks):
             identity = c.identity
             ident = 0
             if identity and c.policy.ban and identity in identities:
                 ident = identities.index(identity) + 1
             args += [c.rate.limit, c.rate.seconds * 1000, ident]
+            args += [back[n], back_starts[n]] if back else [0, 0]
         return names, args
 
     def _redis(
@@ -179,26 +154,58 @@ class Limiter:
         cfg: Config,
         revocation: Revocation | None = None,
     ) -> Decision:
-        names, set_args = self._set(checks, identities, cfg)
+        sig: tuple[str, ...] = ()
+        want, back, starts = 0, (), ()  # type: tuple[int, Sequence[int], Sequence[int]]
+        sent = 0.0
+        if revocation is None and checks:  # leases: the common case of one set
+            sig = tuple(window_key(c) for c in checks)
+            sent = self._now()
+            lease = self.leases.take(sig, sent)
+            if lease is not None:
+                return _leased(lease)
+            want, back, starts = self.leases.begin(sig, sent)
+        names, set_args = self._set(checks, identities, cfg, want, back, starts)
+        returned = self.leases.sweep(sent, sig) if sig else []
         revoked_names: list[str] = []
         if revocation is not None:
             revoked_names = list(revocation.keys)
             alt_names, alt_args = self._set(revocation.checks, revocation.identities, cfg)
             names += alt_names
             set_args += alt_args
-        names = revoked_names + names
+        names = revoked_names + [r[0] for r in returned] + names
         if isinstance(prefix, str):
             keys = [prefix + name for name in names]
         else:
             keys = [prefix(name) for name in names]
         now = "" if self.clock is None else str(int(self.clock() * 1000))
-        args = [now, *cfg.ban_args, len(revoked_names), *set_args]
+        head = [now, self.leases.token, SHARE, int(LEASE_SECONDS * 1000), MAX_BATCH, *cfg.ban_args]
+        back_args = [v for _key, span, units, start in returned for v in (span, units, start)]
+        args = [*head, len(revoked_names), len(returned), *back_args, *set_args]
         try:
             reply = client.evalsha(SHA, len(keys), *keys, *args)
         except Exception as exc:
             if type(exc).__name__ != "NoScriptError":  # redis is an optional dependency
                 raise
             reply = client.eval(SCRIPT, len(keys), *keys, *args)
+        decision = self._reply(reply, checks, identities, revocation)
+        extra = int(reply[4])
+        if sig and extra > 0 and decision.allowed:
+            n = len(checks)
+            starts = tuple(int(reply[5 + 5 * j + 4]) for j in range(n))
+            reset_ms = min(int(reply[5 + 5 * j + 3]) for j in range(n))
+            # Never past the window's end (1 ms below it: the script floors its milliseconds).
+            deadline = sent - 0.001 + min(LEASE_SECONDS, reset_ms / 1000)
+            spans = tuple(c.rate.seconds * 1000 for c in checks)
+            self.leases.grant(sig, extra, starts, deadline, decision.windows, spans)
+        return decision
+
+    def _reply(
+        self,
+        reply: Sequence[Any],
+        checks: Sequence[Check],
+        identities: Sequence[str],
+        revocation: Revocation | None,
+    ) -> Decision:
         status, ident, ban_ms = int(reply[0]), int(reply[1]), int(reply[2])
         decision = Decision()
         if revocation is not None:
@@ -211,13 +218,13 @@ class Limiter:
             decision.retry_after = max(1, math.ceil(ban_ms / 1000))
             return decision
         windows = decision.windows
-        n = 4
+        n = 5
         for check in checks:
             ok = int(reply[n]) != 0
             wait = 0 if ok else math.ceil(int(reply[n + 1]) / 1000)
             reset = math.ceil(int(reply[n + 3]) / 1000)
             windows.append(WindowState(check, ok, wait, int(reply[n + 2]), reset))
-            n += 4
+            n += 5
         self._summarise(decision)
         if status == 2:
             decision.new_ban = (identities[ident - 1], ban_ms // 1000)

@@ -9,20 +9,32 @@ a request refused by one policy never uses up another policy's quota.  Refusals 
 as violations of the identity (user or IP); at the threshold the identity is banned for
 the next tier.  Bans are checked first, one ``PTTL`` each.
 
+Leases (:mod:`hardening.ratelimit.lease`): a set may ask for ``want`` extra units; each
+window grants ``lease.grant(limit - estimate - 1, active, want)`` (active: the workers in
+the window's ``lw`` sorted set seen in the last ``lease_ms``), the set gets the smallest
+grant, and every window counts the request plus that many units.  Units given back
+(``back`` with the window start ``back_start`` they were counted in) leave the current
+count, or the previous one when the window has rolled since; they apply even when the
+request is refused.  Expired leases of other keys are given back in the same call
+(``nret`` windows, each with ``back`` units counted at ``back_start``), so a key that went
+cold on a worker does not keep its units until the window ends.
+
 Revoked access tokens (``hardening.jwt.auth``) are checked first, one ``EXISTS`` each, so
 the revocation lookup costs no round trip of its own.  Two sets of policies are passed then:
 set A as the request's token authenticates it, set B as if the token were refused (the
 request as an anonymous or session user); only the set that applies is decided.
 
-KEYS: revoked_1..nr, then per set: ban_1..ban_nb, violations_1..nb, level_1..nb,
-      window_1..nw
-ARGV: now_ms ('' = Redis TIME), threshold, ban_window_s, memory_s, ntiers, tier_s..., nr,
-      then per set (set B only when nr > 0): nb, nw, then per window: limit, window_ms,
-      identity index (0 = no bans)
-Reply: {status, identity index, ban_ms, revoked, then per window: ok, wait_ms, remaining,
-        reset_ms}
+KEYS: revoked_1..nr, returned_1..nret, then per set: ban_1..ban_nb, violations_1..nb, level_1..nb,
+      window_1..nw, lw_1..nw (the lease holders of each window)
+ARGV: now_ms ('' = Redis TIME), token, share, lease_ms, max_batch, threshold, ban_window_s,
+      memory_s, ntiers, tier_s..., nr, nret, then per returned window: window_ms, back,
+      back_start; then per set (set B only when nr > 0): nb, nw, want, then per
+      window: limit, window_ms, identity index (0 = no bans), back, back_start
+Reply: {status, identity index, ban_ms, revoked, extra, then per window: ok, wait_ms,
+        remaining, reset_ms, start}
 status: 0 admitted, 1 limited, 2 limited and newly banned, 3 already banned;
-revoked: 1 when a revocation key exists (set B was decided), else 0.
+revoked: 1 when a revocation key exists (set B was decided), else 0;
+extra: the units reserved beyond this request (0 unless admitted with want > 0).
 """
 
 from __future__ import annotations
@@ -35,38 +47,71 @@ if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local threshold = tonumber(ARGV[2])
-local ban_window = tonumber(ARGV[3])
-local memory = tonumber(ARGV[4])
-local ntiers = tonumber(ARGV[5])
-local nr = tonumber(ARGV[6 + ntiers])
-local a0 = 7 + ntiers
-local k0 = nr
+local token = ARGV[2]
+local share = tonumber(ARGV[3])
+local lease_ms = tonumber(ARGV[4])
+local max_batch = tonumber(ARGV[5])
+local threshold = tonumber(ARGV[6])
+local ban_window = tonumber(ARGV[7])
+local memory = tonumber(ARGV[8])
+local ntiers = tonumber(ARGV[9])
+local nr = tonumber(ARGV[10 + ntiers])
+local nret = tonumber(ARGV[11 + ntiers])
+for x = 1, nret do
+  local r = 11 + ntiers + (x - 1) * 3
+  local w = tonumber(ARGV[r + 1])
+  local back = tonumber(ARGV[r + 2])
+  local back_start = tonumber(ARGV[r + 3])
+  local key = KEYS[nr + x]
+  local s = redis.call('HMGET', key, 's', 'p', 'c')
+  local start = tonumber(s[1])
+  if start then
+    local prev = tonumber(s[2]) or 0
+    local cur = tonumber(s[3]) or 0
+    if now >= start + w then
+      local n = math.floor((now - start) / w)
+      if n == 1 then prev = cur else prev = 0 end
+      cur = 0
+      start = start + n * w
+    end
+    if back_start == start then cur = math.max(0, cur - back)
+    elseif back_start == start - w then prev = math.max(0, prev - back) end
+    redis.call('HSET', key, 's', start, 'p', prev, 'c', cur)
+    redis.call('PEXPIRE', key, 2 * w + 1000)
+  end
+end
+local a0 = 12 + ntiers + 3 * nret
+local k0 = nr + nret
 local revoked = 0
 for r = 1, nr do
   if redis.call('EXISTS', KEYS[r]) == 1 then revoked = 1; break end
 end
 if revoked == 1 then
   local nwa = tonumber(ARGV[a0 + 1])
-  k0 = nr + 3 * tonumber(ARGV[a0]) + nwa
-  a0 = a0 + 2 + 3 * nwa
+  k0 = nr + 3 * tonumber(ARGV[a0]) + 2 * nwa
+  a0 = a0 + 3 + 5 * nwa
 end
 local nb = tonumber(ARGV[a0])
 local nw = tonumber(ARGV[a0 + 1])
-local base = a0 + 1
+local want = tonumber(ARGV[a0 + 2])
+local base = a0 + 2
 for i = 1, nb do
   local ttl = redis.call('PTTL', KEYS[k0 + i])
-  if ttl > 0 then return {3, i, ttl, revoked} end
-  if ttl == -1 then return {3, i, 3600000, revoked} end
+  if ttl > 0 then return {3, i, ttl, revoked, 0} end
+  if ttl == -1 then return {3, i, 3600000, revoked, 0} end
 end
-local out = {0, 0, 0, revoked}
+local wk = k0 + 3 * nb
+local out = {0, 0, 0, revoked, 0}
 local states = {}
 local denied = false
+local extra = want
 for j = 1, nw do
-  local a = base + (j - 1) * 3
+  local a = base + (j - 1) * 5
   local limit = tonumber(ARGV[a + 1])
   local w = tonumber(ARGV[a + 2])
-  local s = redis.call('HMGET', KEYS[k0 + 3 * nb + j], 's', 'p', 'c')
+  local back = tonumber(ARGV[a + 4])
+  local back_start = tonumber(ARGV[a + 5])
+  local s = redis.call('HMGET', KEYS[wk + j], 's', 'p', 'c')
   local start = tonumber(s[1])
   local prev = tonumber(s[2]) or 0
   local cur = tonumber(s[3]) or 0
@@ -77,6 +122,10 @@ for j = 1, nw do
     if n == 1 then prev = cur else prev = 0 end
     cur = 0
     start = start + n * w
+  end
+  if back > 0 then
+    if back_start == start then cur = math.max(0, cur - back)
+    elseif back_start == start - w then prev = math.max(0, prev - back) end
   end
   local elapsed = now - start
   if elapsed < 0 then elapsed = 0 end
@@ -98,31 +147,48 @@ for j = 1, nw do
   end
   local remaining = math.floor(limit - est - ok)
   if remaining < 0 then remaining = 0 end
-  states[j] = {start, prev, cur}
+  if extra > 0 and ok == 1 then
+    local lw = KEYS[wk + nw + j]
+    redis.call('ZREMRANGEBYSCORE', lw, '-inf', now - lease_ms)
+    redis.call('ZADD', lw, now, token)
+    redis.call('PEXPIRE', lw, 2 * lease_ms)
+    local active = redis.call('ZCARD', lw)
+    local g = math.floor(remaining / (share * math.max(1, active)))
+    extra = math.max(0, math.min(extra, max_batch, g))
+  end
+  states[j] = {start, prev, cur, back > 0}
   local k = #out
   out[k + 1] = ok; out[k + 2] = wait; out[k + 3] = remaining
-  out[k + 4] = math.max(0, math.ceil(start + w - now))
+  out[k + 4] = math.max(0, math.ceil(start + w - now)); out[k + 5] = start
 end
 if not denied then
+  out[5] = extra
   for j = 1, nw do
-    local a = base + (j - 1) * 3
+    local a = base + (j - 1) * 5
     local w = tonumber(ARGV[a + 2])
     local st = states[j]
-    redis.call('HSET', KEYS[k0 + 3 * nb + j], 's', st[1], 'p', st[2], 'c', st[3] + 1)
-    redis.call('PEXPIRE', KEYS[k0 + 3 * nb + j], 2 * w + 1000)
+    redis.call('HSET', KEYS[wk + j], 's', st[1], 'p', st[2], 'c', st[3] + 1 + extra)
+    redis.call('PEXPIRE', KEYS[wk + j], 2 * w + 1000)
+    out[5 + (j - 1) * 5 + 3] = math.max(0, out[5 + (j - 1) * 5 + 3] - extra)
   end
   return out
 end
 out[1] = 1
 for j = 1, nw do
-  local k = 4 + (j - 1) * 4
+  local k = 5 + (j - 1) * 5
   if out[k + 1] == 1 then out[k + 3] = out[k + 3] + 1 end
+  local st = states[j]
+  if st[4] then
+    local w = tonumber(ARGV[base + (j - 1) * 5 + 2])
+    redis.call('HSET', KEYS[wk + j], 's', st[1], 'p', st[2], 'c', st[3])
+    redis.call('PEXPIRE', KEYS[wk + j], 2 * w + 1000)
+  end
 end
 if threshold < 1 or ntiers < 1 then return out end
 local violated = {}
 for j = 1, nw do
-  local i = tonumber(ARGV[base + (j - 1) * 3 + 3])
-  if i > 0 and out[4 + (j - 1) * 4 + 1] == 0 then violated[i] = true end
+  local i = tonumber(ARGV[base + (j - 1) * 5 + 3])
+  if i > 0 and out[5 + (j - 1) * 5 + 1] == 0 then violated[i] = true end
 end
 for i = 1, nb do
   if violated[i] then
@@ -131,7 +197,7 @@ for i = 1, nb do
     if v >= threshold and out[1] ~= 2 then
       local level = redis.call('INCR', KEYS[k0 + 2 * nb + i])
       redis.call('EXPIRE', KEYS[k0 + 2 * nb + i], memory)
-      local tier = tonumber(ARGV[5 + math.min(level, ntiers)])
+      local tier = tonumber(ARGV[9 + math.min(level, ntiers)])
       redis.call('SET', KEYS[k0 + i], level, 'EX', tier)
       redis.call('DEL', KEYS[k0 + nb + i])
       out[1] = 2; out[2] = i; out[3] = tier * 1000

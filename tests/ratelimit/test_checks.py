@@ -10,7 +10,23 @@ from tests.helpers.checks import check_error_codes, production
 MW = "hardening.middleware.RateLimitMiddleware"
 JWT = "hardening.middleware.CredentialMiddleware"
 
+CLUSTER = {
+    "BACKEND": "hardening.cache.RedisClusterCache",
+    "LOCATION": ["redis://127.0.0.1:7000"],
+    "OPTIONS": {"socket_timeout": 0.25},
+}
+SHARDED = {
+    "BACKEND": "django_redis.cache.RedisCache",
+    "LOCATION": ["redis://127.0.0.1:6379/0", "redis://127.0.0.1:6380/0"],
+    "OPTIONS": {"CLIENT_CLASS": "django_redis.client.ShardClient", "SOCKET_TIMEOUT": 1},
+}
+
+KEY_FUNCTION = "tests.ratelimit.test_fastpath.custom_key"
+
 CASES = [
+    ({"CACHES": {"default": {**CLUSTER, "KEY_PREFIX": "site{a}"}}}, "hardening.E064"),
+    ({"CACHES": {"default": {**CLUSTER, "KEY_FUNCTION": KEY_FUNCTION}}}, "hardening.E065"),
+    ({"CACHES": {"default": SHARDED}}, "hardening.E066"),
     ({"HARDENING_RATELIMIT_POLICIES": [{"name": "x", "rate": "10/minute"}]}, "hardening.E300"),
     (
         {"HARDENING_RATELIMIT_POLICIES": [{"name": "x", "key": "cookie", "rate": "1/m"}]},
@@ -74,6 +90,12 @@ def test_the_example_configuration_is_clean() -> None:
     with production(CACHES={"default": redis}):
         codes = check_error_codes()
     assert not [c for c in codes if c.startswith(("hardening.E3", "hardening.W3"))], codes
+
+
+def test_a_cluster_cache_is_clean() -> None:
+    with production(CACHES={"default": CLUSTER}):
+        codes = check_error_codes()
+    assert not {c for c in codes if c[-3:-1] == "06" and c[-1] in "3456789"}, codes
 
 
 def test_disabled_rate_limits_need_no_middleware() -> None:

@@ -16,7 +16,12 @@ from hardening.ratelimit.limiter import Check, Limiter, redis_client, redis_targ
 from tests.helpers.clock import FakeClock
 from tests.helpers.ratelimit import User, make, request
 
-NAMES = ["hrl:ban:u:42", "hrl:w:user:60:ip:2001:db8::", "hrl:w:global:60:*", "hrl:vio:ip:[x]"]
+NAMES = [
+    "hrl:ban:{u:42}",
+    "hrl:w:{ip:2001:db8::}:user:60",
+    "hrl:w:{*}:global:60",
+    "hrl:vio:{ip:[x]}",
+]
 
 
 def django_redis_caches(**extra: Any) -> dict[str, Any]:
@@ -109,9 +114,11 @@ def test_evalsha_keys_equal_make_key(
         assert len(evalsha) == 1
         numkeys = evalsha[0][2]
         names = [
-            f"hrl:{kind}:{i}" for kind in ("ban", "vio", "lvl") for i in (checks[0].bucket, ip)
+            f"hrl:{kind}:{{{i}}}" for kind in ("ban", "vio", "lvl") for i in (checks[0].bucket, ip)
         ]
-        names += ["hrl:w:user:60:" + checks[0].bucket, "hrl:w:user:3600:" + checks[0].bucket]
+        bucket = "{" + checks[0].bucket + "}"
+        names += [f"hrl:w:{bucket}:user:60", f"hrl:w:{bucket}:user:3600"]
+        names += [f"hrl:lw:{bucket}:user:60", f"hrl:lw:{bucket}:user:3600"]
         assert list(evalsha[0][3 : 3 + numkeys]) == [cache.make_key(n) for n in names]
         client.delete(*[cache.make_key(n) for n in names])
 

@@ -78,10 +78,10 @@ def test_admin_page_lifts_a_ban(clock: FakeClock) -> None:
     client.force_login(admin)
     page = client.get("/admin/ratelimit/bans/")
     assert page.status_code == 200 and b"Lift ban" in page.content
-    assert caches["default"].get(f"hrl:ban:u:{victim.pk}") is not None
+    assert caches["default"].get(f"hrl:ban:{{u:{victim.pk}}}") is not None
     lifted = client.post("/admin/ratelimit/bans/", {"identity": f"u:{victim.pk}"})
     assert lifted.status_code == 302
-    assert caches["default"].get(f"hrl:ban:u:{victim.pk}") is None
+    assert caches["default"].get(f"hrl:ban:{{u:{victim.pk}}}") is None
 
 
 @pytest.mark.django_db
@@ -109,7 +109,7 @@ def test_user_admin_action_lifts_the_selected_users_bans(
     client.force_login(staff)
     assert client.get("/admin/auth/user/").status_code == 403
     client.post("/admin/auth/user/", form)
-    assert caches["default"].get(f"hrl:ban:u:{banned.pk}") is not None
+    assert caches["default"].get(f"hrl:ban:{{u:{banned.pk}}}") is not None
 
     client.force_login(admin)
     page = client.get("/admin/auth/user/")
@@ -118,6 +118,6 @@ def test_user_admin_action_lifts_the_selected_users_bans(
         done = client.post("/admin/auth/user/", form, follow=True)
     assert done.status_code == 200
     assert b"Lifted 1 active ban(s) among 1 selected user(s)." in done.content
-    assert caches["default"].get(f"hrl:ban:u:{banned.pk}") is None
-    assert caches["default"].get(f"hrl:ban:u:{other.pk}") is not None  # not selected
+    assert caches["default"].get(f"hrl:ban:{{u:{banned.pk}}}") is None
+    assert caches["default"].get(f"hrl:ban:{{u:{other.pk}}}") is not None  # not selected
     assert any(getattr(r, "event", None) == "ratelimit.unbanned" for r in caplog.records)
