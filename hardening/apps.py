@@ -19,6 +19,7 @@ class HardeningConfig(AppConfig):
     def ready(self) -> None:
         import hardening
         from hardening import checks, outage
+        from hardening.deploy import duplicates
         from hardening.jwt import tokens
         from hardening.mfa import lockout
         from hardening.observability import auth_events
@@ -30,6 +31,7 @@ class HardeningConfig(AppConfig):
                 import_module(name)  # its checks register themselves
         # A development runserver prints one line, not every production-only finding.
         register(Tags.security)(checks.summary)
+        duplicates.install()  # check --deploy: each problem once
         timeout_db.install()
         auth_events.connect()
         lockout.connect()

@@ -14,7 +14,10 @@ from django.core.checks import CheckMessage
 
 from hardening.checks import problem, register, warning
 from hardening.conf.core import middleware as installed_middleware
+from hardening.headers import interplay
 from hardening.headers.conf import conf
+
+ROOM = (interplay,)  # its checks register themselves
 
 HEADERS = "hardening.middleware.SecurityHeadersMiddleware"
 _UNSAFE = ("'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:")
