@@ -89,9 +89,10 @@ def install() -> None:
     """Wrap Django's security deploy checks (idempotent; called from ``apps.ready``)."""
     from django.core.checks.registry import registry
 
-    for check in list(registry.deployment_checks):
+    checks: set[Any] = registry.deployment_checks  # django-stubs: a protocol with .tags
+    for check in list(checks):
         module = getattr(check, "__module__", "") or ""
         if not module.startswith("django.core.checks.security") or getattr(check, _WRAPPED, False):
             continue
-        registry.deployment_checks.discard(check)
-        registry.deployment_checks.add(_deduplicated(check))
+        checks.discard(check)
+        checks.add(_deduplicated(check))
