@@ -9,6 +9,7 @@ SQLite and a local-memory cache with development keys.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # -- secrets for django-hardening ---------------------------------------------------
 
-if env.has("JWT_PRIVATE_KEY"):
+if env.has("JWT_SIGNING_KEYS"):
+    # Key rotation (docs/jwt.md): the JSON that ``manage.py rotate_jwt_keys`` prints.
+    HARDENING_JWT_ALGORITHM = env.str("JWT_ALGORITHM", default="RS256")
+    HARDENING_JWT_SIGNING_KEY = json.loads(env.str("JWT_SIGNING_KEYS"))
+elif env.has("JWT_PRIVATE_KEY"):
     HARDENING_JWT_ALGORITHM = env.str("JWT_ALGORITHM", default="RS256")
     HARDENING_JWT_SIGNING_KEY = env.str("JWT_PRIVATE_KEY")
     HARDENING_JWT_VERIFYING_KEY = env.str("JWT_PUBLIC_KEY", default="")

@@ -13,6 +13,7 @@ path                            name                        what
 ``api/auth/token``              ``token``                   password login: tokens or the MFA step
 ``api/auth/token/refresh``      ``token-refresh``           rotate a refresh token
 ``api/auth/logout``             ``token-logout``            end a refresh token's family
+``.well-known/jwks.json``       ``jwks``                    the own tokens' public keys
 ``api/auth/mfa``                ``mfa-login``               the MFA step of the token login
 ``api/mfa/totp``                ``mfa-totp``                add (POST) or remove (DELETE) a TOTP
 ``api/mfa/totp/confirm``        ``mfa-totp-confirm``        confirm a pending TOTP device

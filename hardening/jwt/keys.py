@@ -28,6 +28,7 @@ from django.dispatch import receiver
 from hardening import clock
 from hardening.conf import conf as core
 from hardening.conf.core import per_process
+from hardening.jwt.discovery import Discovery
 from hardening.jwt.fetch import KeyLookupError, SharedJWKS, SigningKey, fetch_document, usable_keys
 from hardening.jwt.issuers import Issuer, StaticKey, configured
 from hardening.observability.metrics import JWKS_FETCHES
@@ -75,8 +76,9 @@ class KeyStore:
         stale_ttl: float = STALE_TTL,
         negative_ttl: float | None = None,
         shared_cache: str = "",
+        discovery: Discovery | None = None,
     ) -> None:
-        self.url, self.shared_cache = url, shared_cache
+        self.url, self.shared_cache, self.discovery = url, shared_cache, discovery
         self.ttl, self.timeout, self.cooldown, self.stale_ttl = ttl, timeout, cooldown, stale_ttl
         self.negative_ttl = max(cooldown, 1.0) if negative_ttl is None else negative_ttl
         self.keys: dict[str, SigningKey] = {}
@@ -115,7 +117,10 @@ class KeyStore:
             JWKS_FETCHES.labels(outcome="cache").inc()
             return
         try:
-            document, lifetime = fetch_document(self.url, timeout or self.timeout)
+            url = self.url
+            if self.discovery is not None:  # OIDC discovery: the document names the JWKS
+                url = self.discovery.jwks_uri(timeout or self.timeout)
+            document, lifetime = fetch_document(url, timeout or self.timeout)
             keys = usable_keys(document)
         except KeyLookupError as exc:
             self.last_error = exc.reason
@@ -254,13 +259,15 @@ def store_for(issuer: Issuer) -> KeyStore | StaticKey:
                 store = StaticKey(issuer.public_key)
             else:
                 alias = core.HARDENING_CACHE
+                discovered = bool(not issuer.jwks_url and issuer.discovery_url)
                 store = KeyStore(
-                    issuer.jwks_url,
+                    issuer.key_url,
                     ttl=CACHE_TTL,
                     timeout=min(TIMEOUT, 3.0),
                     cooldown=COOLDOWN,
                     stale_ttl=STALE_TTL,
                     shared_cache="" if per_process(alias) else alias,
+                    discovery=Discovery(issuer.issuer) if discovered else None,
                 )
             _stores[issuer] = store
     return store
@@ -292,7 +299,7 @@ def jwks_usable() -> dict[str, bool]:
 
 def _jwks_stores() -> Iterator[tuple[Issuer, KeyStore]]:
     for issuer in configured():
-        if issuer.jwks_url and not issuer.public_key:
+        if issuer.key_url:
             store = store_for(issuer)
             assert isinstance(store, KeyStore)  # type narrow: a JWKS URL and no PEM key
             yield issuer, store

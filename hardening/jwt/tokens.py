@@ -38,6 +38,7 @@ from hardening.conf import conf as core
 from hardening.jwt.conf import ISSUER, LEEWAY, conf
 from hardening.jwt.jws import TokenRejected, parse
 from hardening.jwt.models import TokenFamily
+from hardening.jwt.ownkeys import signing_kid
 from hardening.jwt.verify import verify_own
 from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES, REVOCATION_UNCHECKED
@@ -54,11 +55,21 @@ def _when(timestamp: float) -> datetime:  # a time of the clock seam, for the da
 
 
 @functools.lru_cache(maxsize=8)
-def _backend(algorithm: str, signing_key: str) -> Any:
-    """simplejwt's ``TokenBackend``, for encoding (:func:`verify_own` verifies)."""
+def _backend(algorithm: str, signing_key: str, kid: str = "") -> Any:
+    """simplejwt's ``TokenBackend``, for encoding (:func:`verify_own` verifies); with a
+    ``kid`` header when the key has one (:mod:`hardening.jwt.ownkeys`)."""
+    import jwt as pyjwt
     from rest_framework_simplejwt.backends import TokenBackend
 
-    return TokenBackend(algorithm, signing_key=signing_key, issuer=ISSUER)
+    class Backend(TokenBackend):
+        def encode(self, payload: dict[str, Any]) -> str:
+            if not kid:
+                return str(super().encode(payload))
+            claims = {**payload, "iss": ISSUER}
+            headers = {"kid": kid}
+            return pyjwt.encode(claims, self.prepared_signing_key, self.algorithm, headers)
+
+    return Backend(algorithm, signing_key=signing_key, issuer=ISSUER)
 
 
 @functools.cache
@@ -75,7 +86,9 @@ def token_classes() -> tuple[type[Any], type[Any]]:
 
         @property
         def token_backend(self) -> Any:
-            return _backend(conf.HARDENING_JWT_ALGORITHM, conf.HARDENING_JWT_SIGNING_KEY)
+            return _backend(
+                conf.HARDENING_JWT_ALGORITHM, conf.HARDENING_JWT_SIGNING_KEY, signing_kid()
+            )
 
     class Access(Configured):
         token_type = "access"  # noqa: S105 - a token kind, not a secret
