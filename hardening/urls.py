@@ -23,6 +23,7 @@ path                            name                        what
 ``account/logout/``             ``logout``                  session logout
 ``account/hardening.css``       ``stylesheet``              the pages' stylesheet
 ``metrics``                     ``metrics``                 Prometheus, gated
+``csp-report``                  ``csp-report``              CSP violation reports (POST)
 ``health/live``, ``health/ready``  ``health-live``, ``health-ready``  probes
 ==============================  ==========================  ==================================
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from hardening.headers.reports import csp_report
 from hardening.health.urls import urlpatterns as health
 from hardening.jwt.urls import urlpatterns as tokens
 from hardening.mfa.urls import urlpatterns as mfa
@@ -44,5 +46,6 @@ urlpatterns = [
     *tokens,
     *mfa,
     path("metrics", metrics, name="metrics"),
+    path("csp-report", csp_report, name="csp-report"),
     *health,
 ]

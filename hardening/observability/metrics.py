@@ -66,3 +66,8 @@ DATABASE_UNAVAILABLE = Counter(
     "hardening_database_unavailable_total",
     "Requests answered 503 because the database could not be reached.",
 )
+CSP_REPORTS = Counter(
+    "hardening_csp_reports_total",
+    "Content-Security-Policy violation reports, by outcome and directive.",
+    ["outcome", "directive"],
+)
