@@ -15,6 +15,7 @@ from typing import Any
 
 import django
 
+from hardening import openapi
 from hardening.env import (
     DEFAULT_CSP,
     Env,
@@ -64,6 +65,8 @@ INSTALLED_APPS = [
     "django_prometheus",
     "hardening",
     "example_project",  # its admin.py adds the "lift rate-limit bans" action to the user admin
+    # The "openapi" extra: /api/schema/ and the Swagger UI at /api-docs/ (docs/openapi.md).
+    *(["drf_spectacular", "drf_spectacular_sidecar"] if openapi.available() else []),
 ]
 
 MIDDLEWARE = [
@@ -261,7 +264,8 @@ if env.has("OIDC_ISSUER") or env.has("OIDC_JWKS_URL"):
 
 # Bearer first (401 + WWW-Authenticate: Bearer; no CSRF on bearer POSTs), then sessions;
 # IsAuthenticated + MFAPolicy; JSON only; the {"error", "detail", "request_id"} shape.
-REST_FRAMEWORK = rest_framework_settings()
+REST_FRAMEWORK = rest_framework_settings(**openapi.rest_framework_schema())
+SPECTACULAR_SETTINGS = openapi.spectacular_settings(TITLE="django-hardening example API")
 
 # -- observability and security headers (docs/observability.md, docs/headers.md) -----
 

@@ -32,6 +32,8 @@ class HardeningConfig(AppConfig):
         # A development runserver prints one line, not every production-only finding.
         register(Tags.security)(checks.summary)
         duplicates.install()  # check --deploy: each problem once
+        if find_spec("drf_spectacular") is not None:  # the "openapi" extra
+            import_module("hardening.openapi.extensions")  # registers the extensions
         timeout_db.install()
         auth_events.connect()
         lockout.connect()
