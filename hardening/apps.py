@@ -10,6 +10,8 @@ from importlib.util import find_spec
 from django.apps import AppConfig
 from django.core.checks import Tags, register
 
+from hardening.extras import installed
+
 
 class HardeningConfig(AppConfig):
     name = "hardening"
@@ -22,7 +24,7 @@ class HardeningConfig(AppConfig):
         from hardening.deploy import duplicates
         from hardening.jwt import tokens
         from hardening.mfa import lockout
-        from hardening.observability import auth_events
+        from hardening.observability import auth_events, correlation
         from hardening.timeout import db as timeout_db
 
         for room in pkgutil.iter_modules(hardening.__path__):
@@ -32,7 +34,8 @@ class HardeningConfig(AppConfig):
         # A development runserver prints one line, not every production-only finding.
         register(Tags.security)(checks.summary)
         duplicates.install()  # check --deploy: each problem once
-        if find_spec("drf_spectacular") is not None:  # the "openapi" extra
+        correlation.connect_celery()  # the "celery" extra: request IDs travel with tasks
+        if installed("drf_spectacular"):  # the "openapi" extra
             import_module("hardening.openapi.extensions")  # registers the extensions
         timeout_db.install()
         auth_events.connect()

@@ -18,15 +18,16 @@ Nothing here is imported by the rest of the package: without the extra, hardenin
 
 from __future__ import annotations
 
-from importlib.util import find_spec
 from typing import Any
+
+from hardening.extras import installed
 
 __all__ = ["available", "rest_framework_schema", "spectacular_settings"]
 
 
 def available() -> bool:
     """Is drf-spectacular installed?"""
-    return find_spec("drf_spectacular") is not None
+    return installed("drf_spectacular")
 
 
 def rest_framework_schema() -> dict[str, Any]:
@@ -52,7 +53,7 @@ def spectacular_settings(**overrides: Any) -> dict[str, Any]:
         ],
         "COMPONENT_SPLIT_REQUEST": True,
     }
-    if find_spec("drf_spectacular_sidecar") is not None:
+    if installed("drf_spectacular_sidecar"):
         values["SWAGGER_UI_DIST"] = "SIDECAR"
         values["SWAGGER_UI_FAVICON_HREF"] = "SIDECAR"
         values["REDOC_DIST"] = "SIDECAR"
