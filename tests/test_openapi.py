@@ -148,3 +148,29 @@ def test_schemathesis_finds_no_500_and_no_contradiction(
     assert len(tested) >= 9, tested
     assert len(statuses) >= 9 * 5, statuses  # every view was reached (429: MFA throttling)
     assert 201 in statuses  # authenticated: POST /api/mfa/totp enrolled devices
+
+
+def test_an_api_key_class_gets_its_scheme(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DESIGN.md: ``Authorization: Api-Key <key>``; the class may arrive with another issue."""
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+    from rest_framework.authentication import BaseAuthentication
+
+    import hardening.authentication
+    from hardening.openapi.extensions import APIKeyScheme, BearerTokenScheme
+
+    class APIKeyAuthentication(BaseAuthentication):
+        pass
+
+    monkeypatch.setattr(
+        hardening.authentication, "APIKeyAuthentication", APIKeyAuthentication, raising=False
+    )
+    path = "hardening.authentication.APIKeyAuthentication"
+    monkeypatch.setattr(APIKeyScheme, "target_class", path)
+    found = OpenApiAuthenticationExtension.get_match(APIKeyAuthentication())
+    assert isinstance(found, APIKeyScheme) and found.name == "apiKeyAuth"
+    assert found.get_security_definition(None)["name"] == "Authorization"
+    from hardening.authentication import OIDCAuthentication
+
+    assert isinstance(
+        OpenApiAuthenticationExtension.get_match(OIDCAuthentication()), BearerTokenScheme
+    )

@@ -34,7 +34,8 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
 
 
 class APIKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
-    """An API-key class, when this version of hardening ships one."""
+    """``Authorization: Api-Key <key>`` (DESIGN.md's contract), when this version of hardening
+    ships an API-key authentication class."""
 
     target_class = "hardening.authentication.APIKeyAuthentication"
     optional = True
@@ -42,8 +43,18 @@ class APIKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
     name = "apiKeyAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        header = getattr(self.target, "header", "X-Api-Key")
-        return {"type": "apiKey", "in": "header", "name": header}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Authorization: Api-Key <key> (manage.py create_api_key).",
+        }
+
+
+class ApiKeyScheme(APIKeyScheme):
+    """The same under the other spelling of the class name."""
+
+    target_class = "hardening.authentication.ApiKeyAuthentication"
 
 
 def _pair(name: str) -> Any:
