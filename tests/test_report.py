@@ -38,12 +38,21 @@ def ids(data: dict[str, Any]) -> set[str]:
 
 
 def test_a_safe_deployment_scores_high_and_each_part_is_reported() -> None:
-    data = report(SECURE_HSTS_INCLUDE_SUBDOMAINS=True, SECURE_HSTS_PRELOAD=True)
+    from django.core.checks import WARNING, run_checks
+
+    changes = {"SECURE_HSTS_INCLUDE_SUBDOMAINS": True, "SECURE_HSTS_PRELOAD": True}
+    data = report(**changes)
     assert data["max"] == 100 and set(data["categories"]) == set(WEIGHTS)
-    found = ids(data)
-    # What the test settings lack: a shared cache and PostgreSQL (W202: MFA not required).
-    assert found <= {"hardening.E061", "hardening.W060", "hardening.W202"}, found
-    assert isinstance(data["score"], int) and data["score"] >= 80
+    categories = data["categories"]
+    for part in ("secrets", "headers", "services", "mfa"):
+        assert categories[part]["score"] == WEIGHTS[part], (part, data["findings"])
+    # The checks part is exactly what the system checks say (here: the test settings'
+    # per-process cache and SQLite), one finding per message.
+    with production(CACHES=LOCAL_CACHE, **changes):
+        expected = {m.id for m in run_checks(include_deployment_checks=True) if m.level >= WARNING}
+    assert ids(data) == expected
+    assert "hardening.E061" in expected and isinstance(data["score"], int)
+    assert data["score"] == round(sum(c["score"] for c in categories.values()))
 
 
 def test_each_problem_is_a_line_with_its_fix_and_costs_points() -> None:
