@@ -157,3 +157,14 @@ def test_get_is_405_and_no_csrf_token_is_needed(settings: Any) -> None:
     browser = Client(enforce_csrf_checks=True)
     assert browser.get("/csp-report").status_code == 405
     assert post(browser, report()).status_code == 204
+
+
+def test_w621_when_the_report_endpoint_is_not_mounted(settings: Any) -> None:
+    from hardening.headers.checks import check_csp_reports
+
+    settings.HARDENING_CSP_REPORT_ONLY = REPORT_ONLY
+    assert check_csp_reports() == []
+    settings.ROOT_URLCONF = "tests.headers.interplay_urls"
+    assert [m.id for m in check_csp_reports()] == ["hardening.W621"]
+    settings.HARDENING_CSP_REPORT_ONLY = {}
+    assert check_csp_reports() == []
