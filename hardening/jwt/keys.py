@@ -6,12 +6,10 @@ blocking readers (a cached key never waits behind a refresh); a **cooldown** aft
 **negative cache** of missing ``kid``s; **stale-if-error** (keys keep verifying for
 :data:`STALE_TTL` past the TTL while the endpoint is down, then fail closed); the TTL from
 ``Cache-Control: max-age`` within bounds; the **shared copy** of the document in
-``HARDENING_CACHE`` when that cache is shared between processes
-(:class:`~hardening.jwt.fetch.SharedJWKS`, ``manage.py refresh_jwks``); and a **read-only
-state** for the readiness probe (:meth:`KeyStore.state`), whose fetch, when it must fetch,
-has a timeout of its own (:meth:`KeyStore.health`): a store's settings never change while
-other threads use it.
-"""
+``HARDENING_CACHE`` when shared between processes (:class:`~hardening.jwt.fetch.SharedJWKS`,
+``manage.py refresh_jwks``); the JWKS URL by OIDC discovery (:mod:`hardening.jwt.discovery`);
+a **read-only state** for readiness (:meth:`KeyStore.state`; :meth:`KeyStore.health` bounds
+its fetch). A store's settings never change while other threads use it."""
 
 from __future__ import annotations
 
@@ -117,9 +115,7 @@ class KeyStore:
             JWKS_FETCHES.labels(outcome="cache").inc()
             return
         try:
-            url = self.url
-            if self.discovery is not None:  # OIDC discovery: the document names the JWKS
-                url = self.discovery.jwks_uri(timeout or self.timeout)
+            url = self.discovery.jwks_uri(timeout or self.timeout) if self.discovery else self.url
             document, lifetime = fetch_document(url, timeout or self.timeout)
             keys = usable_keys(document)
         except KeyLookupError as exc:
@@ -259,7 +255,6 @@ def store_for(issuer: Issuer) -> KeyStore | StaticKey:
                 store = StaticKey(issuer.public_key)
             else:
                 alias = core.HARDENING_CACHE
-                discovered = bool(not issuer.jwks_url and issuer.discovery_url)
                 store = KeyStore(
                     issuer.key_url,
                     ttl=CACHE_TTL,
@@ -267,7 +262,7 @@ def store_for(issuer: Issuer) -> KeyStore | StaticKey:
                     cooldown=COOLDOWN,
                     stale_ttl=STALE_TTL,
                     shared_cache="" if per_process(alias) else alias,
-                    discovery=Discovery(issuer.issuer) if discovered else None,
+                    discovery=None if issuer.jwks_url else Discovery(issuer.issuer),
                 )
             _stores[issuer] = store
     return store

@@ -244,3 +244,19 @@ def jwks() -> dict[str, Any]:
             {**jwk, "kid": key.kid or thumbprint(public), "use": "sig", "alg": algorithm}
         )
     return {"keys": published}
+
+
+@functools.lru_cache(maxsize=8)
+def token_backend(algorithm: str, signing_key: str, kid: str = "") -> Any:
+    """simplejwt's ``TokenBackend`` for encoding (``verify.verify_own`` verifies), adding the
+    X"""
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    from hardening.jwt.conf import ISSUER
+
+    class Backend(TokenBackend):
+        def encode(self, payload: dict[str, Any]) -> str:
+            key, headers = self.prepared_signing_key, {"kid": kid} if kid else None
+            return jwt.encode({**payload, "iss": ISSUER}, key, self.algorithm, headers)
+
+    return Backend(algorithm, signing_key=signing_key, issuer=ISSUER)
