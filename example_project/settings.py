@@ -10,11 +10,13 @@ SQLite and a local-memory cache with development keys.
 from __future__ import annotations
 
 import ipaddress
+import json
 from pathlib import Path
 from typing import Any
 
 import django
 
+from hardening import openapi
 from hardening.env import (
     DEFAULT_CSP,
     Env,
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
     "django_prometheus",
     "hardening",
     "example_project",  # its admin.py adds the "lift rate-limit bans" action to the user admin
+    # The "openapi" extra: /api/schema/ and the Swagger UI at /api-docs/ (docs/openapi.md).
+    *(["drf_spectacular", "drf_spectacular_sidecar"] if openapi.available() else []),
 ]
 
 MIDDLEWARE = [
@@ -170,7 +174,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # -- secrets for django-hardening ---------------------------------------------------
 
-if env.has("JWT_PRIVATE_KEY"):
+if env.has("JWT_SIGNING_KEYS"):
+    # Key rotation (docs/jwt.md): the JSON that ``manage.py rotate_jwt_keys`` prints.
+    HARDENING_JWT_ALGORITHM = env.str("JWT_ALGORITHM", default="RS256")
+    HARDENING_JWT_SIGNING_KEY = json.loads(env.str("JWT_SIGNING_KEYS"))
+elif env.has("JWT_PRIVATE_KEY"):
     HARDENING_JWT_ALGORITHM = env.str("JWT_ALGORITHM", default="RS256")
     HARDENING_JWT_SIGNING_KEY = env.str("JWT_PRIVATE_KEY")
     HARDENING_JWT_VERIFYING_KEY = env.str("JWT_PUBLIC_KEY", default="")
@@ -302,7 +310,8 @@ if env.has("OIDC_ISSUER") or env.has("OIDC_JWKS_URL"):
 
 # Bearer first (401 + WWW-Authenticate: Bearer; no CSRF on bearer POSTs), then sessions;
 # IsAuthenticated + MFAPolicy; JSON only; the {"error", "detail", "request_id"} shape.
-REST_FRAMEWORK = rest_framework_settings()
+REST_FRAMEWORK = rest_framework_settings(**openapi.rest_framework_schema())
+SPECTACULAR_SETTINGS = openapi.spectacular_settings(TITLE="django-hardening example API")
 
 # -- observability and security headers (docs/observability.md, docs/headers.md) -----
 

@@ -4,7 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from example_project import views
+from hardening import openapi
 from hardening.admin import bans_view as ratelimit_bans
+
+if openapi.available():
+    from example_project import schema  # noqa: F401 - registers the description of /api/me
 
 handler400 = "hardening.errors.handler400"
 handler403 = "hardening.errors.handler403"
@@ -29,5 +33,7 @@ urlpatterns = [
     path("api/slow-db", views.slow_db, name="slow-db"),
     # api/auth/..., api/mfa/..., account/{mfa,login,logout}/, metrics, health/{live,ready}
     path("", include("hardening.urls")),
+    # /api/schema/ and /api-docs/ with the "openapi" extra (docs/openapi.md)
+    *([path("", include("hardening.openapi.urls"))] if openapi.available() else []),
     path("", views.index, name="index"),
 ]

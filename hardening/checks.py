@@ -5,8 +5,9 @@ Ids are stable and append-only, numbered in blocks per room (see ``docs/checks.m
 * ``E001``–``E039`` deployment settings, ``E040``–``E059`` secrets, ``E060``–``E079`` services
   (the ``deploy`` room: Django's own settings and the wiring a project copies)
 * ``E1xx`` JWT, ``E2xx`` MFA, ``E3xx`` rate limits, ``E4xx`` timeouts, ``E5xx`` health,
-  ``E6xx`` observability and headers, ``E7xx`` WebSockets; ``W###`` are warnings in the
-  same blocks.
+  ``E6xx`` observability and headers (``E620``–``E629`` the interplay with other packages'
+  middleware), ``E7xx`` WebSockets, ``E8xx`` API keys, ``E090``–``E099`` other packages;
+  ``W###`` are warnings in the same blocks.
 
 In production a problem is an ``Error`` (``manage.py check`` exits non-zero, and the
 ``hardening.wsgi`` / ``hardening.asgi`` entry points refuse to start).  In development and

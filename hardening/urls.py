@@ -13,6 +13,7 @@ path                            name                        what
 ``api/auth/token``              ``token``                   password login: tokens or the MFA step
 ``api/auth/token/refresh``      ``token-refresh``           rotate a refresh token
 ``api/auth/logout``             ``token-logout``            end a refresh token's family
+``.well-known/jwks.json``       ``jwks``                    the own tokens' public keys
 ``api/auth/mfa``                ``mfa-login``               the MFA step of the token login
 ``api/auth/mfa/webauthn``       ``mfa-login-webauthn``      passkey options for that step
 ``api/auth/passkey/options``    ``passkey-login-options``   passwordless passkey login: options
@@ -32,6 +33,7 @@ path                            name                        what
 ``account/logout/``             ``logout``                  session logout
 ``account/hardening.css``       ``stylesheet``              the pages' stylesheet
 ``metrics``                     ``metrics``                 Prometheus, gated
+``csp-report``                  ``csp-report``              CSP violation reports (POST)
 ``health/live``, ``health/ready``  ``health-live``, ``health-ready``  probes
 ==============================  ==========================  ==================================
 
@@ -43,6 +45,7 @@ from __future__ import annotations
 from django.urls import path
 
 from hardening.apikeys.urls import urlpatterns as apikeys
+from hardening.headers.reports import csp_report
 from hardening.health.urls import urlpatterns as health
 from hardening.jwt.urls import urlpatterns as tokens
 from hardening.mfa.urls import urlpatterns as mfa
@@ -55,5 +58,6 @@ urlpatterns = [
     *mfa,
     *apikeys,
     path("metrics", metrics, name="metrics"),
+    path("csp-report", csp_report, name="csp-report"),
     *health,
 ]

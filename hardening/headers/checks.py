@@ -14,7 +14,10 @@ from django.core.checks import CheckMessage
 
 from hardening.checks import problem, register, warning
 from hardening.conf.core import middleware as installed_middleware
+from hardening.headers import interplay
 from hardening.headers.conf import conf
+
+ROOM = (interplay,)  # its checks register themselves
 
 HEADERS = "hardening.middleware.SecurityHeadersMiddleware"
 _UNSAFE = ("'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:")
@@ -142,3 +145,23 @@ def _sources(value: Any) -> list[Any]:
     if isinstance(value, str):
         return [value]
     return list(value)
+
+
+@register
+def check_csp_reports(**kwargs: Any) -> list[CheckMessage]:
+    """A report-only policy whose reports have nowhere to go."""
+    if not conf.HARDENING_CSP_REPORT_ONLY or HEADERS not in installed_middleware():
+        return []
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse("hardening:csp-report")
+    except NoReverseMatch:
+        return [
+            warning(
+                "W621",
+                "HARDENING_CSP_REPORT_ONLY is set but /csp-report is not mounted.",
+                "Include hardening.urls (or the policy's own report-uri): else no report arrives.",
+            )
+        ]
+    return []

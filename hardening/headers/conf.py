@@ -62,6 +62,14 @@ def _default_csp(reader: object) -> dict[str, Any]:
         return dict(DEFAULT_CSP)
 
 
+def _default_report_only(reader: object) -> dict[str, Any]:
+    configured = getattr(settings, "SECURE_CSP_REPORT_ONLY", None)
+    try:
+        return csp(configured) if configured else {}
+    except (TypeError, ValueError):
+        return {}
+
+
 class Settings(Reader):
     removed = {
         "HARDENING_CSP_API": "nothing: API responses get hardening.headers.csp.API_CSP",
@@ -79,6 +87,13 @@ class Settings(Reader):
         csp,
         "Content-Security-Policy of HTML responses (Django 6 ``SECURE_CSP`` format; default "
         "``SECURE_CSP``, else ``hardening.env.DEFAULT_CSP``).",
+    )
+    HARDENING_CSP_REPORT_ONLY = setting(
+        _default_report_only,
+        csp,
+        "``Content-Security-Policy-Report-Only`` of HTML responses, beside (or, with "
+        "``HARDENING_CSP = {}``, instead of) the enforced policy; reports go to "
+        "``/csp-report`` (default ``SECURE_CSP_REPORT_ONLY``, else off).",
     )
     HARDENING_PERMISSIONS_POLICY = setting(
         dict(DEFAULT_PERMISSIONS_POLICY),

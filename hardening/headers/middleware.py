@@ -49,10 +49,12 @@ from hardening.headers.csp import (
     django_csp_middleware_active,
 )
 from hardening.headers.policies import build_permissions_policy
+from hardening.headers.reports import ENDPOINT_NAME
 from hardening.request import GetResponse, HardeningMiddleware, state
 
 #: ``Clear-Site-Data`` on the response of a logout (browsers honour it over HTTPS only).
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+REPORT_ONLY = "Content-Security-Policy-Report-Only"
 #: Paths answered ``no-store`` besides the API paths (account pages and the admin).
 NO_STORE_PREFIXES = ("/account/", "/accounts/", "/admin/")
 
@@ -85,6 +87,26 @@ class SecurityHeadersMiddleware(HardeningMiddleware):
         return conf.HARDENING_CSP
 
     @cached_property
+    def report_only(self) -> dict[str, Any]:
+        """The report-only policy with ``report-uri`` and ``report-to`` pointing here."""
+        policy = dict(conf.HARDENING_CSP_REPORT_ONLY)
+        path = self.report_path
+        if policy and path:
+            policy.setdefault("report-uri", [path])
+            policy.setdefault("report-to", [ENDPOINT_NAME])
+        return policy
+
+    @cached_property
+    def report_path(self) -> str:
+        """The path of ``hardening:csp-report`` ("" when ``hardening.urls`` is not mounted)."""
+        from django.urls import NoReverseMatch, reverse
+
+        try:
+            return reverse("hardening:csp-report")
+        except NoReverseMatch:
+            return ""
+
+    @cached_property
     def api_csp(self) -> str:
         return build_policy(API_CSP)
 
@@ -97,7 +119,14 @@ class SecurityHeadersMiddleware(HardeningMiddleware):
         return django_csp_middleware_active(list(settings.MIDDLEWARE))
 
     def clear_cache(self) -> None:
-        for name in ("html_csp", "api_csp", "permissions_policy", "django_csp"):
+        for name in (
+            "html_csp",
+            "api_csp",
+            "permissions_policy",
+            "django_csp",
+            "report_only",
+            "report_path",
+        ):
             self.__dict__.pop(name, None)
 
     # -- the work ------------------------------------------------------------------
@@ -125,6 +154,8 @@ class SecurityHeadersMiddleware(HardeningMiddleware):
                 nonce = state(request).csp_nonce
                 used = nonce is not None and nonce.used
                 response[HEADER] = build_policy(self.html_csp, str(nonce) if used else None)
+        if not api and self.report_only and REPORT_ONLY not in response:
+            self._add_report_only(request, response)
         if self.permissions_policy and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = self.permissions_policy
         corp = conf.HARDENING_CROSS_ORIGIN_RESOURCE_POLICY
@@ -140,6 +171,18 @@ class SecurityHeadersMiddleware(HardeningMiddleware):
         if state(request).logged_out and "Clear-Site-Data" not in response:
             response["Clear-Site-Data"] = CLEAR_SITE_DATA
         return response
+
+    def _add_report_only(self, request: HttpRequest, response: HttpResponseBase) -> None:
+        if self.django_csp:
+            # Django 6 renders SECURE_CSP_REPORT_ONLY itself; hand it ours, like _csp_config.
+            if not hasattr(response, "_csp_ro_config"):
+                response._csp_ro_config = self.report_only  # type: ignore[attr-defined]
+        else:
+            nonce = state(request).csp_nonce
+            used = nonce is not None and nonce.used
+            response[REPORT_ONLY] = build_policy(self.report_only, str(nonce) if used else None)
+        if self.report_path and "Reporting-Endpoints" not in response:
+            response["Reporting-Endpoints"] = f'{ENDPOINT_NAME}="{self.report_path}"'
 
 
 @receiver(user_logged_out)

@@ -18,7 +18,7 @@ from django.utils.module_loading import import_string
 
 from hardening.checks import problem, register, warning
 from hardening.jwt import conf as jwt_conf
-from hardening.jwt import keys, verify, views
+from hardening.jwt import keys, ownkeys, verify, views
 from hardening.jwt.conf import conf
 from hardening.jwt.issuers import ASYMMETRIC_ALGORITHMS, configured
 
@@ -48,12 +48,12 @@ def check_issuers(**kwargs: Any) -> list[CheckMessage]:
                     "Give its HARDENING_JWT_ISSUERS entry an 'issuer': iss is always checked.",
                 )
             )
-        if not issuer.jwks_url and not issuer.public_key:
+        if not issuer.key_url and not issuer.public_key:
             messages.append(
                 problem(
                     "E105",
                     f"Token issuer {name!r} has neither a JWKS URL nor a public key.",
-                    "Give its HARDENING_JWT_ISSUERS entry a 'jwks_url' or a 'public_key' (PEM).",
+                    "Give its entry an 'issuer' URL (discovery), a 'jwks_url' or a 'public_key'.",
                 )
             )
         if issuer.jwks_url and not issuer.public_key:
@@ -66,6 +66,15 @@ def check_issuers(**kwargs: Any) -> list[CheckMessage]:
                         "Keys fetched over plain http can be replaced in transit.",
                     )
                 )
+        discovered = issuer.key_url == issuer.discovery_url != ""
+        if discovered and urlsplit(issuer.issuer).scheme != "https":
+            messages.append(
+                problem(
+                    "E130",
+                    f"Token issuer {name!r} is discovered over plain http.",
+                    "Its openid-configuration names the JWKS URL: use an https issuer.",
+                )
+            )
         bad = [a for a in issuer.algorithms if a not in ASYMMETRIC_ALGORITHMS]
         if not issuer.algorithms or bad:
             messages.append(
@@ -214,6 +223,52 @@ def check_clerk_machine_tokens(**kwargs: Any) -> list[CheckMessage]:
                 "W802",
                 "Several Clerk issuers accept machine tokens; only the first verifies opaque ones.",
                 "An opaque token does not name its instance: set machine_tokens on one issuer.",
+            )
+        )
+    return messages
+
+
+@register
+def check_own_keys(**kwargs: Any) -> list[CheckMessage]:
+    """The list form of ``HARDENING_JWT_SIGNING_KEY`` (rotation, :mod:`~hardening.jwt.ownkeys`)."""
+    if not conf.HARDENING_JWT_OWN_TOKENS or not ownkeys.rotating():
+        return []
+    try:
+        keys = ownkeys.parse_keys(settings.HARDENING_JWT_SIGNING_KEY)
+    except (TypeError, ValueError) as exc:
+        return [
+            problem(
+                "E131",
+                f"HARDENING_JWT_SIGNING_KEY is unusable: {exc}"[:200],
+                "A list of {'kid', 'key', 'active_from'} dicts (docs/jwt.md, 'Our own JWKS').",
+            )
+        ]
+    messages: list[CheckMessage] = []
+    if keys and ownkeys.current(keys) is None:
+        messages.append(
+            problem(
+                "E132",
+                "No key of HARDENING_JWT_SIGNING_KEY is active yet: nothing signs tokens.",
+                "Give one key an 'active_from' in the past (or none: active since ever).",
+            )
+        )
+    algorithm = conf.HARDENING_JWT_ALGORITHM
+    unreadable = [k.kid or "?" for k in keys if not algorithm.startswith("HS") and not k.public]
+    if unreadable:
+        messages.append(
+            problem(
+                "E133",
+                f"Own signing keys {', '.join(unreadable)} are not PEM private keys."[:200],
+                f"{algorithm} keys rotate as PEM private keys; the public half is published.",
+            )
+        )
+    gone = sorted(ownkeys.retired(keys))
+    if gone:
+        messages.append(
+            warning(
+                "W131",
+                f"Own signing keys {', '.join(gone)} are retired but still listed."[:200],
+                "No valid token was signed with them: remove them (rotate_jwt_keys does).",
             )
         )
     return messages

@@ -19,6 +19,7 @@ from typing import Any
 from hardening.conf import conf as core
 from hardening.conf import parse
 from hardening.conf.base import Reader, setting
+from hardening.jwt.ownkeys import parse_signing_key
 
 #: ``iss`` of the project's own tokens (always set, always checked).
 ISSUER = "django-hardening"
@@ -141,8 +142,9 @@ class JWTSettings(Reader):
     )
     HARDENING_JWT_SIGNING_KEY = setting(
         "",
-        parse.string,
-        "Private key (PEM) for RS*/ES*/EdDSA, or the shared secret for HS*.",
+        parse_signing_key,
+        "Private key (PEM) for RS*/ES*/EdDSA, or the shared secret for HS*; or a list of "
+        "``{kid, key, active_from}`` for rotation (read: the key signing now).",
     )
     HARDENING_JWT_VERIFYING_KEY = setting(
         "",

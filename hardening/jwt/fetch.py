@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hardening import clock
 from hardening.breaker import GuardedCache
 from hardening.jwt.transport import deadline_opener
+from hardening.observability.correlation import outgoing_headers
 
 MAX_JWKS_BYTES = 512 * 1024
 MIN_RSA_BITS = 2048
@@ -128,7 +129,8 @@ def fetch_document(url: str, timeout: float) -> tuple[Any, float | None]:
     deadline = time.monotonic() + timeout
     opener = deadline_opener(deadline)
     request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        url, headers={"Accept": "application/json", "User-Agent": USER_AGENT}
+        url,
+        headers={"Accept": "application/json", "User-Agent": USER_AGENT, **outgoing_headers()},
     )
     try:
         with opener.open(request, timeout=timeout) as response:

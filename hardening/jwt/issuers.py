@@ -35,6 +35,7 @@ from django.dispatch import receiver
 from hardening.breaker import GuardedCache
 from hardening.conf import conf as core
 from hardening.jwt.conf import conf
+from hardening.jwt.discovery import discovery_url
 from hardening.jwt.fetch import KeyLookupError, SigningKey
 from hardening.jwt.jws import TokenRejected
 
@@ -65,6 +66,8 @@ class Issuer:
     issuer: str
     jwks_url: str = ""
     public_key: str = field(default="", repr=False)
+    #: ``<issuer>/.well-known/openid-configuration`` when the entry gives only the issuer.
+    discovery_url: str = ""
     algorithms: tuple[str, ...] = ("RS256",)
     audience: tuple[str, ...] = ()
     authorized_parties: tuple[str, ...] = ()
@@ -78,6 +81,11 @@ class Issuer:
     machine_tokens: bool = False
     api_url: str = CLERK_API_URL
 
+    @property
+    def key_url(self) -> str:
+        """Where its keys come from: the JWKS URL, or the discovery document's URL."""
+        return "" if self.public_key else (self.jwks_url or self.discovery_url)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Issuer:
         """An issuer from one (parsed) ``HARDENING_JWT_ISSUERS`` entry and its preset."""
@@ -90,6 +98,7 @@ class Issuer:
             required += ("sid",)
             if not url and not key and issuer:
                 url = issuer + "/.well-known/jwks.json"
+        discovered = discovery_url(issuer) if issuer and not url and not key else ""
 
         def strings(name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
             value = data.get(name)
@@ -101,6 +110,7 @@ class Issuer:
             issuer=issuer,
             jwks_url=url,
             public_key=key,
+            discovery_url=discovered,
             algorithms=strings("algorithms", ("RS256",)),
             audience=strings("audience"),
             authorized_parties=strings("authorized_parties"),

@@ -6,12 +6,10 @@ blocking readers (a cached key never waits behind a refresh); a **cooldown** aft
 **negative cache** of missing ``kid``s; **stale-if-error** (keys keep verifying for
 :data:`STALE_TTL` past the TTL while the endpoint is down, then fail closed); the TTL from
 ``Cache-Control: max-age`` within bounds; the **shared copy** of the document in
-``HARDENING_CACHE`` when that cache is shared between processes
-(:class:`~hardening.jwt.fetch.SharedJWKS`, ``manage.py refresh_jwks``); and a **read-only
-state** for the readiness probe (:meth:`KeyStore.state`), whose fetch, when it must fetch,
-has a timeout of its own (:meth:`KeyStore.health`): a store's settings never change while
-other threads use it.
-"""
+``HARDENING_CACHE`` when shared between processes (:class:`~hardening.jwt.fetch.SharedJWKS`,
+``manage.py refresh_jwks``); the JWKS URL by OIDC discovery (:mod:`hardening.jwt.discovery`);
+a **read-only state** for readiness (:meth:`KeyStore.state`; :meth:`KeyStore.health` bounds
+its fetch). A store's settings never change while other threads use it."""
 
 from __future__ import annotations
 
@@ -28,6 +26,7 @@ from django.dispatch import receiver
 from hardening import clock
 from hardening.conf import conf as core
 from hardening.conf.core import per_process
+from hardening.jwt.discovery import Discovery
 from hardening.jwt.fetch import KeyLookupError, SharedJWKS, SigningKey, fetch_document, usable_keys
 from hardening.jwt.issuers import Issuer, StaticKey, configured
 from hardening.observability.metrics import JWKS_FETCHES
@@ -75,8 +74,9 @@ class KeyStore:
         stale_ttl: float = STALE_TTL,
         negative_ttl: float | None = None,
         shared_cache: str = "",
+        discovery: Discovery | None = None,
     ) -> None:
-        self.url, self.shared_cache = url, shared_cache
+        self.url, self.shared_cache, self.discovery = url, shared_cache, discovery
         self.ttl, self.timeout, self.cooldown, self.stale_ttl = ttl, timeout, cooldown, stale_ttl
         self.negative_ttl = max(cooldown, 1.0) if negative_ttl is None else negative_ttl
         self.keys: dict[str, SigningKey] = {}
@@ -115,7 +115,8 @@ class KeyStore:
             JWKS_FETCHES.labels(outcome="cache").inc()
             return
         try:
-            document, lifetime = fetch_document(self.url, timeout or self.timeout)
+            url = self.discovery.jwks_uri(timeout or self.timeout) if self.discovery else self.url
+            document, lifetime = fetch_document(url, timeout or self.timeout)
             keys = usable_keys(document)
         except KeyLookupError as exc:
             self.last_error = exc.reason
@@ -255,12 +256,13 @@ def store_for(issuer: Issuer) -> KeyStore | StaticKey:
             else:
                 alias = core.HARDENING_CACHE
                 store = KeyStore(
-                    issuer.jwks_url,
+                    issuer.key_url,
                     ttl=CACHE_TTL,
                     timeout=min(TIMEOUT, 3.0),
                     cooldown=COOLDOWN,
                     stale_ttl=STALE_TTL,
                     shared_cache="" if per_process(alias) else alias,
+                    discovery=None if issuer.jwks_url else Discovery(issuer.issuer),
                 )
             _stores[issuer] = store
     return store
@@ -292,7 +294,7 @@ def jwks_usable() -> dict[str, bool]:
 
 def _jwks_stores() -> Iterator[tuple[Issuer, KeyStore]]:
     for issuer in configured():
-        if issuer.jwks_url and not issuer.public_key:
+        if issuer.key_url:
             store = store_for(issuer)
             assert isinstance(store, KeyStore)  # type narrow: a JWKS URL and no PEM key
             yield issuer, store

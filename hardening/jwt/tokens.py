@@ -35,9 +35,10 @@ from jwt.exceptions import InvalidKeyError
 from hardening import clock
 from hardening.breaker import GuardedCache
 from hardening.conf import conf as core
-from hardening.jwt.conf import ISSUER, LEEWAY, conf
+from hardening.jwt.conf import LEEWAY, conf
 from hardening.jwt.jws import TokenRejected, parse
 from hardening.jwt.models import TokenFamily
+from hardening.jwt.ownkeys import signing_kid, token_backend
 from hardening.jwt.verify import verify_own
 from hardening.observability.audit import audit
 from hardening.observability.metrics import AUTH_FAILURES, REVOCATION_UNCHECKED
@@ -51,14 +52,6 @@ FAMILY_PREFIX = "hardening:jwt:revoked-family:"
 
 def _when(timestamp: float) -> datetime:  # a time of the clock seam, for the database
     return datetime.fromtimestamp(timestamp, tz=timezone.utc)
-
-
-@functools.lru_cache(maxsize=8)
-def _backend(algorithm: str, signing_key: str) -> Any:
-    """simplejwt's ``TokenBackend``, for encoding (:func:`verify_own` verifies)."""
-    from rest_framework_simplejwt.backends import TokenBackend
-
-    return TokenBackend(algorithm, signing_key=signing_key, issuer=ISSUER)
 
 
 @functools.cache
@@ -75,7 +68,8 @@ def token_classes() -> tuple[type[Any], type[Any]]:
 
         @property
         def token_backend(self) -> Any:
-            return _backend(conf.HARDENING_JWT_ALGORITHM, conf.HARDENING_JWT_SIGNING_KEY)
+            key, kid = conf.HARDENING_JWT_SIGNING_KEY, signing_kid()
+            return token_backend(conf.HARDENING_JWT_ALGORITHM, key, kid)
 
     class Access(Configured):
         token_type = "access"  # noqa: S105 - a token kind, not a secret

@@ -10,4 +10,5 @@ urlpatterns = [
     path("api/auth/token", views.token, name="token"),
     path("api/auth/token/refresh", views.refresh, name="token-refresh"),
     path("api/auth/logout", views.logout, name="token-logout"),
+    path(".well-known/jwks.json", views.jwks, name="jwks"),
 ]

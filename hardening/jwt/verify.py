@@ -53,6 +53,7 @@ from hardening.jwt.jws import (
     verify_signature,
 )
 from hardening.jwt.keys import KeyStore, store_for
+from hardening.jwt.ownkeys import verifying_key
 
 #: Seconds a fully verified token is remembered per process (0: off; never past its exp).
 MEMO_SECONDS = 60.0
@@ -136,8 +137,7 @@ def verify_own(parsed: Parsed, token_type: str = "access") -> dict[str, Any]:  #
     typ = parsed.header.get("typ")
     if typ is not None and str(typ).lower() != "jwt":
         raise TokenRejected("typ", "jwt")
-    secret = algorithm.startswith("HS")
-    key = conf.HARDENING_JWT_SIGNING_KEY if secret else conf.HARDENING_JWT_VERIFYING_KEY
+    key = verifying_key(parsed.kid, algorithm)  # by kid when the keys rotate
     if not key:
         raise TokenRejected("signature", "jwt")
     verify_signature(parsed, own_key(algorithm, key), "jwt")

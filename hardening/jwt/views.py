@@ -109,3 +109,20 @@ def logout(request: Request) -> HttpResponseBase:
     if raw is None or not tokens.logout(request._request, raw, own):
         return _refresh_invalid(request._request)
     return Response(status=204)
+
+
+def jwks(request: HttpRequest) -> HttpResponseBase:
+    """``GET /.well-known/jwks.json``: the public keys of the own tokens (not retired), so
+    gateways and other services verify them (``{"keys": []}`` with HS*)."""
+    from django.http import JsonResponse
+
+    from hardening.jwt.ownkeys import JWKS_MAX_AGE
+    from hardening.jwt.ownkeys import jwks as document
+
+    if request.method not in ("GET", "HEAD"):
+        return error_response(405, "method_not_allowed", "Use GET.", headers={"Allow": "GET, HEAD"})
+    response = JsonResponse(document())
+    response["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE}"
+    response["Access-Control-Allow-Origin"] = "*"  # public keys: any origin may read them
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response

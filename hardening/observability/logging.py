@@ -27,6 +27,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject, empty
 
 from hardening.context import current_request_id
+from hardening.observability.correlation import trace_ids
 from hardening.observability.scrub import is_sensitive_key, scrub, scrub_text
 
 #: An explicitly bound user id (a string) for the request being served, or None.
@@ -116,6 +117,7 @@ class JsonFormatter(logging.Formatter):
             "message": scrub_text(message),
             "request_id": getattr(record, "request_id", None) or current_request_id(),
             "user_id": getattr(record, "user_id", None) or current_user_id(),
+            **trace_ids(),  # with OpenTelemetry: trace_id, span_id of the current span
         }
         for key, value in vars(record).items():
             if key in _RESERVED or key in _DROPPED or key.startswith("_"):

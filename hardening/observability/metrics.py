@@ -86,3 +86,8 @@ WEBSOCKET_CLOSES = Counter(
     "Open WebSocket connections closed by hardening (limits, expiry, idle), by reason.",
     ["reason"],
 )
+CSP_REPORTS = Counter(
+    "hardening_csp_reports_total",
+    "Content-Security-Policy violation reports, by outcome and directive.",
+    ["outcome", "directive"],
+)

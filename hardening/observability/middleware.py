@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 from hardening.context import request_id_var
+from hardening.observability.correlation import tag_span
 from hardening.observability.logging import note_served, request_var, user_id_var
 from hardening.request import HardeningMiddleware, attach
 
@@ -83,6 +84,7 @@ class RequestMiddleware(HardeningMiddleware):
         request_id = _incoming(request)
         attach(request, request_id)
         _tag_sentry(request_id)
+        tag_span(request_id)  # with OpenTelemetry: the request's span carries the ID
         tokens = (
             request_id_var.set(request_id),
             user_id_var.set(None),

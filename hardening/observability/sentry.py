@@ -27,6 +27,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from hardening.context import current_request_id
+from hardening.observability.correlation import link_sentry_event
 from hardening.observability.scrub import FILTERED, SENSITIVE_TERMS, scrub, scrub_text
 
 _HEADERS_DROPPED = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
@@ -70,7 +71,7 @@ def scrub_event(event: dict[str, Any]) -> dict[str, Any]:
         tags = event.setdefault("tags", {})
         if isinstance(tags, dict):
             tags["request_id"] = request_id
-    return event
+    return link_sentry_event(event)  # with OpenTelemetry: the event links to the trace
 
 
 def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:

@@ -38,7 +38,8 @@ CASES: list[tuple[dict[str, Any], str]] = [
     (issuers({**OIDC, "algorithms": []}), "E103"),
     (issuers({**OIDC, "algorithms": ["HS256"]}), "E103"),
     (issuers({**OIDC, "algorithms": ["none"]}), "E103"),
-    (issuers({"issuer": "https://x.example.com"}), "E105"),
+    (issuers({"label": "nothing"}), "E105"),  # an issuer URL alone is discovery
+    (issuers({"issuer": "http://x.example.com", "audience": ["api"]}), "E130"),
     (issuers({**CLERK, "public_key": "nope"}), "E106"),
     ({"HARDENING_JWT_USER_MODE": "magic"}, "E109"),
     (issuers({**OIDC, "issuer": "django-hardening"}), "E110"),

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--issuer", help="only this issuer's label (e.g. clerk, oidc)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        issuers = [i for i in configured() if i.jwks_url and not i.public_key]
+        issuers = [i for i in configured() if i.key_url]
         labels = sorted(i.label for i in issuers)
         wanted = options["issuer"]
         if wanted:
