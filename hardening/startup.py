@@ -13,8 +13,6 @@ from django.core import checks
 from hardening.conf import conf
 from hardening.exceptions import StartupCheckFailed
 
-__all__ = ["run_startup_checks"]
-
 
 def _format(message: checks.CheckMessage) -> str:
     line = f"  {message.id}: {message.msg}"
