@@ -1,9 +1,9 @@
 """docs/api.md, the package and the examples in docs/ hold one another (issue 15).
 
-``PUBLIC`` is the public surface: each public module and exactly the names of its
-``__all__``.  docs/api.md must list the same modules and names; every name imports; no other
-module of the package defines ``__all__`` (internal modules do not); every example in docs/
-imports (or names in a dotted string) only public names.
+``PUBLIC`` (tests/helpers/api.py) is the public surface: each public module and exactly the
+names of its ``__all__``.  docs/api.md must list the same modules and names; every name
+imports; no other module of the package defines ``__all__`` (internal modules do not); every
+example in docs/ imports (or names in a dotted string) only public names.
 """
 
 from __future__ import annotations
@@ -16,90 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.api import PUBLIC
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 API = (DOCS / "api.md").read_text()
-
-PUBLIC: dict[str, tuple[str, ...]] = {
-    "hardening.env": (
-        "DEFAULT_CSP",
-        "ENVIRONMENTS",
-        "Env",
-        "POSTGRES_FAIL_FAST",
-        "asgi_server_running",
-        "environment_name",
-        "init_sentry",
-        "logging_config",
-        "rest_framework_settings",
-        "security_settings",
-    ),
-    "hardening.middleware": (
-        "CredentialMiddleware",
-        "LockoutMiddleware",
-        "MFAMiddleware",
-        "RateLimitMiddleware",
-        "RequestMiddleware",
-        "SecurityHeadersMiddleware",
-        "TimeoutMiddleware",
-    ),
-    "hardening.backends": ("LockoutBackend",),
-    "hardening.authentication": (
-        "BearerTokenAuthentication",
-        "ClerkAuthentication",
-        "OIDCAuthentication",
-        "OwnTokenAuthentication",
-    ),
-    "hardening.permissions": ("MFAPolicy", "RequireMFA", "RequireRecentAuth", "is_mfa_verified"),
-    "hardening.decorators": (
-        "mfa_required",
-        "rate_limit",
-        "recent_auth_required",
-        "request_timeout",
-    ),
-    "hardening.timeout": (
-        "AsyncDeadlineTransport",
-        "DeadlineAdapter",
-        "DeadlineExceeded",
-        "DeadlineInterrupt",
-        "DeadlineTransport",
-        "budget",
-        "check_deadline",
-        "deadline_scope",
-        "deadline_session",
-        "httpx_deadline_hook",
-        "remaining",
-        "request_timeout",
-    ),
-    "hardening.request": ("Credential", "RequestState", "current_request_id", "state"),
-    "hardening.errors": (
-        "csrf_failure",
-        "drf_exception_handler",
-        "error_response",
-        "handler400",
-        "handler403",
-        "handler404",
-        "handler500",
-        "reject",
-    ),
-    "hardening.parsers": ("JSONError", "JSONParser", "MAX_DEPTH", "clean_string", "loads"),
-    "hardening.audit": ("EVENTS", "audit", "security_event"),
-    "hardening.crypto": (
-        "DecryptionError",
-        "decrypt",
-        "encrypt",
-        "fernet",
-        "needs_rotation",
-        "rotate",
-    ),
-    "hardening.admin": ("bans_view", "lift_rate_limit_bans"),
-    "hardening.context_processors": ("csp",),
-    "hardening.models": ("MFAChallenge", "RecoveryCode", "TOTPDevice", "TokenFamily"),
-    "hardening.exceptions": ("StartupCheckFailed",),
-    "hardening.wsgi": ("get_wsgi_application",),
-    "hardening.asgi": ("get_asgi_application",),
-    "hardening.gunicorn": ("child_exit", "on_starting"),
-    "hardening.urls": ("app_name", "urlpatterns"),
-}
 
 
 def documented() -> dict[str, set[str]]:

@@ -98,7 +98,7 @@ def test_the_migration_table_names_every_removed_setting() -> None:
 def test_the_migration_table_points_at_what_exists() -> None:
     from django.urls import get_resolver
 
-    from tests.test_api import PUBLIC
+    from tests.helpers.api import PUBLIC
 
     names = {p.name for p in get_resolver("hardening.urls").url_patterns if p.name}
     for before, now in migration_table("URL names"):

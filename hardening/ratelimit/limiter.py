@@ -22,8 +22,6 @@ from hardening.ratelimit.fixed_window import violate, window_end
 from hardening.ratelimit.policy import Policy, Rate
 from hardening.ratelimit.redis_script import SCRIPT, SHA
 
-Clock = Callable[[], float]
-
 
 def ban_key(identity: str) -> str:
     return f"hrl:ban:{identity}"
@@ -120,12 +118,9 @@ class Limiter:
     fail-open/closed policy.
 
     Time: on Redis the script reads Redis' own ``TIME`` (hosts with skewed clocks agree);
-    on other caches :func:`hardening.clock.now`.  A ``clock`` given here (tests: the fake
-    clock of ``tests/helpers/clock.py``) is used for both.
+    on other caches :func:`hardening.clock.now`.  While a test replaces the clock
+    (:data:`hardening.clock.replaced`) the script gets :func:`hardening.clock.now` too.
     """
-
-    def __init__(self, clock: Clock | None = None) -> None:
-        self.clock = clock
 
     @property
     def cache(self) -> BaseCache:
@@ -191,7 +186,7 @@ class Limiter:
             keys = [prefix + name for name in names]
         else:
             keys = [prefix(name) for name in names]
-        now = "" if self.clock is None else str(int(self.clock() * 1000))
+        now = str(int(hardening_clock.now() * 1000)) if hardening_clock.replaced else ""
         args = [now, *cfg.ban_args, len(revoked_names), *set_args]
         try:
             reply = client.evalsha(SHA, len(keys), *keys, *args)
@@ -237,7 +232,7 @@ class Limiter:
     def _fallback(
         self, cache: BaseCache, checks: Sequence[Check], identities: Sequence[str], cfg: Config
     ) -> Decision:
-        now = hardening_clock.now() if self.clock is None else self.clock()
+        now = hardening_clock.now()
         decision = Decision()
         if cfg.bans is not None and identities:
             found = cache.get_many([ban_key(i) for i in identities])

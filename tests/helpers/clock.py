@@ -1,4 +1,5 @@
-"""One fake clock for every room: patches :mod:`hardening.clock`."""
+"""One fake clock for every room: patches :mod:`hardening.clock` (Redis' time in the rate
+limiter's script included, through ``hardening.clock.replaced``)."""
 
 from __future__ import annotations
 
@@ -37,4 +38,5 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
     fake = FakeClock()
     monkeypatch.setattr(hardening_clock, "now", fake.now)
     monkeypatch.setattr(hardening_clock, "monotonic", fake.monotonic)
+    monkeypatch.setattr(hardening_clock, "replaced", True)
     yield fake

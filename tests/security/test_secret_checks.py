@@ -199,8 +199,8 @@ def test_manage_py_check_refuses_the_issue_values_in_production() -> None:
     """The attack as reported: ``DJANGO_ENV=production manage.py check`` with weak values."""
     import sys
 
+    from tests.helpers.checks import MANAGE, PRODUCTION_SECRETS
     from tests.servers import run_until_exit
-    from tests.test_startup import MANAGE, PRODUCTION_SECRETS
 
     cases = {
         "JWT_SIGNING_KEY": ("changeme" * 6, "E024"),
