@@ -58,7 +58,6 @@ HARDENING_PERMISSION_CLASSES: list[str] = []
 if PERF_VARIANT in ("hardening", "all"):
     _example = stack.example_settings()
     HARDENING_STACK = stack.describe(_example)
-    stack.warn(HARDENING_STACK)
     globals().update(_example)
     INSTALLED_APPS = list(_example["INSTALLED_APPS"])
     for _app in ("django_prometheus",):
@@ -73,9 +72,7 @@ if PERF_VARIANT in ("hardening", "all"):
         if "redis" in str(_cache.get("BACKEND", "")).lower():
             _cache["KEY_PREFIX"] = f"{REDIS_PREFIX}-h-{_cache.get('KEY_PREFIX', '')}"
         CACHES[_alias] = _cache
-    HARDENING_RATELIMIT_POLICIES = stack.raise_rates(
-        _example.get("HARDENING_RATELIMIT_POLICIES") or stack.DEFAULT_POLICIES
-    )
+    HARDENING_RATELIMIT_POLICIES = stack.raise_rates(_example["HARDENING_RATELIMIT_POLICIES"])
     HARDENING_RATELIMIT_ENABLED = True
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
     DEBUG = False
