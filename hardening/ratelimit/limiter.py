@@ -263,5 +263,13 @@ class Limiter:
             decision.windows.append(state)
         self._summarise(decision)
         if not decision.allowed and cfg.bans is not None:
-            violate(cache, decision, cfg.bans, now)
+            violators = [
+                w.check.identity
+                for w in decision.windows
+                if not w.allowed and w.check.identity and w.check.policy.ban
+            ]
+            ban = violate(cache, violators, cfg.bans, now)
+            if ban is not None:
+                decision.new_ban = ban
+                decision.retry_after = max(decision.retry_after, ban[1])
         return decision
