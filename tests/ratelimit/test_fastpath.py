@@ -118,6 +118,7 @@ def test_evalsha_keys_equal_make_key(
 
 def test_masking_follows_the_mask_constants(monkeypatch: pytest.MonkeyPatch) -> None:
     assert masked_ip("2001:db8:1:2:3::9") == "2001:db8:1:2::"
+    assert masked_ip("") == ""  # no address (an ASGI server without a client)
     with monkeypatch.context() as patch:
         patch.setattr(ip_module, "IPV6_MASK", 48)
         patch.setattr(ip_module, "IPV4_MASK", 24)

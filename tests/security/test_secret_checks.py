@@ -72,6 +72,16 @@ CASES = [
     ({"HARDENING_HEALTH_TOKEN": JWT_KEY}, "hardening.E049"),
     ({"HARDENING_METRICS_TOKEN": STRONG_KEY}, "hardening.E049"),
     ({"HARDENING_HEALTH_TOKEN": TOKEN, "HARDENING_METRICS_TOKEN": TOKEN}, "hardening.E049"),
+    ({"HARDENING_METRICS_TOKEN": TOKEN, "SECRET_KEY_FALLBACKS": [TOKEN]}, "hardening.E049"),
+    (
+        {
+            "HARDENING_HEALTH_TOKEN": TOKEN,
+            "HARDENING_JWT_ISSUERS": [
+                {"preset": "clerk", "issuer": "https://clerk.example.com", "secret_key": TOKEN}
+            ],
+        },
+        "hardening.E049",
+    ),
 ]
 
 
