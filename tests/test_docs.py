@@ -113,3 +113,21 @@ def test_the_migration_table_points_at_what_exists() -> None:
             assert name in PUBLIC[module], now
             renamed += 1
     assert renamed > 30
+
+
+def test_ci_gates_branch_coverage_around_the_readme_command() -> None:
+    """.ci/run measures the README's own test command (docs/testing.md, "Coverage")."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    command = next(
+        line
+        for line in readme.splitlines()
+        if line.startswith("python3 -m venv") and "pytest" in line
+    )
+    start = ci.index('export PYTEST_ADDOPTS="-p tests.coverage_plugin"')
+    assert start < ci.index(command) < ci.index("unset PYTEST_ADDOPTS")
+    assert ci.index(command) < ci.index(".venv/bin/coverage report")
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    gate = re.search(r"^fail_under = ([\d.]+)$", pyproject, re.MULTILINE)
+    assert gate is not None and float(gate.group(1)) >= 90
+    assert re.search(r"^branch = true$", pyproject, re.MULTILINE)
