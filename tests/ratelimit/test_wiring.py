@@ -121,3 +121,14 @@ def test_user_admin_action_lifts_the_selected_users_bans(
     assert caches["default"].get(f"hrl:ban:u:{banned.pk}") is None
     assert caches["default"].get(f"hrl:ban:u:{other.pk}") is not None  # not selected
     assert any(getattr(r, "event", None) == "ratelimit.unbanned" for r in caplog.records)
+
+
+def test_a_ban_identity_needs_an_address_or_a_user() -> None:
+    from hardening.ratelimit.bans import identity_for
+
+    assert identity_for(user="42") == "u:42"
+    assert identity_for(ip="192.0.2.9") == "ip:192.0.2.9"
+    with pytest.raises(ValueError, match="give an IP address or a user id"):
+        identity_for()
+    with pytest.raises(ValueError):
+        identity_for(ip="not-an-address")
