@@ -103,7 +103,7 @@ def main() -> None:
         token = bench.token("hardening")
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        env = {**bench.env("hardening"), "PERF_QUIET_WARNINGS": "1"}
+        env = bench.env("hardening")
         servers = {k: KindServer(k, env, args.workers, bench.tmp) for k in KINDS}
         try:
             for server in servers.values():

@@ -56,7 +56,7 @@ class BenchEnv:
         result = subprocess.run(
             [PYTHON, "-m", "benchproj.prepare"],
             cwd=BENCH,
-            env={**os.environ, **self.env("all"), "PERF_QUIET_WARNINGS": "1"},
+            env={**os.environ, **self.env("all")},
             capture_output=True,
             text=True,
             timeout=120,

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.health.services import pg_cluster, redis_server  # noqa: E402
+from tests.helpers.services import pg_cluster, redis_server  # noqa: E402
 from tests.servers import Server, run_until_exit, serve  # noqa: E402
 
 CACHED = "example_project.wsgi:application"  # the 1 s result cache

@@ -157,8 +157,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with environment(args.reuse_env) as tokens:
         django.setup()  # after the environment: settings read PERF_* at import
         stacks, steps, description = build(tokens)
-        for warning in description["warnings"]:
-            loud(f"BENCH WARNING (hardening variant): {warning}")
         for stack in stacks:  # warm-up: JWKS fetch, DB connection, Lua script load
             for _ in range(max(20, args.requests // 5)):
                 stack.call()

@@ -110,8 +110,6 @@ def render(data: dict[str, Any]) -> str:
             )
         names = list(http.get("summary", {}).get("variants", {}))
         keys = ["hardening/bare", "hardening/peer"]
-        if "hardening+fixes" in names:
-            keys += ["hardening+fixes/bare", "hardening+fixes/peer"]
         lines += ["", "req/s (p99) per round; ratios within the round:", ""]
         lines.append("| round | " + " | ".join(names + keys) + " |")
         lines.append("|---" * (1 + len(names) + len(keys)) + "|")
@@ -150,13 +148,6 @@ def render(data: dict[str, Any]) -> str:
         for row in micro.get("rows", []):
             name = row["operation"].replace("  ", "&nbsp;&nbsp;")
             lines.append(f"| {name} | {_f(row['median_us'], 1)} |")
-    whatif = data.get("whatif")
-    if whatif:
-        lines += ["", "## What-if (bench/whatif.py: candidate fixes patched in, in-process)", ""]
-        lines += ["| stack | median µs | added vs bare µs |", "|---|---|---|"]
-        for row in whatif.get("rows", []):
-            cells = f"{_f(row['median_us'], 0)} | {_f(row['added_us'], 0)}"
-            lines.append(f"| {row['name']} | {cells} |")
     health = data.get("health")
     if health:
         lines += ["", "## Readiness (bench/health_bench.py)", ""]
@@ -174,6 +165,4 @@ def render(data: dict[str, Any]) -> str:
                 "- left out (Django's general middleware, in neither bare nor peer): "
                 + ", ".join(f"`{m.rsplit('.', 1)[1]}`" for m in stack["dropped"])
             )
-        for warning in stack.get("warnings", []):
-            lines.append(f"- **WARNING**: {warning}")
     return "\n".join(lines) + "\n"

@@ -5,9 +5,8 @@
 Starts one gunicorn per variant (``-w 2 -k sync``, loopback), smoke-tests them, then in
 each round loads every variant in turn (order rotated per round): a warm-up, then wrk for
 ``--duration`` seconds.  Prints req/s, p99 and the ratios hardening/bare and
-hardening/peer per round and their medians, then runs ``inproc.py``, ``micro.py``,
-``whatif.py`` and (when it exists) ``health_bench.py``; writes ``bench/results/latest.json``
-and ``latest.md``.
+hardening/peer per round and their medians, then runs ``inproc.py``, ``micro.py`` and
+``health_bench.py``; writes ``bench/results/latest.json`` and ``latest.md`` (not in git).
 Never part of the unit tests.  Redis keys live under a prefix unique to the run and are
 deleted at the end.
 """
@@ -31,17 +30,11 @@ from common import BENCH, PYTHON, REDIS_URL, ROOT, BenchEnv, log, loud
 from httpserve import Server, smoke
 
 VARIANTS = ("bare", "peer", "hardening")
-#: Informative extra variant: the hardening stack with the candidate fixes of
-#: benchproj/whatif.py patched in (never used for the targets).  The simulated 1-in-8
-#: lease is no longer patched in: the limiter has exact leases of its own (issue 16).
-FIXES = "hardening+fixes"
-FIXES_PATCHES = "token-cache"
 
 
 def ratios(results: dict[str, dict[str, Any]]) -> dict[str, float]:
     out = {}
     pairs = [("hardening", "bare"), ("hardening", "peer"), ("peer", "bare")]
-    pairs += [(FIXES, "bare"), (FIXES, "peer")]
     for num, den in pairs:
         if num in results and den in results and results[den]["rps"]:
             out[f"{num}/{den}"] = results[num]["rps"] / results[den]["rps"]
@@ -52,8 +45,6 @@ def run_http(bench: BenchEnv, args: argparse.Namespace, scenario: str = "hot") -
     """``hot``: one token, one address; ``mix``: bench/mix.py (1,000 users, 200 addresses,
     Zipf), the example's rates scaled so that nothing is refused."""
     variants = [v for v in VARIANTS if v in args.variants.split(",")]
-    if args.fixes and scenario == "hot":
-        variants.append(FIXES)
     scale = mix.rate_scale(args.mix_max_rps) if scenario == "mix" else 0
     scripts: dict[str, str | None] = dict.fromkeys(variants)
     choosers: dict[str, Any] = dict.fromkeys(variants)
@@ -61,11 +52,9 @@ def run_http(bench: BenchEnv, args: argparse.Namespace, scenario: str = "hot") -
     if tool != "wrk":
         loud("wrk not found (apt-get install -y wrk): using the weaker Python load generator")
     description = stack.describe()
-    for warning in description["warnings"]:
-        loud(f"BENCH WARNING (hardening variant): {warning}")
     headers = {v: {"X-Forwarded-Proto": "https"} for v in variants}
     for variant in variants:
-        token = bench.token("hardening" if variant == FIXES else variant)
+        token = bench.token(variant)
         if token:
             headers[variant]["Authorization"] = f"Bearer {token}"
     if scenario == "mix":
@@ -77,8 +66,6 @@ def run_http(bench: BenchEnv, args: argparse.Namespace, scenario: str = "hot") -
     servers = {}
     for v in variants:
         env = {**bench.env(v), "PERF_QUIET_WARNINGS": "1"}
-        if v == FIXES:
-            env.update({"PERF_VARIANT": "hardening", "PERF_WHATIF": FIXES_PATCHES})
         if scale:
             env["PERF_RATE_SCALE"] = str(scale)
         servers[v] = Server(v, env, args.workers, bench.tmp)
@@ -221,9 +208,6 @@ def run_script(name: str, *extra: str, timeout: float = 300) -> None:
 
 def run_health(args: argparse.Namespace) -> None:
     script = BENCH / "health_bench.py"
-    if not script.exists():
-        loud("bench/health_bench.py does not exist yet: readiness p99 not measured")
-        return
     log("readiness: bench/health_bench.py")
     try:
         cmd = [PYTHON, str(script), "--requests", str(args.health_requests)]
@@ -296,13 +280,6 @@ def main() -> None:
     parser.add_argument("--no-inproc", action="store_true")
     parser.add_argument("--no-health", action="store_true")
     parser.add_argument("--no-micro", action="store_true")
-    parser.add_argument("--no-whatif", action="store_true")
-    parser.add_argument(
-        "--no-fixes",
-        dest="fixes",
-        action="store_false",
-        help=f"skip the informative {FIXES} HTTP variant ({FIXES_PATCHES} patched in)",
-    )
     parser.add_argument("--micro-repeats", type=int, default=9)
     parser.add_argument(
         "--redis-url",
@@ -310,7 +287,7 @@ def main() -> None:
         help="the benchmark's own Redis: INFO commandstats counts every client's commands",
     )
     args = parser.parse_args()
-    budget = args.rounds * (3 + args.fixes) * (args.duration + args.warmup + 1)
+    budget = args.rounds * len(VARIANTS) * (args.duration + args.warmup + 1)
     budget *= len(args.scenarios.split(","))
     log(
         f"HTTP part: about {budget / 60:.1f} min "
@@ -328,8 +305,6 @@ def main() -> None:
             run_inproc(bench, args)
     if not args.no_micro:
         run_script("micro.py", "--repeats", str(args.micro_repeats))
-    if not args.no_whatif:
-        run_script("whatif.py", "--rounds", str(args.inproc_rounds))
     if not args.no_health:
         run_health(args)
     data = report.load(path)

@@ -1,4 +1,11 @@
-"""django-hardening: production hardening for Django and Django REST framework backends."""
+"""django-hardening: production hardening for Django and Django REST framework backends.
+
+The public modules (docs/api.md lists every name in them; everything else is internal and
+defines no ``__all__``): ``hardening.env``, ``.middleware``, ``.backends``,
+``.authentication``, ``.permissions``, ``.decorators``, ``.timeout``, ``.request``,
+``.errors``, ``.parsers``, ``.audit``, ``.crypto``, ``.admin``, ``.context_processors``,
+``.models``, ``.exceptions``, ``.wsgi``, ``.asgi``, ``.gunicorn`` and ``.urls``.
+"""
 
 from __future__ import annotations
 

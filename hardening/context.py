@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-__all__ = ["current_request_id", "request_id_var"]
-
 request_id_var: ContextVar[str | None] = ContextVar("hardening_request_id", default=None)
 
 

@@ -26,6 +26,8 @@ from typing import Any, Final
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from hardening.conf.parse import ENVIRONMENTS, environment_name
+
 __all__ = [
     "DEFAULT_CSP",
     "ENVIRONMENTS",
@@ -38,10 +40,6 @@ __all__ = [
     "rest_framework_settings",
     "security_settings",
 ]
-
-ENVIRONMENTS: Final = ("production", "development", "test")
-
-_ENVIRONMENT_ALIASES: Final = {"prod": "production", "dev": "development", "testing": "test"}
 
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
@@ -228,14 +226,6 @@ class Env:
                 f"{name} must be one of {', '.join(ENVIRONMENTS)}, got {value!r}."
             )
         return normalized
-
-
-def environment_name(value: str | None, default: str = "production") -> str:
-    """``value`` normalised the way :meth:`Env.environment` reads ``DJANGO_ENV``: unset, empty
-    or blank is ``default`` (production: fail safe), ``prod``/``dev``/``testing`` are aliases.
-    Not validated: callers that must not raise (``init_sentry()``) use it as it is."""
-    normalized = (value or "").strip().lower() or default
-    return _ENVIRONMENT_ALIASES.get(normalized, normalized)
 
 
 def security_settings(

@@ -27,10 +27,7 @@ from hardening.context import current_request_id
 
 __all__ = [
     "csrf_failure",
-    "DATABASE_RETRY_AFTER",
-    "database_unavailable",
     "drf_exception_handler",
-    "error_body",
     "error_response",
     "handler400",
     "handler403",

@@ -22,8 +22,6 @@ from hardening.observability.audit import audit
 from hardening.observability.metrics import BAD_REQUESTS
 from hardening.parsers import clean_string
 
-__all__ = ["CODE", "Refusal", "problem", "refusal"]
-
 CODE = "invalid_form_field"
 
 

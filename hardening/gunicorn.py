@@ -21,6 +21,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+__all__ = ["child_exit", "on_starting"]
+
 
 def _directory() -> Path | None:
     value = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

@@ -35,14 +35,8 @@ if TYPE_CHECKING:
     from hardening.headers.csp import LazyNonce
     from hardening.timeout.deadline import Deadline
 
-__all__ = [
-    "Credential",
-    "GetResponse",
-    "HardeningMiddleware",
-    "RequestState",
-    "attach",
-    "state",
-]
+# Public: the rest of this module (the middleware base class, ``attach``) is internal.
+__all__ = ["Credential", "RequestState", "current_request_id", "state"]
 
 #: The attribute on ``HttpRequest``; read it through :func:`state`.
 ATTRIBUTE = "hardening"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["ASGI_SERVER_MODULES", "asgi_server_running"]
-
 #: ASGI servers (also gunicorn's ``uvicorn.workers.UvicornWorker``): imported before they
 #: import the application, so they are in ``sys.modules`` when settings and checks run.
 ASGI_SERVER_MODULES = ("uvicorn", "daphne", "hypercorn", "granian")

@@ -14,8 +14,6 @@ from django.core import checks
 from hardening.conf import conf
 from hardening.exceptions import StartupCheckFailed
 
-__all__ = ["run_startup_checks"]
-
 #: True while a system check imports the project's ASGI application to inspect it
 #: (``hardening.W702``): the entry point it calls is not starting a server.
 inspecting: ContextVar[bool] = ContextVar("hardening_inspecting_application", default=False)

@@ -51,6 +51,8 @@ from hardening.jwt.urls import urlpatterns as tokens
 from hardening.mfa.urls import urlpatterns as mfa
 from hardening.observability.views import metrics
 
+__all__ = ["app_name", "urlpatterns"]
+
 app_name = "hardening"
 
 urlpatterns = [

@@ -79,3 +79,15 @@ def test_check_allow_list_reports_invalid_and_open_entries() -> None:
     invalid, everyone = check_allow_list(["127.0.0.1", "bad", "0.0.0.0/0", "::/0", "10.0.0.0/8"])
     assert invalid == ["bad"]
     assert everyone == ["0.0.0.0/0", "::/0"]
+
+
+def test_token_checks_survive_an_empty_secret_key() -> None:
+    """Django refuses to read an empty SECRET_KEY (E001 reports it); the token check goes on."""
+    from hardening.access import token_checks
+    from tests.helpers.checks import production
+
+    with production(SECRET_KEY=""):
+        assert (
+            token_checks("HARDENING_METRICS_TOKEN", "Tq3vX9pLr2mZ8sK4wN7bY1cF6hJ0dG5e", "E0", {})
+            == []
+        )

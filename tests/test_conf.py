@@ -85,3 +85,63 @@ RATE = "hardening.middleware.RateLimitMiddleware"
 def test_the_canonical_middleware_order(middleware: list[str], found: str | None) -> None:
     result = misplaced(middleware)
     assert result == found or (found is not None and result is not None and found in result)
+
+
+@pytest.mark.parametrize(
+    ("parser", "value", "expected"),
+    [
+        ("boolean", True, True),
+        ("string", None, ""),
+        ("string", "x", "x"),
+        ("strings", "one", ["one"]),
+        ("strings", ("a", "b"), ["a", "b"]),
+        ("non_negative_int", 0, 0),
+        ("seconds", None, 0.0),
+        ("seconds", 2, 2.0),
+        ("mapping", {1: "x"}, {"1": "x"}),
+        ("networks", ["10.0.0.0/8", "::1"], ["10.0.0.0/8", "::1"]),
+        ("path_prefixes", ["/api/", "^/v[0-9]/"], ["/api/", "^/v[0-9]/"]),
+    ],
+)
+def test_parsers_accept_good_values(parser: str, value: object, expected: object) -> None:
+    assert getattr(parse, parser)(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("parser", "value", "error"),
+    [
+        ("boolean", "yes", TypeError),
+        ("string", 3, TypeError),
+        ("strings", 3, TypeError),
+        ("strings", ["a", 3], TypeError),
+        ("non_negative_int", True, TypeError),
+        ("non_negative_int", "3", TypeError),
+        ("non_negative_int", -1, ValueError),
+        ("seconds", True, TypeError),
+        ("seconds", "3", TypeError),
+        ("seconds", -1, ValueError),
+        ("seconds", float("nan"), ValueError),
+        ("mapping", [], TypeError),
+        ("networks", ["10.0.0.0/33"], ValueError),
+        ("path_prefixes", ["api/"], ValueError),
+    ],
+)
+def test_parsers_refuse_bad_values_with_a_message(
+    parser: str, value: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error) as raised:
+        getattr(parse, parser)(value)
+    assert str(raised.value)
+
+
+def test_choice_optional_and_environment_names() -> None:
+    mode = parse.choice("on", "off")
+    assert mode("on") == "on"
+    with pytest.raises(ValueError, match="expected one of 'on', 'off'"):
+        mode("maybe")
+    maybe = parse.optional(parse.seconds)
+    assert maybe(None) is None and maybe(3) == 3.0
+    assert parse.environment_name(None) == "production"
+    assert parse.environment_name(" Dev ") == "development"
+    assert parse.environment_name("staging") == "staging"  # not validated here
+    assert parse.ENVIRONMENTS == ("production", "development", "test")

@@ -116,7 +116,7 @@ def test_production_with_the_documented_variables_has_0_issues(project: Project)
 
 @pytest.fixture
 def served(project: Project, tmp_path: Path) -> Iterator[tuple[Server, object]]:
-    from tests.health.services import pg_cluster, redis_server
+    from tests.helpers.services import pg_cluster, redis_server
 
     if shutil.which("redis-server") is None:
         unavailable("needs redis-server")

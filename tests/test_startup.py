@@ -11,23 +11,13 @@ from django.test import override_settings
 from hardening.exceptions import StartupCheckFailed
 from hardening.startup import run_startup_checks
 from tests.helpers.checks import (
-    API_KEY_HASH_KEY,
-    FERNET,
+    MANAGE,
+    PRODUCTION_SECRETS,
     SAFE_PRODUCTION,
     STRONG_KEY,
     production,
 )
 from tests.servers import BIN, ROOT, base_env, run_until_exit, serve, stop
-
-PRODUCTION_SECRETS = {
-    "DJANGO_ENV": "production",
-    "SECRET_KEY": STRONG_KEY,
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "JWT_SIGNING_KEY": "a-dedicated-jwt-signing-key-of-well-over-32-bytes-0123456789",
-    "FIELD_ENCRYPTION_KEYS": FERNET,
-    "API_KEY_HASH_KEY": API_KEY_HASH_KEY,
-    "CACHE_URL": "redis://127.0.0.1:6379/15",
-}
 
 
 def test_startup_checks_pass_on_safe_production_settings() -> None:
@@ -57,9 +47,6 @@ def test_startup_checks_ignore_warnings_and_silenced_errors() -> None:
 def test_fail_fast_can_be_disabled() -> None:
     with production(SECRET_KEY="", HARDENING_FAIL_FAST=False):
         run_startup_checks()
-
-
-MANAGE = ["example_project/manage.py", "check"]
 
 
 @pytest.mark.server

@@ -58,7 +58,6 @@ HARDENING_PERMISSION_CLASSES: list[str] = []
 if PERF_VARIANT in ("hardening", "all"):
     _example = stack.example_settings()
     HARDENING_STACK = stack.describe(_example)
-    stack.warn(HARDENING_STACK)
     globals().update(_example)
     INSTALLED_APPS = list(_example["INSTALLED_APPS"])
     for _app in ("django_prometheus",):

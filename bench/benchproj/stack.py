@@ -7,53 +7,21 @@ authentication classes.  From its ``MIDDLEWARE`` the benchmark keeps the hardeni
 (django-prometheus, Django's ``SecurityMiddleware`` and every ``hardening.*`` entry) and
 leaves out Django's general-purpose middleware (sessions, common, CSRF, auth, messages,
 clickjacking), which neither the bare nor the peer variant runs; set
-``PERF_KEEP_DJANGO_DEFAULTS=1`` to keep them.
-
-A piece of the stack that is expected but not wired into the example yet is inserted at
-its place in the documented order when its module exists, else left out; both cases are
-reported loudly (:func:`describe` and stderr).  A final run must report no warnings.
-
-Nothing here imports a ``hardening`` middleware: Django is not set up yet when settings
-load.  Existence is checked on the source files; ``bench/run.py`` smoke-tests the real thing.
+``PERF_KEEP_DJANGO_DEFAULTS=1`` to keep them.  Nothing is guessed: an example without a
+hardening DRF authentication class is an error, and ``bench/run.py`` smoke-tests the servers
+before it measures them.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
-import re
 import sys
 from typing import Any
 
 SECURITY = "django.middleware.security.SecurityMiddleware"
 #: Django middleware that belongs to the hardening stack (Django 6 sends SECURE_CSP itself).
 KEEP = (SECURITY, "django.middleware.csp.ContentSecurityPolicyMiddleware")
-#: (role, canonical dotted path, prefix that recognises the role in the example's list)
-EXPECTED: list[tuple[str, str, str]] = [
-    (
-        "metrics-before",
-        "django_prometheus.middleware.PrometheusBeforeMiddleware",
-        "django_prometheus.middleware.PrometheusBefore",
-    ),
-    (
-        "request-id",
-        "hardening.middleware.RequestMiddleware",
-        "hardening.observability.",
-    ),
-    ("security", SECURITY, SECURITY),
-    ("headers", "hardening.middleware.SecurityHeadersMiddleware", "hardening.headers."),
-    ("timeout", "hardening.middleware.TimeoutMiddleware", "hardening.timeout."),
-    ("jwt", "hardening.middleware.CredentialMiddleware", "hardening.jwt."),
-    ("ratelimit", "hardening.middleware.RateLimitMiddleware", "hardening.ratelimit."),
-    ("mfa", "", "hardening.mfa."),  # optional: kept when the example has it
-    (
-        "metrics-after",
-        "django_prometheus.middleware.PrometheusAfterMiddleware",
-        "django_prometheus.middleware.PrometheusAfter",
-    ),
-]
-STANDIN_AUTH = "benchproj.standin.StandInJWTAuthentication"
 HUGE = 1_000_000_000
 #: hardening.conf's default HARDENING_RATELIMIT_POLICIES (used when the example sets none;
 #: conf cannot be read before Django's settings are configured).
@@ -62,30 +30,6 @@ DEFAULT_POLICIES = [
     {"name": "ip", "key": "anon", "rates": ["60/m"]},
     {"name": "global", "key": "global", "rates": ["10000/m"]},
 ]
-
-
-def role_of(path: str) -> str | None:
-    for role, canonical, prefix in EXPECTED:
-        if path == canonical or path.startswith(prefix):  # public name or defining module
-            return role
-    return "hardening-other" if path.startswith("hardening.") else None
-
-
-def defined(path: str) -> bool:
-    """True when the module of ``path`` exists and its source defines the class."""
-    module, _, name = path.rpartition(".")
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return False
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return spec is not None
-    with open(spec.origin, encoding="utf-8") as handle:
-        source = handle.read()
-    # Defined there, or re-exported under its public name (``hardening.middleware``).
-    quoted = re.escape(name)
-    pattern = rf"^(class {quoted}\b|{quoted}\s*=|from \S+ import {quoted}$|\s+{quoted},$)"
-    return re.search(pattern, source, re.M) is not None
 
 
 def example_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -176,79 +120,30 @@ def raise_rates(policies: Any) -> Any:
     return result
 
 
-def derive_middleware(example: list[str]) -> tuple[list[str], dict[str, Any]]:
+def describe(example: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The hardening variant's middleware, DRF auth and permission classes (for the results)."""
+    example = example_settings() if example is None else example
     keep_defaults = os.environ.get("PERF_KEEP_DJANGO_DEFAULTS") == "1"
-    report: dict[str, Any] = {
-        "example": list(example),
-        "dropped": [],
-        "inserted": [],
-        "missing": [],
-    }
-    warnings: list[str] = []
-    kept: list[str] = []
-    for path in example:
-        if role_of(path) is None and path not in KEEP and not keep_defaults:
-            report["dropped"].append(path)
-        elif not defined(path):
-            warnings.append(f"{path} is in the example MIDDLEWARE but does not exist: left out")
-            report["missing"].append(path)
-        else:
-            kept.append(path)
-    roles = {role_of(p) for p in kept}
-    order = [role for role, _c, _p in EXPECTED]
-    for index, (role, canonical, _prefix) in enumerate(EXPECTED):
-        if role in roles or not canonical:
-            continue
-        if defined(canonical):
-            before = [i for i, p in enumerate(kept) if role_of(p) in order[:index]]
-            kept.insert(before[-1] + 1 if before else 0, canonical)
-            report["inserted"].append(canonical)
-            warnings.append(f"{canonical} exists but is not in the example MIDDLEWARE: inserted")
-        else:
-            report["missing"].append(canonical)
-            warnings.append(f"MISSING {role}: {canonical} does not exist yet: left out")
-    report["warnings"] = warnings
-    return kept, report
-
-
-def derive_auth(rest_framework: dict[str, Any]) -> tuple[list[str], list[str]]:
-    classes = [
+    listed = [str(path) for path in example["MIDDLEWARE"]]
+    middleware = [
+        path
+        for path in listed
+        if keep_defaults or path in KEEP or path.startswith(("hardening.", "django_prometheus."))
+    ]
+    rest_framework = dict(example["REST_FRAMEWORK"])
+    auth = [
         str(c)
         for c in rest_framework.get("DEFAULT_AUTHENTICATION_CLASSES", [])
         if str(c).startswith("hardening.")
     ]
-    present = [c for c in classes if defined(c)]
-    warnings = [
-        f"auth class {c} in the example does not exist: left out"
-        for c in classes
-        if c not in present
-    ]
-    if not present:
-        warnings.append(
-            "MISSING JWT auth: the example has no hardening DRF authentication class; "
-            f"using the bench stand-in {STANDIN_AUTH} (hardening.jwt parse + verify_external)"
-        )
-        present = [STANDIN_AUTH]
-    return present, warnings
-
-
-def describe(example: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The hardening variant's middleware, auth classes and warnings (for the results)."""
-    example = example_settings() if example is None else example
-    middleware, report = derive_middleware(list(example.get("MIDDLEWARE", [])))
-    auth, auth_warnings = derive_auth(dict(example.get("REST_FRAMEWORK", {})))
-    report["middleware"] = middleware
-    report["auth_classes"] = auth
-    permissions = dict(example.get("REST_FRAMEWORK", {})).get("DEFAULT_PERMISSION_CLASSES", [])
-    report["permission_classes"] = ["rest_framework.permissions.IsAuthenticated"] + [
-        str(p) for p in permissions if str(p).startswith("hardening.")
-    ]
-    report["warnings"] = report["warnings"] + auth_warnings
-    return report
-
-
-def warn(report: dict[str, Any]) -> None:
-    if os.environ.get("PERF_QUIET_WARNINGS") == "1":
-        return
-    for line in report["warnings"]:
-        print(f"!!! BENCH WARNING (hardening variant): {line}", file=sys.stderr)
+    if not auth:
+        raise RuntimeError("example_project's REST_FRAMEWORK has no hardening authentication class")
+    permissions = rest_framework.get("DEFAULT_PERMISSION_CLASSES", [])
+    return {
+        "example": listed,
+        "middleware": middleware,
+        "dropped": [path for path in listed if path not in middleware],
+        "auth_classes": auth,
+        "permission_classes": ["rest_framework.permissions.IsAuthenticated"]
+        + [str(p) for p in permissions if str(p).startswith("hardening.")],
+    }

@@ -9,8 +9,3 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchproj.settings")
 application = get_wsgi_application()
-
-if os.environ.get("PERF_WHATIF"):  # the "hardening+fixes" variant of bench/run.py only
-    from benchproj.whatif import apply
-
-    apply(os.environ["PERF_WHATIF"])

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from hardening.conf import parse
 from hardening.conf.base import Reader, setting
-from hardening.env import ENVIRONMENTS
+from hardening.conf.parse import ENVIRONMENTS
 
 #: Cache backends that keep their data in one process (or nowhere): N workers count N times,
 #: and nothing written there reaches another worker.  Matched by class name, so a subclass

@@ -9,6 +9,19 @@ from typing import Any
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+#: The values of ``HARDENING_ENVIRONMENT`` (``DJANGO_ENV`` through ``hardening.env``).
+ENVIRONMENTS = ("production", "development", "test")
+
+_ENVIRONMENT_ALIASES = {"prod": "production", "dev": "development", "testing": "test"}
+
+
+def environment_name(value: str | None, default: str = "production") -> str:
+    """``value`` normalised the way :meth:`Env.environment` reads ``DJANGO_ENV``: unset, empty
+    or blank is ``default`` (production: fail safe), ``prod``/``dev``/``testing`` are aliases.
+    Not validated: callers that must not raise (``init_sentry()``) use it as it is."""
+    normalized = (value or "").strip().lower() or default
+    return _ENVIRONMENT_ALIASES.get(normalized, normalized)
+
 
 def boolean(value: Any) -> bool:
     if isinstance(value, bool):

@@ -16,7 +16,7 @@ from django.core.checks import CheckMessage, Error
 
 from hardening.checks import problem, register, warning
 from hardening.conf import Reader, conf, configured
-from hardening.env import ENVIRONMENTS
+from hardening.conf.parse import ENVIRONMENTS
 
 ONE_YEAR = 31_536_000
 

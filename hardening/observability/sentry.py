@@ -170,6 +170,6 @@ def supported_sdk(version: str) -> bool:
 def _django_environment() -> str:
     # Never read Django settings here: init_sentry() is called from settings.py.  The rule
     # is hardening.env's: unset or empty DJANGO_ENV is production.
-    from hardening.env import environment_name
+    from hardening.conf.parse import environment_name
 
     return environment_name(os.environ.get("DJANGO_ENV"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hardening import clock as hardening_clock
 from hardening.ratelimit.keys import ban_key, window_key
 from hardening.ratelimit.lease import LEASE_SECONDS, MAX_BATCH, SHARE, Lease
 from hardening.ratelimit.redis_script import SCRIPT, SHA
@@ -79,7 +80,7 @@ def decide(
             keys = [prefix + name for name in names]
         else:
             keys = [prefix(name) for name in names]
-        now = "" if limiter.clock is None else str(int(limiter.clock() * 1000))
+        now = str(int(hardening_clock.now() * 1000)) if hardening_clock.replaced else ""
         head = [now, leases.token, SHARE, int(LEASE_SECONDS * 1000), MAX_BATCH, *cfg.ban_args]
         calls.append((len(keys), *keys, *head, 0, 0, *set_args))  # nr, nret: none
     for group, reply in zip(pending, _run(client, calls), strict=True):

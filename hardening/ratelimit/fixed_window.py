@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
 from django.core.cache import BaseCache
 
 from hardening.ratelimit.keys import ban_key, level_key, vio_key
 from hardening.ratelimit.policy import Bans
-
-if TYPE_CHECKING:
-    from hardening.ratelimit.limiter import Decision
 
 
 def window_end(value: str, period: int, now: float) -> int:
@@ -24,13 +21,12 @@ def window_end(value: str, period: int, now: float) -> int:
     return w + period if w < ts else w
 
 
-def violate(cache: BaseCache, decision: Decision, bans: Bans, now: float) -> None:
-    violators = {
-        w.check.identity
-        for w in decision.windows
-        if not w.allowed and w.check.identity and w.check.policy.ban
-    }
-    for identity in sorted(violators):
+def violate(
+    cache: BaseCache, violators: Iterable[str], bans: Bans, now: float
+) -> tuple[str, int] | None:
+    """Count a violation for each of ``violators``; the first to reach the threshold is
+    banned: ``(identity, seconds)``, else None."""
+    for identity in sorted(set(violators)):
         vio = vio_key(identity)
         cache.add(vio, 0, bans.window)
         if cache.incr(vio) < bans.threshold:
@@ -42,6 +38,5 @@ def violate(cache: BaseCache, decision: Decision, bans: Bans, now: float) -> Non
         seconds = bans.tiers[min(level, len(bans.tiers)) - 1]
         cache.set(ban_key(identity), now + seconds, seconds)
         cache.delete(vio)
-        decision.new_ban = (identity, seconds)
-        decision.retry_after = max(decision.retry_after, seconds)
-        return
+        return identity, seconds
+    return None

@@ -24,8 +24,6 @@ from hardening.ratelimit.target import is_cluster
 from hardening.ratelimit.target import redis_client as redis_client  # re-exported
 from hardening.ratelimit.target import redis_target as redis_target  # re-exported
 
-Clock = Callable[[], float]
-
 
 @dataclass(frozen=True)
 class Check:
@@ -80,12 +78,11 @@ class Limiter:
     fail-open/closed policy.
 
     Time: on Redis the script reads Redis' own ``TIME`` (hosts with skewed clocks agree);
-    on other caches :func:`hardening.clock.now`.  A ``clock`` given here (tests: the fake
-    clock of ``tests/helpers/clock.py``) is used for both.
+    on other caches :func:`hardening.clock.now`.  While a test replaces the clock
+    (:data:`hardening.clock.replaced`) the script gets :func:`hardening.clock.now` too.
     """
 
-    def __init__(self, clock: Clock | None = None) -> None:
-        self.clock = clock
+    def __init__(self) -> None:
         self.leases = Leases()
 
     @property
@@ -116,7 +113,7 @@ class Limiter:
     # -- Redis ------------------------------------------------------------------------
 
     def _now(self) -> float:
-        return hardening_clock.monotonic() if self.clock is None else self.clock()
+        return hardening_clock.monotonic()
 
     @staticmethod
     def _set(
@@ -177,7 +174,7 @@ class Limiter:
             keys = [prefix + name for name in names]
         else:
             keys = [prefix(name) for name in names]
-        now = "" if self.clock is None else str(int(self.clock() * 1000))
+        now = str(int(hardening_clock.now() * 1000)) if hardening_clock.replaced else ""
         head = [now, self.leases.token, SHARE, int(LEASE_SECONDS * 1000), MAX_BATCH, *cfg.ban_args]
         back_args = [v for _key, span, units, start in returned for v in (span, units, start)]
         args = [*head, len(revoked_names), len(returned), *back_args, *set_args]
@@ -244,7 +241,7 @@ class Limiter:
     def _fallback(
         self, cache: BaseCache, checks: Sequence[Check], identities: Sequence[str], cfg: Config
     ) -> Decision:
-        now = hardening_clock.now() if self.clock is None else self.clock()
+        now = hardening_clock.now()
         decision = Decision()
         if cfg.bans is not None and identities:
             found = cache.get_many([ban_key(i) for i in identities])
@@ -275,5 +272,13 @@ class Limiter:
             decision.windows.append(state)
         self._summarise(decision)
         if not decision.allowed and cfg.bans is not None:
-            violate(cache, decision, cfg.bans, now)
+            violators = [
+                w.check.identity
+                for w in decision.windows
+                if not w.allowed and w.check.identity and w.check.policy.ban
+            ]
+            ban = violate(cache, violators, cfg.bans, now)
+            if ban is not None:
+                decision.new_ban = ban
+                decision.retry_after = max(decision.retry_after, ban[1])
         return decision

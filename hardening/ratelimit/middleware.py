@@ -30,7 +30,7 @@ from hardening.ratelimit.conf import conf, config
 from hardening.ratelimit.decorators import EXEMPT, view_policies
 from hardening.ratelimit.headers import ratelimit_headers
 from hardening.ratelimit.ip import masked_ip
-from hardening.ratelimit.limiter import Check, Clock, Decision, Limiter, Revocation
+from hardening.ratelimit.limiter import Check, Decision, Limiter, Revocation
 from hardening.ratelimit.policy import Policy
 from hardening.request import GetResponse, HardeningMiddleware, state
 
@@ -94,9 +94,9 @@ def _checks(
 
 
 class RateLimitMiddleware(HardeningMiddleware):
-    def __init__(self, get_response: GetResponse, *, clock: Clock | None = None) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         super().__init__(get_response)
-        self.limiter = Limiter(clock)
+        self.limiter = Limiter()
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:

@@ -49,7 +49,9 @@ _local = threading.local()
 OWN_EXECUTOR = "executor" in inspect.signature(ThreadSensitiveContext).parameters
 
 
-class _ExecutorContext:
+# Only asgiref < 3.13 (Python 3.10) takes this path: tox py310 runs it, the coverage run
+# (Python 3.11, asgiref 3.13) cannot.
+class _ExecutorContext:  # pragma: no cover
     """``ThreadSensitiveContext(executor=...)`` for asgiref < 3.13 (the newest asgiref on
     Python 3.10 is 3.12): thread-sensitive calls inside the block go to ``executor``, which
     the caller owns.  Same mechanism as asgiref 3.13: a new context key mapped to the
@@ -82,7 +84,7 @@ def executor_context(executor: ThreadPoolExecutor) -> Any:
     """An async context manager sending the block's thread-sensitive work to ``executor``."""
     if OWN_EXECUTOR:
         return ThreadSensitiveContext(executor=executor)  # type: ignore[call-arg,unused-ignore]
-    return _ExecutorContext(executor)
+    return _ExecutorContext(executor)  # pragma: no cover - asgiref < 3.13
 
 
 class Job:

@@ -268,3 +268,35 @@ def test_the_nonce_wraps_django_6s_and_the_request_keeps_no_loose_attribute(
     nonce = state(request).csp_nonce
     assert nonce is not None and nonce.used
     assert "csp_nonce" not in request.__dict__
+
+
+def test_build_policy_renders_every_value_shape() -> None:
+    config = {
+        "upgrade-insecure-requests": True,
+        "block-all-mixed-content": False,
+        "report-uri": None,
+        "default-src": "'self'",
+        "img-src": frozenset({"data:", "'self'"}),
+        "script-src": [SELF, NONCE],
+    }
+    assert build_policy(config, nonce="abc") == (
+        "upgrade-insecure-requests; default-src 'self'; img-src 'self' data:; "
+        "script-src 'self' 'nonce-abc'"
+    )
+
+
+def test_django_csp_middleware_is_active_only_when_installed_and_importable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from hardening.headers.csp import DJANGO_CSP_MIDDLEWARE, django_csp_middleware_active
+
+    assert not django_csp_middleware_active([])
+    monkeypatch.setitem(sys.modules, "django.middleware.csp", None)  # Django 5.2: no module
+    assert not django_csp_middleware_active([DJANGO_CSP_MIDDLEWARE])
+    monkeypatch.delitem(sys.modules, "django.middleware.csp")
+    import django
+
+    if django.VERSION >= (6, 0):
+        assert django_csp_middleware_active([DJANGO_CSP_MIDDLEWARE])

@@ -1,17 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from hardening.health import runner
-from tests.health import services
-from tests.health.services import PgCluster, RedisServer, pg_cluster, redis_server, wait_for
+from tests.helpers.services import (
+    PgCluster,
+    RedisServer,
+    disposable,
+    pg_cluster,
+    redis_server,
+    wait_for,
+)
 
 PG_ALIAS = "health_pg"
-T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -39,22 +43,9 @@ def uncached(cache_seconds: Callable[[float], None]) -> None:
     cache_seconds(0.0)
 
 
-def _disposable(manager: AbstractContextManager[T], what: str, package: str) -> Iterator[T]:
-    """Yield the disposable service ``manager`` starts, or skip when it cannot run here
-    (fail under HARDENING_TEST_REQUIRE_SERVICES=1)."""
-    try:
-        service = manager.__enter__()
-    except FileNotFoundError as exc:
-        services.unavailable(f"disposable {what} unavailable: {exc} (install {package})")
-    try:
-        yield service
-    finally:
-        manager.__exit__(None, None, None)
-
-
 @pytest.fixture(scope="session")
 def _pg_session() -> Iterator[PgCluster]:
-    yield from _disposable(pg_cluster(), "PostgreSQL", "postgresql")
+    yield from disposable(pg_cluster(), "PostgreSQL", "postgresql")
 
 
 @pytest.fixture
@@ -84,4 +75,4 @@ def pg_alias(pg: PgCluster, django_db_blocker: Any) -> Iterator[str]:
 
 @pytest.fixture
 def redis() -> Iterator[RedisServer]:
-    yield from _disposable(redis_server(), "Redis", "redis-server")
+    yield from disposable(redis_server(), "Redis", "redis-server")

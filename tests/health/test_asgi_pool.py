@@ -13,8 +13,8 @@ import psycopg
 import pytest
 from django.test import override_settings
 
-from tests.health.services import PgCluster, wait_for
 from tests.helpers.checks import check_error_codes
+from tests.helpers.services import PgCluster, wait_for
 from tests.servers import Server, run_until_exit, serve
 
 pytestmark = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")

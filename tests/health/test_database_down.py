@@ -16,7 +16,7 @@ from django.test import Client, override_settings
 from hardening.errors import database_unavailable
 from hardening.observability.metrics import DATABASE_UNAVAILABLE
 from hardening.outage import database_outage
-from tests.health.services import PgCluster, garbage_server
+from tests.helpers.services import PgCluster, garbage_server
 from tests.servers import Server, run_until_exit, serve
 
 

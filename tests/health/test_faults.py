@@ -16,7 +16,7 @@ import pytest
 from django.test import Client, override_settings
 
 from hardening.health import runner
-from tests.health.services import PgCluster, RedisServer
+from tests.helpers.services import PgCluster, RedisServer
 
 pytestmark = pytest.mark.usefixtures("uncached")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.health.services import PgCluster, RedisServer
+from tests.helpers.services import PgCluster, RedisServer
 from tests.servers import Reply, Server, run_until_exit, serve
 
 TIMEOUT = 1.0

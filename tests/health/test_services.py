@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.health import services
-from tests.health.conftest import _disposable
+from tests.helpers import services
 
 
 @contextlib.contextmanager
@@ -20,7 +19,7 @@ def missing() -> Iterator[None]:
 def test_a_missing_binary_skips_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HARDENING_TEST_REQUIRE_SERVICES", raising=False)
     with pytest.raises(pytest.skip.Exception, match="redis-server not found"):
-        next(_disposable(missing(), "Redis", "redis-server"))
+        next(services.disposable(missing(), "Redis", "redis-server"))
     with pytest.raises(pytest.skip.Exception, match="needs initdb"):
         services.unavailable("needs initdb")
 
@@ -32,6 +31,6 @@ def test_a_missing_binary_fails_when_services_are_required(
     Redis or PostgreSQL fails instead of passing silently as skipped."""
     monkeypatch.setenv("HARDENING_TEST_REQUIRE_SERVICES", "1")
     with pytest.raises(pytest.fail.Exception, match="HARDENING_TEST_REQUIRE_SERVICES"):
-        next(_disposable(missing(), "Redis", "redis-server"))
+        next(services.disposable(missing(), "Redis", "redis-server"))
     with pytest.raises(pytest.fail.Exception, match="needs initdb"):
         services.unavailable("needs initdb")

@@ -47,3 +47,19 @@ SAFE_PRODUCTION = {
 
 def production(**changes: object) -> override_settings:
     return override_settings(**{**SAFE_PRODUCTION, **changes})
+
+
+#: The example project's production environment with every secret set (``manage.py check``
+#: passes with it); tests add weak values to see the checks refuse them.
+PRODUCTION_SECRETS = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": STRONG_KEY,
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "JWT_SIGNING_KEY": JWT_KEY,
+    "FIELD_ENCRYPTION_KEYS": FERNET,
+    "API_KEY_HASH_KEY": API_KEY_HASH_KEY,
+    "CACHE_URL": "redis://127.0.0.1:6379/15",
+}
+
+#: ``manage.py check`` of the example project (run from the repository root).
+MANAGE = ["example_project/manage.py", "check"]

@@ -1,8 +1,10 @@
-"""One fake clock for every room: patches :mod:`hardening.clock`."""
+"""One fake clock for every room: patches :mod:`hardening.clock` (Redis' time in the rate
+limiter's script included, through ``hardening.clock.replaced``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -37,4 +39,18 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
     fake = FakeClock()
     monkeypatch.setattr(hardening_clock, "now", fake.now)
     monkeypatch.setattr(hardening_clock, "monotonic", fake.monotonic)
+    monkeypatch.setattr(hardening_clock, "replaced", True)
     yield fake
+
+
+@contextmanager
+def installed(fake: FakeClock) -> Iterator[FakeClock]:
+    """The ``clock`` fixture as a context manager, for hypothesis examples (which cannot
+    use function-scoped fixtures) and code that owns its own FakeClock."""
+    saved = (hardening_clock.now, hardening_clock.monotonic, hardening_clock.replaced)
+    hardening_clock.now, hardening_clock.monotonic = fake.now, fake.monotonic
+    hardening_clock.replaced = True
+    try:
+        yield fake
+    finally:
+        hardening_clock.now, hardening_clock.monotonic, hardening_clock.replaced = saved

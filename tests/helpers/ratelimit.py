@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -25,9 +24,9 @@ def ok_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
 
 
-def make(clock: Callable[[], float] | None = None) -> RateLimitMiddleware:
-    """The middleware; with ``clock`` (the ``clock`` fixture) Redis counts on it too."""
-    return RateLimitMiddleware(ok_view, clock=clock)
+def make() -> RateLimitMiddleware:
+    """The middleware (under the ``clock`` fixture, Redis counts on the fake clock too)."""
+    return RateLimitMiddleware(ok_view)
 
 
 def request(

@@ -14,13 +14,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.cache.backends.locmem import LocMemCache
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+if TYPE_CHECKING:
+    from tests.servers import Reply, Server
 
 OIDC_ISSUER = "https://login.example.com/"
 CLERK_ISSUER = "https://clerk.example.com"
@@ -226,3 +229,13 @@ def forget_shared_jwks(url: str) -> None:
 def jwks_server(keys: list[dict[str, Any]] | None = None) -> Iterator[JWKSServer]:
     with JWKSServer(keys) as server:
         yield server
+
+
+def issuer_token(jwks: JWKSServer, kid: str = "k1", key: Any = None) -> str:
+    """A fresh token (new ``jti``) of the OIDC issuer ``jwks`` serves, for audience ``api``."""
+    return sign(claims(jwks.base, aud="api"), key, kid=kid)
+
+
+def me(server: Server, bearer: str) -> Reply:
+    """``GET /api/me`` on a real server with ``bearer``."""
+    return server.get("/api/me", headers={"Authorization": f"Bearer {bearer}"})

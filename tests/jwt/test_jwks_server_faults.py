@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.jwt.helpers import JWKSServer, claims, jwk, rsa_key, sign
-from tests.servers import Reply, Server, serve
+from tests.jwt.helpers import JWKSServer, issuer_token, jwk, me, rsa_key
+from tests.servers import Server, serve
 
 pytestmark = pytest.mark.server
 
@@ -50,10 +50,6 @@ def start(migrated: Path, tmp_path: Path) -> Iterator[Callable[[str, JWKSServer]
     yield run
 
 
-def me(server: Server, bearer: str) -> Reply:
-    return server.get("/api/me", headers={"Authorization": f"Bearer {bearer}"})
-
-
 def ready(server: Server) -> tuple[int, dict[str, Any]]:
     reply = server.get("/health/ready", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"})
     data = reply.json()
@@ -66,10 +62,6 @@ def poll(condition: Callable[[], bool], what: str, deadline: float = 15) -> None
     while not condition():
         assert time.monotonic() < end, f"not within {deadline}s: {what}"
         time.sleep(0.05)
-
-
-def issuer_token(jwks: JWKSServer, kid: str = "k1", key: Any = None) -> str:
-    return sign(claims(jwks.base, aud="api"), key, kid=kid)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -22,10 +22,8 @@ import pytest
 
 from hardening.jwt.fetch import MIN_MAX_AGE
 from hardening.jwt.keys import SHARED_CHECK_SECONDS
-from tests.health.conftest import _disposable as disposable
-from tests.health.services import RedisServer, redis_server
-from tests.jwt.helpers import JWKSServer, jwk, rsa_key
-from tests.jwt.test_jwks_server_faults import issuer_token, me
+from tests.helpers.services import RedisServer, disposable, redis_server
+from tests.jwt.helpers import JWKSServer, issuer_token, jwk, me, rsa_key
 from tests.servers import Server, run_until_exit, serve
 
 pytestmark = pytest.mark.server

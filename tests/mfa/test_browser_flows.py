@@ -218,7 +218,7 @@ def test_throttled_code_step_says_how_long_to_wait_in_chromium(dev_server: Serve
 
 @pytest.fixture
 def prod_server(tmp_path: Path) -> Iterator[Server]:
-    from tests.health.services import redis_server
+    from tests.helpers.services import redis_server
 
     if shutil.which("redis-server") is None:
         unavailable("needs redis-server", BROWSER_REQUIRED, SERVICES_REQUIRED)

@@ -115,3 +115,12 @@ def test_an_unverified_staff_session_gets_the_stylesheet_and_can_sign_out(
     if status == 302:
         assert response["Location"] == "/account/login/"
         assert "_auth_user_id" not in client.session
+
+
+def test_a_replayed_code_is_told_to_wait_for_the_next_one() -> None:
+    from django.test import RequestFactory
+
+    from hardening.mfa import messages
+
+    sentence = messages.refusal(RequestFactory().post("/"), None, "replay", 0)
+    assert "already used" in sentence and "every 30 seconds" in sentence

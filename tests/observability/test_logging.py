@@ -176,3 +176,17 @@ class RequestLogTests(SimpleTestCase):
         assert error["request_id"] == "boom-rid-123456"
         assert "eyJhbGciOiJIUzI1NiJ9" not in stream.getvalue()
         assert "request" not in error  # the HttpRequest object is never serialised
+
+
+def test_formatter_keeps_a_record_with_a_bad_format_string_and_its_stack() -> None:
+    import json
+    import logging
+
+    record = logging.LogRecord("app", logging.ERROR, __file__, 1, "%d rows", ("x",), None)
+    record.exc_text = "Traceback: token=abc"
+    record.stack_info = "Stack (most recent call last): here"
+    data = json.loads(JsonFormatter().format(record))
+    assert data["message"] == "%d rows"  # the template, not a lost record
+    assert data["exc_info"].startswith("Traceback")
+    assert data["stack_info"].startswith("Stack")
+    assert data["logger"] == "app" and data["level"] == "ERROR"

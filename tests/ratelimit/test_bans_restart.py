@@ -14,9 +14,8 @@ import pytest
 from django.test import override_settings
 
 from hardening.breaker import for_cache
-from tests.health.conftest import _disposable as disposable
-from tests.health.services import RedisServer, redis_server
 from tests.helpers.ratelimit import User, make, request
+from tests.helpers.services import RedisServer, disposable, redis_server
 
 ALIAS = "restartable"
 

@@ -18,7 +18,7 @@ from hardening.ratelimit.conf import config
 from hardening.ratelimit.keys import window_key
 from hardening.ratelimit.limiter import Check, Limiter, redis_target
 from tests.helpers.checks import check_error_codes, production
-from tests.helpers.clock import FakeClock
+from tests.helpers.clock import FakeClock, installed
 from tests.helpers.cluster import Cluster, redis_cluster
 from tests.ratelimit.test_server import _burst, _session
 from tests.servers import serve
@@ -55,14 +55,15 @@ def test_the_limiter_on_a_cluster_counts_across_slots(tmp_path: Path) -> None:
             cfg = config()
             user, glob = cfg.policies
             clock = FakeClock()
-            limiter = Limiter(clock)
+            limiter = Limiter()
 
             def ask(uid: int) -> bool:
                 checks = [
                     Check(user, user.rates[0], f"u:{uid}", f"u:{uid}"),
                     Check(glob, glob.rates[0], "*", None),
                 ]
-                decision = limiter.decide(checks, [f"u:{uid}", "ip:192.0.2.1"], cfg)
+                with installed(clock):
+                    decision = limiter.decide(checks, [f"u:{uid}", "ip:192.0.2.1"], cfg)
                 clock.advance(0.01)
                 return decision.allowed
 

@@ -27,7 +27,7 @@ from hardening.ratelimit.lease import MAX_BATCH, SHARE, grant
 from hardening.ratelimit.limiter import Check, Limiter
 from hardening.ratelimit.policy import Paths, parse_policy
 from hardening.ratelimit.redis_script import SCRIPT
-from tests.helpers.clock import FakeClock
+from tests.helpers.clock import FakeClock, installed
 from tests.helpers.leasemodel import ModelRedis
 from tests.servers import unavailable
 
@@ -62,12 +62,13 @@ class Sim:
     refused: int = 0
 
     def __post_init__(self) -> None:
-        self.pool = [Limiter(self.clock) for _ in range(self.workers)]
+        self.pool = [Limiter() for _ in range(self.workers)]
         self.checks = {b: make_checks(self.rates, b) for b in ("u:1", "u:2")}
 
     def request(self, worker: int, bucket: str = "u:1") -> bool:
         checks = self.checks[bucket]
-        decision = self.pool[worker]._redis(self.model, "", checks, [], CFG)
+        with installed(self.clock):
+            decision = self.pool[worker]._redis(self.model, "", checks, [], CFG)
         if decision.allowed:
             for check in checks:
                 self.admitted.setdefault(window_key(check), []).append(int(self.clock() * 1000))
@@ -84,7 +85,7 @@ class Sim:
         for sig, lease in self.leases(self.pool[worker]):
             for key, start in zip(sig, lease.starts, strict=True):
                 self.lost[(key, start)] += lease.left
-        self.pool[worker] = Limiter(self.clock)
+        self.pool[worker] = Limiter()
 
     def held(self, key: str, start: int) -> int:
         total = 0
@@ -246,11 +247,12 @@ def test_the_model_answers_as_the_lua_script(
     both = [make_checks(rates, bucket + "-a"), make_checks(rates, bucket + "-b")]
     clock = FakeClock()
     tee = Tee(client, ModelRedis())
-    pool = [Limiter(clock) for _ in range(4)]
+    pool = [Limiter() for _ in range(4)]
     try:
         for worker, gap_ms in steps:
             clock.advance(gap_ms / 1000)
-            pool[worker]._redis(tee, "", both[gap_ms % 2], [], CFG)
+            with installed(clock):
+                pool[worker]._redis(tee, "", both[gap_ms % 2], [], CFG)
     finally:
         keys = list(client.scan_iter(match=f"hrl:*{{{bucket}-*}}*"))
         if keys:

@@ -35,7 +35,7 @@ def limit(*rates: str, key: str = "user", **extra: Any) -> override_settings:
 def test_31_requests_at_30_per_minute_then_reset(
     cache_alias: str, events: list[Any], clock: FakeClock
 ) -> None:
-    mw = make(clock)
+    mw = make()
     user = User()
     with limit("30/m"):
         statuses = [mw(request(user=user)).status_code for _ in range(31)]
@@ -58,7 +58,7 @@ def test_31_requests_at_30_per_minute_then_reset(
 @pytest.mark.redis
 @override_settings(HARDENING_CACHE="redis")
 def test_no_double_burst_at_the_window_edge(clock: FakeClock) -> None:
-    mw = make(clock)
+    mw = make()
     user = User()
     with limit("30/m"):
         assert mw(request(user=user)).status_code == 200
@@ -70,7 +70,7 @@ def test_no_double_burst_at_the_window_edge(clock: FakeClock) -> None:
 
 
 def test_all_windows_of_a_policy_apply(cache_alias: str, clock: FakeClock) -> None:
-    mw = make(clock)
+    mw = make()
     user = User()
     with limit("2/s", "5/m"):
         codes = []
@@ -85,7 +85,7 @@ def test_all_windows_of_a_policy_apply(cache_alias: str, clock: FakeClock) -> No
 def test_refused_requests_do_not_use_other_quota(cache_alias: str, clock: FakeClock) -> None:
     if cache_alias == "default":
         pytest.skip("django-ratelimit's fixed window counts refused requests too")
-    mw = make(clock)
+    mw = make()
     user = User()
     two = [
         {"name": "a", "key": "user", "rates": ["100/m"]},
@@ -98,7 +98,7 @@ def test_refused_requests_do_not_use_other_quota(cache_alias: str, clock: FakeCl
 
 
 def test_keys_separate_users_ips_and_anonymous(cache_alias: str, clock: FakeClock) -> None:
-    mw = make(clock)
+    mw = make()
     policies = [
         {"name": "u", "key": "user", "rates": ["1/m"]},
         {"name": "anon", "key": "anon", "rates": ["1/m"]},
@@ -114,7 +114,7 @@ def test_keys_separate_users_ips_and_anonymous(cache_alias: str, clock: FakeCloc
 
 
 def test_exempt_paths_and_client_ip(cache_alias: str, clock: FakeClock) -> None:
-    mw = make(clock)
+    mw = make()
     with limit("0/m", key="ip"):
         req = request("/health/live")
         assert mw(req).status_code == 200
@@ -125,7 +125,7 @@ def test_exempt_paths_and_client_ip(cache_alias: str, clock: FakeClock) -> None:
 
 @override_settings(ROOT_URLCONF="tests.ratelimit.urls")
 def test_view_decorator_adds_a_policy_and_can_exempt(cache_alias: str, clock: FakeClock) -> None:
-    mw = make(clock)
+    mw = make()
     user = User()
     with limit("100/m"):
         assert [mw(request("/export", user=user)).status_code for _ in range(3)] == [
@@ -140,7 +140,7 @@ def test_view_decorator_adds_a_policy_and_can_exempt(cache_alias: str, clock: Fa
 
 
 def test_headers_are_opt_in(cache_alias: str, clock: FakeClock) -> None:
-    mw = make(clock)
+    mw = make()
     user = User()
     with limit("3/m"):
         assert "RateLimit" not in mw(request(user=user))
@@ -154,7 +154,7 @@ def test_headers_are_opt_in(cache_alias: str, clock: FakeClock) -> None:
 def test_bans_escalate_and_can_be_lifted(
     cache_alias: str, events: list[Any], clock: FakeClock
 ) -> None:
-    mw = make(clock)
+    mw = make()
     user = User()
     bans = BANS.labels(policy="test")._value.get()
     with limit("1/m"):
@@ -214,7 +214,7 @@ def test_cache_down_fails_open_or_closed_per_policy(events: list[Any]) -> None:
 
 
 def test_blocks_are_counted(cache_alias: str, clock: FakeClock) -> None:
-    mw = make(clock)
+    mw = make()
     before = RATELIMIT_BLOCKS.labels(policy="test")._value.get()
     with limit("1/m"):
         user = User()
@@ -233,7 +233,7 @@ async def test_async_stack(cache_alias: str, clock: FakeClock) -> None:
     async def view(request: HttpRequest) -> HttpResponse:
         return HttpResponse("ok")
 
-    mw = RateLimitMiddleware(view, clock=clock)
+    mw = RateLimitMiddleware(view)
     user = User()
     with limit("1/m"):
         first = await mw(request(user=user))

@@ -17,8 +17,13 @@ from pathlib import Path
 import pytest
 
 from hardening.breaker import MAXIMUM
-from tests.health.conftest import _disposable as disposable
-from tests.health.services import RedisServer, children, garbage_server, redis_server
+from tests.helpers.services import (
+    RedisServer,
+    children,
+    disposable,
+    garbage_server,
+    redis_server,
+)
 from tests.servers import Server, serve
 
 pytestmark = [pytest.mark.server]

@@ -34,7 +34,7 @@ def run(revoked_key: bool, clock: FakeClock) -> tuple[Any, Any, list[str]]:
     checks = [Check(user_policy, r, uid, uid) for r in user_policy.rates]
     alt = [Check(anon_policy, r, ip, ip) for r in anon_policy.rates]
     revocation = Revocation([jti, "hardening:jwt:revoked-family:" + tag], alt, [ip])
-    limiter = Limiter(clock)
+    limiter = Limiter()
     decisions = [limiter.decide(checks, [uid, ip], cfg, revocation) for _ in range(3)]
     plain = limiter.decide(checks, [uid, ip], cfg)  # without a lookup: set A, as before
     client = cache.client.get_client(write=True)

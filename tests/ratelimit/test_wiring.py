@@ -50,7 +50,7 @@ def test_lift_ban_command_validates_input() -> None:
 def test_lift_ban_lists_and_lifts_ip_bans(
     capsys: pytest.CaptureFixture[str], clock: FakeClock
 ) -> None:
-    mw = make(clock)
+    mw = make()
     ip = unique_ip()
     assert [mw(request(ip=ip)).status_code for _ in range(3)] == [200, 429, 429]
     call_command("lift_ban", list=True)
@@ -67,7 +67,7 @@ def test_lift_ban_lists_and_lifts_ip_bans(
     HARDENING_RATELIMIT_POLICIES=[{"name": "t", "key": "user", "rate": "1/m", "paths": ["/api/"]}],
 )
 def test_admin_page_lifts_a_ban(clock: FakeClock) -> None:
-    mw = make(clock)
+    mw = make()
     victim = User()
     assert [mw(request(user=victim)).status_code for _ in range(3)] == [200, 429, 429]
     admin = get_user_model().objects.create_superuser(
@@ -92,7 +92,7 @@ def test_admin_page_lifts_a_ban(clock: FakeClock) -> None:
 def test_user_admin_action_lifts_the_selected_users_bans(
     caplog: pytest.LogCaptureFixture, clock: FakeClock
 ) -> None:
-    mw = make(clock)
+    mw = make()
     users = get_user_model().objects
     banned, other = (users.create_user(f"u-{uuid.uuid4().hex[:8]}") for _ in range(2))
     for user in (banned, other):
@@ -121,3 +121,14 @@ def test_user_admin_action_lifts_the_selected_users_bans(
     assert caches["default"].get(f"hrl:ban:{{u:{banned.pk}}}") is None
     assert caches["default"].get(f"hrl:ban:{{u:{other.pk}}}") is not None  # not selected
     assert any(getattr(r, "event", None) == "ratelimit.unbanned" for r in caplog.records)
+
+
+def test_a_ban_identity_needs_an_address_or_a_user() -> None:
+    from hardening.ratelimit.bans import identity_for
+
+    assert identity_for(user="42") == "u:42"
+    assert identity_for(ip="192.0.2.9") == "ip:192.0.2.9"
+    with pytest.raises(ValueError, match="give an IP address or a user id"):
+        identity_for()
+    with pytest.raises(ValueError):
+        identity_for(ip="not-an-address")

@@ -130,7 +130,7 @@ def test_distinct_clients_behind_a_unix_socket_proxy_keep_their_buckets(
 ) -> None:
     from tests.helpers.ratelimit import make, unique_ip
 
-    mw = make(clock)
+    mw = make()
     policies = [{"name": "ip", "key": "ip", "rates": ["1/m"]}]
     clients = [unique_ip() for _ in range(3)]
     with override_settings(HARDENING_RATELIMIT_POLICIES=policies):

@@ -72,6 +72,16 @@ CASES = [
     ({"HARDENING_HEALTH_TOKEN": JWT_KEY}, "hardening.E049"),
     ({"HARDENING_METRICS_TOKEN": STRONG_KEY}, "hardening.E049"),
     ({"HARDENING_HEALTH_TOKEN": TOKEN, "HARDENING_METRICS_TOKEN": TOKEN}, "hardening.E049"),
+    ({"HARDENING_METRICS_TOKEN": TOKEN, "SECRET_KEY_FALLBACKS": [TOKEN]}, "hardening.E049"),
+    (
+        {
+            "HARDENING_HEALTH_TOKEN": TOKEN,
+            "HARDENING_JWT_ISSUERS": [
+                {"preset": "clerk", "issuer": "https://clerk.example.com", "secret_key": TOKEN}
+            ],
+        },
+        "hardening.E049",
+    ),
 ]
 
 
@@ -199,8 +209,8 @@ def test_manage_py_check_refuses_the_issue_values_in_production() -> None:
     """The attack as reported: ``DJANGO_ENV=production manage.py check`` with weak values."""
     import sys
 
+    from tests.helpers.checks import MANAGE, PRODUCTION_SECRETS
     from tests.servers import run_until_exit
-    from tests.test_startup import MANAGE, PRODUCTION_SECRETS
 
     cases = {
         "JWT_SIGNING_KEY": ("changeme" * 6, "E024"),

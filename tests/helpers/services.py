@@ -19,21 +19,27 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TypeVar
 
 from tests.servers import free_port, unavailable
 
-__all__ = [
-    "PgCluster",
-    "children",
-    "RedisServer",
-    "garbage_server",
-    "pg_bindir",
-    "pg_cluster",
-    "redis_server",
-    "unavailable",
-    "wait_for",
-]
+T = TypeVar("T")
+
+
+def disposable(manager: AbstractContextManager[T], what: str, package: str) -> Iterator[T]:
+    """Yield the disposable service ``manager`` starts, or skip when it cannot run here
+    (fail under HARDENING_TEST_REQUIRE_SERVICES=1).  For fixtures: ``yield from
+    disposable(redis_server(), "Redis", "redis-server")``."""
+    try:
+        service = manager.__enter__()
+    except FileNotFoundError as exc:
+        unavailable(f"disposable {what} unavailable: {exc} (install {package})")
+    try:
+        yield service
+    finally:
+        manager.__exit__(None, None, None)
 
 
 def wait_for(predicate: object, timeout: float = 15, what: str = "condition") -> None:
