@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
+__all__ = ["RedisClusterCache"]
+
 #: Options passed to ``RedisCluster`` (the others, e.g. Django's ``parser_class``, are not).
 _CLUSTER_OPTIONS = frozenset(
     {
