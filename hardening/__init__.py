@@ -3,8 +3,9 @@
 The public modules (docs/api.md lists every name in them; everything else is internal and
 defines no ``__all__``): ``hardening.env``, ``.middleware``, ``.backends``,
 ``.authentication``, ``.permissions``, ``.decorators``, ``.timeout``, ``.request``,
-``.errors``, ``.parsers``, ``.audit``, ``.crypto``, ``.admin``, ``.context_processors``,
-``.models``, ``.exceptions``, ``.wsgi``, ``.asgi``, ``.gunicorn`` and ``.urls``.
+``.errors``, ``.parsers``, ``.audit``, ``.crypto``, ``.apikeys``, ``.admin``,
+``.context_processors``, ``.models``, ``.exceptions``, ``.wsgi``, ``.asgi``, ``.websocket``,
+``.gunicorn``, ``.cache``, ``.urls``, ``.openapi`` and ``.openapi.urls``.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ variants.  ``hardening.env.Env.cache`` builds it from ``rediscluster://HOST:PORT
 
 The rate limiter runs its script once per hash-tagged identity on it (one slot each,
 ``hardening.ratelimit.keys``), the different nodes' scripts in one cluster pipeline.
+Public: ``RedisClusterCache`` (docs/api.md); its client class is internal.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+__all__ = ["RedisClusterCache"]
 
 #: Options passed to ``RedisCluster`` (the others, e.g. Django's ``parser_class``, are not).
 _CLUSTER_OPTIONS = frozenset(

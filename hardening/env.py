@@ -1,7 +1,8 @@
 """Everything a settings file calls: :class:`Env` (strict environment reading on top of
 django-environ), :func:`security_settings`, :func:`rest_framework_settings`,
-:func:`logging_config`, :func:`init_sentry`, ``DEFAULT_CSP`` and
-:func:`asgi_server_running`.  Importing this module needs no configured Django settings.
+:func:`logging_config`, :func:`init_sentry`, ``DEFAULT_CSP`` with the CSP source keywords
+``SELF``, ``NONE`` and ``NONCE``, and :func:`asgi_server_running`.  Importing this module
+needs no configured Django settings.
 
 Why not ``environ.Env`` directly?  Three of its defaults are unsafe for secrets:
 
@@ -31,7 +32,10 @@ from hardening.conf.parse import ENVIRONMENTS, environment_name
 __all__ = [
     "DEFAULT_CSP",
     "ENVIRONMENTS",
+    "NONCE",
+    "NONE",
     "POSTGRES_FAIL_FAST",
+    "SELF",
     "Env",
     "asgi_server_running",
     "environment_name",
@@ -285,7 +289,7 @@ def security_settings(
 # The settings-file helpers of other rooms, re-exported so a settings file needs one import
 # (at the end: they import nothing that needs configured settings).
 from hardening.drf import rest_framework_settings  # noqa: E402
-from hardening.headers.csp import DEFAULT_CSP  # noqa: E402
+from hardening.headers.csp import DEFAULT_CSP, NONCE, NONE, SELF  # noqa: E402
 from hardening.observability.logging import logging_config  # noqa: E402
 from hardening.observability.sentry import init_sentry  # noqa: E402
 from hardening.servers import asgi_server_running  # noqa: E402

@@ -30,13 +30,14 @@ from django.http.response import HttpResponseBase
 
 from hardening.clientip import client_ip
 from hardening.context import current_request_id
+from hardening.observability.correlation import outgoing_headers
 
 if TYPE_CHECKING:
     from hardening.headers.csp import LazyNonce
     from hardening.timeout.deadline import Deadline
 
 # Public: the rest of this module (the middleware base class, ``attach``) is internal.
-__all__ = ["Credential", "RequestState", "current_request_id", "state"]
+__all__ = ["Credential", "RequestState", "current_request_id", "outgoing_headers", "state"]
 
 #: The attribute on ``HttpRequest``; read it through :func:`state`.
 ATTRIBUTE = "hardening"

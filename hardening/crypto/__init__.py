@@ -27,24 +27,22 @@ indexes or uniqueness; a row that decrypts with no configured key raises
 A plaintext column becomes an encrypted field with :func:`encrypt_plaintext` in a migration.
 
 Modules: ``keys`` (Fernet, rotation), ``fields`` (the model fields), ``migrate`` (the
-migration operation); everything public is importable from ``hardening.crypto``.
+migration operation), all internal; the public names are this module's ``__all__``
+(docs/api.md).
 """
 
 from __future__ import annotations
 
 from hardening.crypto.fields import (
     CIPHERTEXT_COLUMNS,
-    Ciphertext,
     EncryptedJSONField,
     EncryptedTextField,
-    is_encrypted,
 )
 from hardening.crypto.keys import DecryptionError, decrypt, encrypt, fernet, needs_rotation, rotate
 from hardening.crypto.migrate import encrypt_plaintext
 
 __all__ = [
     "CIPHERTEXT_COLUMNS",
-    "Ciphertext",
     "DecryptionError",
     "EncryptedJSONField",
     "EncryptedTextField",
@@ -52,7 +50,6 @@ __all__ = [
     "encrypt",
     "encrypt_plaintext",
     "fernet",
-    "is_encrypted",
     "needs_rotation",
     "rotate",
 ]

@@ -17,8 +17,6 @@ from django.dispatch import receiver
 
 from hardening.conf import conf as core
 
-__all__ = ["DecryptionError", "decrypt", "encrypt", "fernet", "needs_rotation", "rotate"]
-
 
 class DecryptionError(Exception):
     """The ciphertext was not made with any configured key (or was tampered with)."""

@@ -248,7 +248,7 @@ def _encrypted_fields_installed() -> bool:
     """An installed model has an ``EncryptedTextField`` / ``EncryptedJSONField``."""
     from django.apps import apps
 
-    from hardening.crypto import is_encrypted
+    from hardening.crypto.fields import is_encrypted
 
     return any(is_encrypted(field) for model in apps.get_models() for field in model._meta.fields)
 

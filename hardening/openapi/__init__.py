@@ -14,6 +14,8 @@
   a separate same-origin file).
 
 Nothing here is imported by the rest of the package: without the extra, hardening works.
+Public: this module's ``__all__`` and ``hardening.openapi.urls`` (docs/api.md); the other
+modules are internal.
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from hardening.headers.conf import conf as headers
 from hardening.headers.csp import HEADER, SELF, build_policy
 
+__all__ = ["urlpatterns"]
+
 #: What the Swagger UI page needs beyond the HTML policy (styles and images only).
 DOCS_RELAXATIONS: dict[str, list[str]] = {
     "style-src": [SELF, "'unsafe-inline'"],

@@ -1,5 +1,5 @@
 """Hostile bodies to the API-key and exchange-credential endpoints: a 4xx JSON error with the
-request id, never a 500 (the property test of tests/security/test_hostile_json.py)."""
+request id, never a 500 (tests/helpers/hostile.py, as in tests/security/test_hostile_json.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 
 from hardening.jwt.tokens import issue_token_pair
-from tests.security.test_hostile_json import HOSTILE, _check, _send, bodies
+from tests.helpers.hostile import HOSTILE, bodies, check_error, send
 
 pytestmark = pytest.mark.django_db
 
@@ -32,13 +32,13 @@ def client(django_user_model: Any) -> tuple[Client, dict[str, str]]:
 def check(response: Any, method: str, path: str, body: bytes) -> None:
     if (method, path) in MAY_SUCCEED and response.status_code < 300:
         return
-    _check(response, method, path, body)
+    check_error(response, method, path, body)
 
 
 @pytest.mark.parametrize("body", HOSTILE, ids=[repr(b[:24]) for b in HOSTILE])
 def test_known_hostile_bodies(client: Any, body: bytes) -> None:
     for method, path in ENDPOINTS:
-        check(_send(client[0], method, path, body, client[1]), method, path, body)
+        check(send(client[0], method, path, body, client[1]), method, path, body)
 
 
 @settings(
@@ -49,4 +49,4 @@ def test_known_hostile_bodies(client: Any, body: bytes) -> None:
 @given(body=bodies)
 def test_any_body_is_never_a_500(client: Any, body: bytes) -> None:
     for method, path in ENDPOINTS:
-        check(_send(client[0], method, path, body, client[1]), method, path, body)
+        check(send(client[0], method, path, body, client[1]), method, path, body)

@@ -1,9 +1,15 @@
 """Rate-limit helpers: the middleware driven by RequestFactory (time: the fake clock of
-``tests/helpers/clock.py``), requests, users and addresses, and Redis clean-up."""
+``tests/helpers/clock.py``), requests, users and addresses, and Redis clean-up; for the
+end-to-end tests on real servers, a session of a new user (``session_cookie``) and ``burst``
+(``n`` requests in flight at once)."""
 
 from __future__ import annotations
 
+import sys
+import threading
 import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -11,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
 from hardening.ratelimit.middleware import RateLimitMiddleware
+from tests.servers import ROOT, Server, run_until_exit
 
 
 class User:
@@ -62,3 +69,45 @@ def delete_prefix(url: str, prefix: str) -> None:
             client.delete(*keys)
     finally:
         client.close()
+
+
+MANAGE = [sys.executable, str(ROOT / "example_project" / "manage.py")]
+
+SESSION_SCRIPT = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+user = get_user_model().objects.create_user("ratelimit-e2e", password="not-used-0123")
+s = SessionStore()
+s[SESSION_KEY] = str(user.pk)
+s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+s.create()
+print("SESSION=" + s.session_key)
+"""
+
+
+def session_cookie(env: dict[str, str]) -> str:
+    """A logged-in user's session key in the example project's database of ``env``
+    (migrated first), made by ``manage.py shell``."""
+    migrate = run_until_exit([*MANAGE, "migrate", "--noinput"], env=env, timeout=120)
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    shell = run_until_exit([*MANAGE, "shell", "-c", SESSION_SCRIPT], env=env, timeout=60)
+    assert shell.returncode == 0, shell.stderr[-2000:]
+    return shell.stdout.split("SESSION=")[1].split()[0]
+
+
+def burst(server: Server, n: int, headers: dict[str, str]) -> Counter[int]:
+    """``n`` requests in flight at once: one thread each, released together by a barrier
+    (the server's listen backlog queues what its workers cannot take yet)."""
+    start = threading.Barrier(n, timeout=60)
+
+    def one(_: int) -> int:
+        start.wait()
+        try:
+            return server.get("/api/me", headers=headers, timeout=30).status
+        except OSError:
+            return -1
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return Counter(pool.map(one, range(n)))

@@ -20,7 +20,7 @@ from hardening.ratelimit.limiter import Check, Limiter, redis_target
 from tests.helpers.checks import check_error_codes, production
 from tests.helpers.clock import FakeClock, installed
 from tests.helpers.cluster import Cluster, redis_cluster
-from tests.ratelimit.test_server import _burst, _session
+from tests.helpers.ratelimit import burst, session_cookie
 from tests.servers import serve
 
 pytestmark = [pytest.mark.server]
@@ -113,10 +113,10 @@ def test_500_concurrent_requests_against_50_per_minute_on_a_cluster(
             "RATE_LIMIT_IP": "100000/m",
             "RATE_LIMIT_GLOBAL": "100000/m",
         }
-        cookie = {"Cookie": f"sessionid={_session(env)}"}
+        cookie = {"Cookie": f"sessionid={session_cookie(env)}"}
         with serve("gunicorn", workers=workers, env=env, tmp_path=tmp_path) as server:
             ready = server.get("/health/ready").json()
-            statuses = _burst(server, 500, cookie)
+            statuses = burst(server, 500, cookie)
             log = server.output()
     assert statuses[200] == 50, (statuses, log[-3000:])
     assert statuses[429] == 450, statuses

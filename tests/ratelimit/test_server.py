@@ -6,60 +6,18 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.ratelimit import delete_prefix
-from tests.servers import ROOT, Server, free_port, run_until_exit, serve, stop, unavailable
+from tests.helpers.ratelimit import burst, delete_prefix, session_cookie
+from tests.servers import free_port, serve, stop, unavailable
 
 pytestmark = [pytest.mark.server]
-
-MANAGE = [sys.executable, str(ROOT / "example_project" / "manage.py")]
-
-SESSION_SCRIPT = """
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.auth import get_user_model
-from django.contrib.sessions.backends.db import SessionStore
-user = get_user_model().objects.create_user("ratelimit-e2e", password="not-used-0123")
-s = SessionStore()
-s[SESSION_KEY] = str(user.pk)
-s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-s[HASH_SESSION_KEY] = user.get_session_auth_hash()
-s.create()
-print("SESSION=" + s.session_key)
-"""
-
-
-def _session(env: dict[str, str]) -> str:
-    migrate = run_until_exit([*MANAGE, "migrate", "--noinput"], env=env, timeout=120)
-    assert migrate.returncode == 0, migrate.stderr[-2000:]
-    shell = run_until_exit([*MANAGE, "shell", "-c", SESSION_SCRIPT], env=env, timeout=60)
-    assert shell.returncode == 0, shell.stderr[-2000:]
-    return shell.stdout.split("SESSION=")[1].split()[0]
-
-
-def _burst(server: Server, n: int, headers: dict[str, str]) -> Counter[int]:
-    """``n`` requests in flight at once: one thread each, released together by a barrier
-    (the server's listen backlog queues what its workers cannot take yet)."""
-    start = threading.Barrier(n, timeout=60)
-
-    def one(_: int) -> int:
-        start.wait()
-        try:
-            return server.get("/api/me", headers=headers, timeout=30).status
-        except OSError:
-            return -1
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return Counter(pool.map(one, range(n)))
 
 
 @pytest.mark.redis
@@ -75,10 +33,10 @@ def test_500_concurrent_requests_against_50_per_minute_across_4_workers(
         "RATE_LIMIT_IP": "100000/m",
         "RATE_LIMIT_GLOBAL": "100000/m",
     }
-    cookie = {"Cookie": f"sessionid={_session(env)}"}
+    cookie = {"Cookie": f"sessionid={session_cookie(env)}"}
     try:
         with serve("gunicorn", workers=4, env=env, tmp_path=tmp_path) as server:
-            statuses = _burst(server, 500, cookie)
+            statuses = burst(server, 500, cookie)
             log = server.output()
     finally:
         delete_prefix(url, prefix)
@@ -102,7 +60,7 @@ def test_a_client_over_4_workers_at_90_percent_of_its_limit_is_never_refused(
         "RATE_LIMIT_IP": "100000/m",
         "RATE_LIMIT_GLOBAL": "100000/m",
     }
-    cookie = {"Cookie": f"sessionid={_session(env)}"}
+    cookie = {"Cookie": f"sessionid={session_cookie(env)}"}
     spacing = 10 / 54
     statuses: Counter[int] = Counter()
     try:

@@ -7,11 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
 from hypothesis import HealthCheck, given, settings
 
-from tests.security.test_hostile_json import HOSTILE, _send, bodies, clients  # noqa: F401
+from tests.helpers.hostile import HOSTILE, bodies, send
+from tests.helpers.hostile import clients as make_clients
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clients(django_user_model: Any) -> dict[str, tuple[Client, dict[str, str]]]:
+    return make_clients(django_user_model)
+
 
 ENDPOINTS = [
     ("post", "/api/auth/mfa/webauthn"),
@@ -45,10 +53,10 @@ def _check(response: Any, method: str, path: str, body: bytes) -> None:
 
 
 @pytest.mark.parametrize("body", HOSTILE, ids=[repr(b[:24]) for b in HOSTILE])
-def test_known_hostile_bodies_are_4xx(clients: Any, body: bytes) -> None:  # noqa: F811
+def test_known_hostile_bodies_are_4xx(clients: Any, body: bytes) -> None:
     for client, extra in clients.values():
         for method, path in ENDPOINTS:
-            _check(_send(client, method, path, body, extra), method, path, body)
+            _check(send(client, method, path, body, extra), method, path, body)
 
 
 @settings(
@@ -57,7 +65,7 @@ def test_known_hostile_bodies_are_4xx(clients: Any, body: bytes) -> None:  # noq
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(body=bodies)
-def test_any_body_is_never_a_500(clients: Any, body: bytes) -> None:  # noqa: F811
+def test_any_body_is_never_a_500(clients: Any, body: bytes) -> None:
     for client, extra in clients.values():
         for method, path in ENDPOINTS:
-            _check(_send(client, method, path, body, extra), method, path, body)
+            _check(send(client, method, path, body, extra), method, path, body)

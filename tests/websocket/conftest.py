@@ -1,22 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from asgiref.sync import SyncToAsync
 from django.core.cache import caches
 from django.db import connections
 
 from hardening.jwt.verify import clear_memo
-
-T = TypeVar("T")
-
-
-def in_worker_thread(function: Callable[[], T]) -> T:
-    """Run ``function`` on asgiref's thread for thread-sensitive work outside a request
-    (where an async test's ``sync_to_async`` calls run: the handshake's database work)."""
-    return SyncToAsync.single_thread_executor.submit(function).result(timeout=30)
+from tests.websocket.helpers import in_worker_thread
 
 
 @pytest.fixture(autouse=True)

@@ -1,13 +1,16 @@
 """WebSocket test helpers: the example's ``/ws/echo`` behind the middleware, driven by
-Channels' ``WebsocketCommunicator`` (in process) and tokens for a user."""
+Channels' ``WebsocketCommunicator`` (in process) and tokens for a user; ``in_worker_thread``
+for database work on the thread that runs handshakes."""
 
 from __future__ import annotations
 
 import sys
 import types
+from collections.abc import Callable
 from importlib.util import find_spec
-from typing import Any
+from typing import Any, TypeVar
 
+from asgiref.sync import SyncToAsync
 from channels.routing import URLRouter
 
 if find_spec("daphne") is None and "channels.testing" not in sys.modules:
@@ -23,6 +26,8 @@ from channels.testing.websocket import WebsocketCommunicator  # noqa: E402
 
 from example_project.consumers import websocket_urlpatterns
 from hardening.websocket import WebSocketMiddleware
+
+T = TypeVar("T")
 
 HOST = "testserver"
 ORIGIN = f"http://{HOST}"
@@ -52,3 +57,9 @@ def communicator(
     found = WebsocketCommunicator(app or application(), path, headers=sent, subprotocols=protocols)
     found.scope["client"] = (client, 50000)
     return found
+
+
+def in_worker_thread(function: Callable[[], T]) -> T:
+    """Run ``function`` on asgiref's thread for thread-sensitive work outside a request
+    (where an async test's ``sync_to_async`` calls run: the handshake's database work)."""
+    return SyncToAsync.single_thread_executor.submit(function).result(timeout=30)

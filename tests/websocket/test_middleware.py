@@ -14,7 +14,7 @@ from django.test import override_settings
 from hardening.observability.metrics import WEBSOCKET_CLOSES, WEBSOCKET_OPEN, WEBSOCKET_REFUSALS
 from hardening.websocket import conf as constants
 from tests.helpers.clock import FakeClock
-from tests.websocket.helpers import communicator
+from tests.websocket.helpers import communicator, in_worker_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -363,8 +363,6 @@ async def test_the_handshake_closes_obsolete_database_connections(
     """As Django does around a request: no connection is held past CONN_MAX_AGE by the
     thread that runs handshakes (a pool slot, or a broken connection after a restart)."""
     from django.db import connections
-
-    from tests.websocket.conftest import in_worker_thread
 
     in_worker_thread(connections.close_all)
     monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)

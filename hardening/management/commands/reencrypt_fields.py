@@ -20,6 +20,7 @@ from django.db import models, transaction
 from django.db.models.functions import Cast
 
 from hardening import crypto
+from hardening.crypto.fields import Ciphertext, is_encrypted
 
 
 def encrypted_columns() -> Iterator[tuple[type[models.Model], list[str]]]:
@@ -28,7 +29,7 @@ def encrypted_columns() -> Iterator[tuple[type[models.Model], list[str]]]:
     for label, name in crypto.CIPHERTEXT_COLUMNS:
         extra.setdefault(label.lower(), []).append(name)
     for model in apps.get_models():
-        names = [f.attname for f in model._meta.concrete_fields if crypto.is_encrypted(f)]
+        names = [f.attname for f in model._meta.concrete_fields if is_encrypted(f)]
         names += extra.get(model._meta.label_lower, [])
         if names:
             yield model, names
@@ -76,7 +77,7 @@ class Command(BaseCommand):
                             continue
                         stale += 1
                         try:
-                            changes[name] = crypto.Ciphertext(crypto.rotate(value))
+                            changes[name] = Ciphertext(crypto.rotate(value))
                         except crypto.DecryptionError:
                             failed += 1
                     if changes and not dry_run:
