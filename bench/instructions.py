@@ -97,7 +97,8 @@ def _operation(scenario: str) -> Callable[[], object]:
         return lambda: view_policies(request)
     from django.core.handlers.wsgi import WSGIHandler
 
-    from hardening.ratelimit.limiter import Decision, Limiter
+    from hardening.ratelimit.decision import Decision
+    from hardening.ratelimit.limiter import Limiter
 
     Limiter.decide = lambda self, *a, **k: Decision()  # type: ignore[method-assign]
     if scenario == "bare":

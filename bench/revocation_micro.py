@@ -9,7 +9,7 @@ the former single ``get`` it replaces, and the ``pwv`` password fingerprint that
 
 Then the whole per-request Redis cost of a bearer request with revocation on, default
 policies: before, the limiter's EVALSHA plus the separate ``get_many``; after, the one
-EVALSHA carrying the revocation keys (``hardening.ratelimit.limiter.Revocation``).
+EVALSHA carrying the revocation keys (``hardening.ratelimit.decision.Revocation``).
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def main() -> None:
         lambda: tokens.password_unchanged({"pwv": "0" * 16}, user)
     )
     from hardening.ratelimit.conf import config
-    from hardening.ratelimit.limiter import Check, Limiter, Revocation
+    from hardening.ratelimit.decision import Check, Revocation
+    from hardening.ratelimit.limiter import Limiter
     from hardening.ratelimit.policy import Rate
 
     with override_settings(HARDENING_CACHE="redis", HARDENING_JWT_REVOKE_ACCESS_TOKENS=True):

@@ -7,5 +7,6 @@ middleware and DRF classes) -> ``verify`` (routing by ``iss``, the issuer's rule
 verified-token memo) -> ``jws`` (structure, signature, registered claims), ``issuers`` (the
 issuer list and presets) and ``keys`` (the key stores; ``fetch`` and ``transport`` bring a
 JWKS document over HTTP).  ``tokens`` issues and rotates the own tokens (families, logout,
-password change).  See docs/jwt.md.
+password change), ``ownkeys`` the keys that sign them (the setting's value parsed in
+``signingkey``).  See docs/jwt.md.
 """

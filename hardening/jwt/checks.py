@@ -18,7 +18,7 @@ from django.utils.module_loading import import_string
 
 from hardening.checks import problem, register, warning
 from hardening.jwt import conf as jwt_conf
-from hardening.jwt import keys, ownkeys, verify, views
+from hardening.jwt import keys, ownkeys, signingkey, verify, views
 from hardening.jwt.conf import conf
 from hardening.jwt.issuers import ASYMMETRIC_ALGORITHMS, configured
 
@@ -234,7 +234,7 @@ def check_own_keys(**kwargs: Any) -> list[CheckMessage]:
     if not conf.HARDENING_JWT_OWN_TOKENS or not ownkeys.rotating():
         return []
     try:
-        keys = ownkeys.parse_keys(settings.HARDENING_JWT_SIGNING_KEY)
+        keys = signingkey.parse_keys(settings.HARDENING_JWT_SIGNING_KEY)
     except (TypeError, ValueError) as exc:
         return [
             problem(
@@ -244,7 +244,7 @@ def check_own_keys(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     messages: list[CheckMessage] = []
-    if keys and ownkeys.current(keys) is None:
+    if keys and signingkey.current(keys) is None:
         messages.append(
             problem(
                 "E132",

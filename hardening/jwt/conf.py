@@ -19,7 +19,7 @@ from typing import Any
 from hardening.conf import conf as core
 from hardening.conf import parse
 from hardening.conf.base import Reader, setting
-from hardening.jwt.ownkeys import parse_signing_key
+from hardening.jwt.signingkey import parse_signing_key
 
 #: ``iss`` of the project's own tokens (always set, always checked).
 ISSUER = "django-hardening"

@@ -32,19 +32,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from hardening import clock
-from hardening.jwt.issuers import MACHINE_KIND, Issuer, machine_issuer
+from hardening.jwt.issuers import Issuer
 from hardening.jwt.jws import TokenRejected
 from hardening.jwt.transport import deadline_opener
-
-if TYPE_CHECKING:
-    from hardening.jwt.verify import Verified
 
 logger = logging.getLogger("hardening.jwt")
 
@@ -80,17 +77,6 @@ def clear() -> None:
     with _lock:
         _cache.clear()
         _down_until[0] = 0.0
-
-
-def verify_machine_token(raw: str, *, from_cookie: bool = False) -> Verified:
-    """The :class:`~hardening.jwt.verify.Verified` of an opaque Clerk machine token, for the
-    Clerk issuer with ``machine_tokens`` (else, or from a cookie, ``machine_token``)."""
-    from hardening.jwt.verify import Verified  # noqa: F811 - at run time (a cycle at import)
-
-    clerk = machine_issuer()
-    if clerk is None or from_cookie:
-        raise TokenRejected("machine_token", "clerk")
-    return Verified(verify_opaque(raw, clerk), MACHINE_KIND, clerk)
 
 
 @receiver(setting_changed)

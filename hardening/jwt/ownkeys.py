@@ -11,7 +11,7 @@ keys, each a dict::
 
 * **Signing**: the key with the latest ``active_from`` that has passed signs new tokens, with
   its ``kid`` in the header (the setting's value, as every other module reads it, *is* that
-  key: :func:`parse_signing_key`).
+  key: :func:`~hardening.jwt.signingkey.parse_signing_key`).
 * **Publishing**: every key not retired, future ones included, so verifiers that cache the
   JWKS already hold a key before it signs anything.
 * **Retirement**: a key is retired once its successor has been signing for longer than the
@@ -27,138 +27,19 @@ keys, each a dict::
 from __future__ import annotations
 
 import functools
-import json
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 
 from hardening import clock
+from hardening.jwt.conf import ISSUER, LEEWAY, conf
+from hardening.jwt.signingkey import OwnKey, current, parse_keys, public_jwk, thumbprint
 
 #: Seconds a JWKS response may be cached by verifiers (keys are pre-published: activate a
 #: new key at least this long after adding it; ``rotate_jwt_keys`` defaults to one day).
 JWKS_MAX_AGE = 300
 _FAMILY = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
-
-
-@dataclass(frozen=True)
-class OwnKey:
-    kid: str
-    key: str = field(repr=False)  # PEM private key, or the HS* secret
-    public: str  # PEM public key ("" for HS* or an unreadable key)
-    active_from: float  # Unix time
-
-
-def _moment(value: Any) -> float:
-    if value is None:
-        return 0.0
-    if isinstance(value, bool):
-        raise TypeError("active_from: expected a date, got a bool")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return float(value.timestamp())
-    raise TypeError(f"active_from: expected an ISO 8601 date, got {type(value).__name__}")
-
-
-def public_pem(private: str) -> str:
-    """The PEM public key of a PEM private key, or "" (a secret, or unreadable)."""
-    if "-----BEGIN" not in private:
-        return ""
-    try:
-        key = serialization.load_pem_private_key(private.encode(), password=None)
-    except (ValueError, TypeError):
-        return ""
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
-def public_jwk(public: str) -> dict[str, Any]:
-    """The JWK (a dict) of a PEM public key."""
-    key = serialization.load_pem_public_key(public.encode())
-    return dict(json.loads(_jwk_json(key)))
-
-
-def _jwk_json(key: Any) -> str:
-    from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
-
-    for algorithm in (RSAAlgorithm, ECAlgorithm, OKPAlgorithm):
-        try:
-            return str(algorithm.to_jwk(key))
-        except (jwt.InvalidKeyError, TypeError, ValueError, AttributeError):
-            continue
-    raise ValueError("unsupported public key")
-
-
-def thumbprint(public: str) -> str:
-    """RFC 7638 thumbprint (base64url SHA-256) of a PEM public key."""
-    import base64
-    import hashlib
-
-    jwk = public_jwk(public)
-    members = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}
-    required = {name: jwk[name] for name in members[jwk["kty"]]}
-    digest = hashlib.sha256(json.dumps(required, separators=(",", ":"), sort_keys=True).encode())
-    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
-
-
-@functools.lru_cache(maxsize=16)
-def _load(entries: tuple[tuple[str, str, float], ...]) -> tuple[OwnKey, ...]:
-    keys = []
-    for kid, key, active_from in entries:
-        public = public_pem(key)
-        if not kid and public:
-            kid = thumbprint(public)
-        keys.append(OwnKey(kid, key, public, active_from))
-    return tuple(sorted(keys, key=lambda k: k.active_from))
-
-
-def parse_keys(value: Any) -> tuple[OwnKey, ...]:
-    """Every own key of a ``HARDENING_JWT_SIGNING_KEY`` value, oldest activation first."""
-    if value is None or isinstance(value, str):
-        return _load((("", value, 0.0),)) if value else ()
-    if not isinstance(value, list | tuple):
-        raise TypeError(f"expected a key or a list of dicts, got {type(value).__name__}")
-    entries: list[tuple[str, str, float]] = []
-    for index, item in enumerate(value):
-        if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
-            raise ValueError(f"entry {index}: expected a dict with a 'key' string")
-        unknown = set(item) - {"kid", "key", "active_from"}
-        if unknown:
-            raise ValueError(f"entry {index}: unknown key {sorted(unknown)[0]!r}")
-        kid = item.get("kid") or ""
-        if not isinstance(kid, str):
-            raise ValueError(f"entry {index}: 'kid' must be a string")
-        entries.append((kid, item["key"], _moment(item.get("active_from"))))
-    keys = _load(tuple(entries))
-    kids = [k.kid for k in keys if k.kid]
-    if len(kids) != len(set(kids)):
-        raise ValueError("two keys have the same kid")
-    return keys
-
-
-def current(keys: tuple[OwnKey, ...], now: float | None = None) -> OwnKey | None:
-    """The key that signs at ``now``: the latest activated one (None before the first;
-    ``hardening.E132``)."""
-    now = clock.now() if now is None else now
-    active = [k for k in keys if k.active_from <= now]
-    return active[-1] if active else None
-
-
-def parse_signing_key(value: Any) -> str:
-    """The setting's parser: the key that signs now (what every other module reads)."""
-    key = current(parse_keys(value))
-    return key.key if key else ""
 
 
 def raw_keys() -> tuple[OwnKey, ...]:
@@ -175,8 +56,6 @@ def rotating() -> bool:
 
 
 def longest_lifetime() -> float:
-    from hardening.jwt.conf import LEEWAY, conf
-
     lifetimes = (
         conf.HARDENING_JWT_ACCESS_TOKEN_LIFETIME,
         conf.HARDENING_JWT_REFRESH_TOKEN_LIFETIME,
@@ -205,8 +84,6 @@ def signing_kid() -> str:
 
 def verifying_key(kid: str | None, algorithm: str) -> str:
     """The key that verifies an own token with header ``kid`` ("" when none may)."""
-    from hardening.jwt.conf import LEEWAY, conf
-
     keys = raw_keys()
     if not rotating():
         if kid and keys and keys[0].kid and kid != keys[0].kid:
@@ -225,8 +102,6 @@ def verifying_key(kid: str | None, algorithm: str) -> str:
 
 def jwks() -> dict[str, Any]:
     """The JWKS of the own keys: public keys not retired (none for HS*)."""
-    from hardening.jwt.conf import conf
-
     algorithm = conf.HARDENING_JWT_ALGORITHM
     if algorithm.startswith("HS") or not conf.HARDENING_JWT_OWN_TOKENS:
         return {"keys": []}
@@ -251,8 +126,6 @@ def token_backend(algorithm: str, signing_key: str, kid: str = "") -> Any:
     """simplejwt's ``TokenBackend`` for encoding (``verify.verify_own`` verifies), adding the
     X"""
     from rest_framework_simplejwt.backends import TokenBackend
-
-    from hardening.jwt.conf import ISSUER
 
     class Backend(TokenBackend):
         def encode(self, payload: dict[str, Any]) -> str:

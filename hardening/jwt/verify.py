@@ -41,6 +41,7 @@ from hardening.jwt.issuers import (
     Issuer,
     clerk_claims,
     issuer_for,
+    machine_issuer,
     machine_jwt,
 )
 from hardening.jwt.jws import (
@@ -53,6 +54,7 @@ from hardening.jwt.jws import (
     verify_signature,
 )
 from hardening.jwt.keys import KeyStore, store_for
+from hardening.jwt.machine import verify_opaque
 from hardening.jwt.ownkeys import verifying_key
 
 #: Seconds a fully verified token is remembered per process (0: off; never past its exp).
@@ -78,9 +80,7 @@ def verify(raw: str, *, from_cookie: bool = False) -> Verified:
     ``from_cookie``: the token came from Clerk's ``__session`` cookie; only issuers with
     ``"session_cookie": True`` accept it."""
     if raw.startswith(CLERK_MACHINE_PREFIXES):  # opaque: Clerk's Backend API, when allowed
-        from hardening.jwt.machine import verify_machine_token
-
-        return verify_machine_token(raw, from_cookie=from_cookie)
+        return verify_machine(raw, from_cookie=from_cookie)
     memo, digest = verified_memo(), b""
     if memo is not None and len(raw) <= MAX_TOKEN_BYTES:
         digest = memo.digest(raw)
@@ -114,6 +114,15 @@ def verify(raw: str, *, from_cookie: bool = False) -> Verified:
         # Only when the key set did not change meanwhile (a cold store's first fetch did).
         memo.put(digest, found, store if keys is not None else None, keys)
     return found
+
+
+def verify_machine(raw: str, *, from_cookie: bool = False) -> Verified:
+    """An opaque Clerk machine token, for the Clerk issuer with ``machine_tokens`` (else, or
+    from a cookie, ``machine_token``): Clerk's Backend API says (:mod:`hardening.jwt.machine`)."""
+    clerk = machine_issuer()
+    if clerk is None or from_cookie:
+        raise TokenRejected("machine_token", "clerk")
+    return Verified(verify_opaque(raw, clerk), MACHINE_KIND, clerk)
 
 
 def _cookie_ok(found: Verified) -> bool:

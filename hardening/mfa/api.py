@@ -20,18 +20,16 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpResponse
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from hardening.errors import error_response
 from hardening.mfa import devices, events, recovery, throttle, totp
-from hardening.mfa.login import verify_code
+from hardening.mfa.attempts import verify_code
+from hardening.mfa.endpoints import EnrollmentView, mark_session, needs_mfa
 from hardening.mfa.models import RecoveryCode, TOTPDevice
-from hardening.mfa.policy import is_mfa_verified, mark_session_verified
 from hardening.observability.audit import audit
-from hardening.parsers import JSONParser, clean_string
+from hardening.parsers import clean_string
 
 
 def _field(request: Request, name: str, *, max_length: int = 64) -> str | None:
@@ -64,31 +62,7 @@ def _missing_code() -> HttpResponse:
     return error_response(400, "invalid_request", 'Send JSON {"code": "123456"}.')
 
 
-def _needs_mfa(request: Request) -> HttpResponse | None:
-    """403 when the user has a confirmed device and this request has not passed MFA."""
-    has_mfa = devices.has_mfa(request.user)
-    if has_mfa and not is_mfa_verified(request):
-        events.failure("mfa_required", request._request)
-        return error_response(
-            403, "mfa_required", "Verify with your current device before changing devices."
-        )
-    return None
-
-
-def _mark_session(request: Request, method: str) -> None:
-    if getattr(request, "successful_authenticator", None).__class__.__name__ == (
-        "SessionAuthentication"
-    ):
-        mark_session_verified(request._request, method)
-
-
-class _Base(APIView):
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
-    mfa_exempt = True  # reachable before enrollment under HARDENING_MFA_REQUIRED
-
-
-class TOTPView(_Base):
+class TOTPView(EnrollmentView):
     def get(self, request: Request) -> Response:
         rows = TOTPDevice.objects.filter(user=request.user).order_by("pk")
         return Response(
@@ -110,7 +84,7 @@ class TOTPView(_Base):
     def post(self, request: Request) -> HttpResponse:
         user = request.user
         name = _field(request, "name") or "default"
-        refused = _needs_mfa(request)
+        refused = needs_mfa(request)
         if refused is not None:
             return refused
         if TOTPDevice.objects.filter(user=user, confirmed=True, name=name).exists():
@@ -132,7 +106,7 @@ class TOTPView(_Base):
         code = _field(request, "code")
         if code is None:
             return _missing_code()
-        refused = _needs_mfa(request)
+        refused = needs_mfa(request)
         if refused is not None:
             return refused
         reason, _method, retry = verify_code(request._request, request.user, code)
@@ -150,13 +124,13 @@ class TOTPView(_Base):
         return HttpResponse(status=204)
 
 
-class TOTPConfirmView(_Base):
+class TOTPConfirmView(EnrollmentView):
     def post(self, request: Request) -> HttpResponse:
         code = _field(request, "code")
         if code is None:
             return _missing_code()
         user = request.user
-        refused = _needs_mfa(request)
+        refused = needs_mfa(request)
         if refused is not None:
             return refused
         had_mfa = devices.has_mfa(user)
@@ -182,7 +156,7 @@ class TOTPConfirmView(_Base):
             codes = recovery.generate(user)
         audit("mfa.enrolled", request=request._request, device_id=outcome.device_id)
         if not had_mfa:  # enrollment itself proves the new factor; a 2nd device never does
-            _mark_session(request, "otp")
+            mark_session(request, "otp")
         body: dict[str, Any] = {
             "recovery_codes": codes,
             "recovery_codes_remaining": recovery.remaining(user),
@@ -192,7 +166,7 @@ class TOTPConfirmView(_Base):
         return response
 
 
-class RecoveryCodesView(_Base):
+class RecoveryCodesView(EnrollmentView):
     def get(self, request: Request) -> Response:
         return Response({"remaining": recovery.remaining(request.user)})
 

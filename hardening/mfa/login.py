@@ -7,8 +7,9 @@ tokens (``factors``: ``totp``, ``webauthn``, ``recovery``, those the user has).
 ``POST /api/auth/mfa`` (:func:`mfa_login`) exchanges the ``mfa_token`` plus a TOTP or
 recovery code for the token pair, with ``amr`` ``["pwd", "otp"]`` (TOTP) or
 ``["pwd", "mfa"]`` (recovery code) and ``auth_time``; with ``"webauthn"`` (an assertion)
-instead of ``"code"`` it is the passkey step (:mod:`hardening.mfa.passkey_login`,
-``amr`` ``["pwd", "hwk"]`` or ``["pwd", "swk"]``).
+instead of ``"code"`` it is the passkey step (:func:`mfa_step`, its options from
+``POST /api/auth/mfa/webauthn`` ``{"mfa_token"}``: :func:`mfa_step_options`; ``amr``
+``["pwd", "hwk"]`` or ``["pwd", "swk"]``).
 
 The ``mfa_token`` is 256 random bits, opaque (not a JWT, so no authentication class can
 ever accept it), stored only as a SHA-256 hash, valid for :data:`TOKEN_TTL` seconds
@@ -31,10 +32,12 @@ from django.views.decorators.http import require_POST
 
 from hardening import clock, crypto
 from hardening.errors import error_response
-from hardening.mfa import events, lockout, recovery, throttle
-from hardening.mfa.devices import factors, has_mfa, reset_backoff, throttle_wait, verify_totp
+from hardening.mfa import events, lockout, passkeys, recovery, throttle
+from hardening.mfa.attempts import limited, passkey_failed, throttled, verify_code
+from hardening.mfa.challenges import PasskeyError
+from hardening.mfa.devices import factors, has_mfa, throttle_wait
+from hardening.mfa.endpoints import json_body, passkey_options, passkey_refused
 from hardening.mfa.models import MFAChallenge, TOTPDevice
-from hardening.observability.audit import audit
 from hardening.observability.auth_events import login_succeeded
 from hardening.parsers import JSONError, clean_string, loads
 
@@ -76,45 +79,6 @@ def mfa_challenge(request: HttpRequest, user: Any) -> dict[str, Any] | None:
     }
 
 
-def verify_code(request: HttpRequest, user: Any, code: str) -> tuple[str, str, int]:
-    """Check a TOTP or recovery code for ``user`` with every limit applied.
-
-    Returns ``(reason, method, retry_after)``: reason ``ok`` (method ``otp`` or ``mfa``),
-    ``invalid``, ``replay`` or ``throttled``.  Emits the audit events and metrics.
-    """
-    ip = throttle.client_ip(request)
-    username = user.get_username()
-    wait = max(throttle.blocked_for(user.pk, ip), lockout.blocked_for(username))
-    if wait:
-        events.failure("throttled", request, user_id=str(user.pk), scope="user_or_ip")
-        return "throttled", "", wait
-    if recovery.looks_like_recovery_code(code):
-        if recovery.use(user, code):
-            throttle.reset_user(user.pk)
-            reset_backoff(user)  # the per-device back-off ends with a recovery code
-            left = recovery.remaining(user)
-            audit("mfa.recovery_code_used", request=request, user_id=str(user.pk), remaining=left)
-            return "ok", "mfa", 0
-        throttle.record_failure(user.pk, ip)
-        lockout.record_failure(username, request)
-        events.failure("invalid_recovery_code", request, user_id=str(user.pk))
-        return "invalid", "", 0
-    outcome = verify_totp(TOTPDevice.objects.filter(user=user, confirmed=True), code)
-    if outcome.ok:
-        throttle.reset_user(user.pk)
-        audit("mfa.verified", request=request, user_id=str(user.pk), device_id=outcome.device_id)
-        return "ok", "otp", 0
-    fields = {"user_id": str(user.pk), "device_id": outcome.device_id}
-    if outcome.reason == "throttled":
-        events.failure("throttled", request, scope="device", **fields)
-        return "throttled", "", outcome.retry_after
-    throttle.record_failure(user.pk, ip)
-    if outcome.reason == "invalid":  # a replay is a right code sent twice: no lock for it
-        lockout.record_failure(username, request)
-    events.failure(outcome.reason, request, **fields)
-    return outcome.reason, "", 0
-
-
 def bad_request(detail: str) -> HttpResponse:
     events.failure("bad_request", None)
     return error_response(400, "invalid_request", detail)
@@ -123,12 +87,6 @@ def bad_request(detail: str) -> HttpResponse:
 def invalid_token() -> HttpResponse:
     events.failure("invalid_mfa_token", None)
     return error_response(401, "invalid_mfa_token", "The MFA token is invalid or expired.")
-
-
-def throttled(retry_after: int) -> HttpResponse:
-    retry = str(max(1, retry_after))
-    detail = "Too many MFA attempts; try again later."
-    return error_response(429, "mfa_throttled", detail, headers={"Retry-After": retry})
 
 
 def _load(request: HttpRequest) -> dict[str, Any] | None:
@@ -197,8 +155,6 @@ def mfa_login(request: HttpRequest) -> HttpResponse:
     -> ``{"access", "refresh"}``."""
     data = _load(request)
     if data is not None and "webauthn" in data:
-        from hardening.mfa.passkey_login import mfa_step
-
         return mfa_step(request, data.get("mfa_token"), data["webauthn"])
     parsed = _parse(data) if data is not None else None
     if parsed is None:
@@ -226,3 +182,43 @@ def mfa_login(request: HttpRequest) -> HttpResponse:
         left = max(0, TOKEN_MAX_ATTEMPTS - challenge.attempts - 1)
         return error_response(401, "invalid_code", "The code is not valid.", attempts_left=left)
     return finish(request, challenge, user, ["pwd", method])
+
+
+def mfa_step(request: HttpRequest, token: Any, credential: Any) -> HttpResponse:
+    """``POST /api/auth/mfa`` with ``"webauthn"``: the passkey as the second factor."""
+    now = clock.now()
+    opened = open_challenge(token, now)
+    if isinstance(opened, HttpResponse):
+        return opened
+    challenge, user = opened
+    blocked = limited(request, user)
+    if blocked is not None:
+        return blocked
+    if not claim_attempt(challenge, now):
+        return invalid_token()
+    try:
+        row = passkeys.lookup(credential, user)
+        result = passkeys.authenticate(request, "mfa", challenge.token_hash, credential, row)
+    except PasskeyError as exc:
+        passkey_failed(request, user, exc)
+        left = max(0, TOKEN_MAX_ATTEMPTS - challenge.attempts - 1)
+        return passkey_refused(exc, attempts_left=left)
+    throttle.reset_user(user.pk)
+    return finish(request, challenge, user, ["pwd", result.method])
+
+
+@csrf_exempt  # no cookie is involved: the mfa_token in the body is the credential
+@never_cache
+@require_POST
+def mfa_step_options(request: HttpRequest) -> HttpResponse:
+    """``POST /api/auth/mfa/webauthn`` ``{"mfa_token"}`` -> the assertion options."""
+    opened = open_challenge(json_body(request).get("mfa_token"), clock.now())
+    if isinstance(opened, HttpResponse):
+        return opened
+    challenge, user = opened
+    try:
+        return passkey_options(
+            passkeys.authentication_options(request, "mfa", challenge.token_hash, user)
+        )
+    except PasskeyError as exc:
+        return passkey_refused(exc)

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 from hardening import crypto, formfields
 from hardening.errors import error_response
 from hardening.mfa import devices, events, messages, passkeys, recovery, throttle, totp, trusted
-from hardening.mfa.login import verify_code
+from hardening.mfa.attempts import verify_code
 from hardening.mfa.models import RecoveryCode, TOTPDevice, TrustedDevice, WebAuthnCredential
 from hardening.mfa.policy import is_mfa_verified, is_recent, mark_session_verified
 from hardening.observability.audit import audit

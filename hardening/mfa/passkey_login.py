@@ -1,8 +1,6 @@
-"""The passkey steps of the logins (JSON): the token login's second factor and passwordless
-login; see :mod:`hardening.mfa.passkey_views` for the endpoints' list.
+"""Passwordless login with a passkey (JSON); the token login's passkey step is in
+:mod:`hardening.mfa.login`, the other passkey endpoints in :mod:`hardening.mfa.passkey_views`.
 
-* ``POST /api/auth/mfa/webauthn`` ``{"mfa_token"}`` -> ``{"publicKey"}``; then
-  ``POST /api/auth/mfa`` ``{"mfa_token", "webauthn": credential}`` (:func:`mfa_step`).
 * ``POST /api/auth/passkey/options`` ``{"session"?}`` -> ``{"publicKey", "ceremony"}``;
   then ``POST /api/auth/passkey`` ``{"credential", "ceremony"}`` -> tokens (``amr``
   ``["hwk"|"swk", "mfa"]``); with ``"session": true`` instead of the handle
@@ -24,57 +22,12 @@ from django.views.decorators.http import require_POST
 
 from hardening import clock
 from hardening.mfa import challenges, passkeys, signin, throttle
-from hardening.mfa import login as step
+from hardening.mfa.attempts import limited, passkey_failed, throttled
 from hardening.mfa.challenges import PasskeyError
-from hardening.mfa.passkey_views import (
-    _failure,
-    _json,
-    _limited,
-    _options,
-    _refused,
-    session_binding,
-)
+from hardening.mfa.endpoints import json_body, passkey_options, passkey_refused, session_binding
 from hardening.mfa.policy import mark_session_verified
 from hardening.observability.auth_events import login_succeeded
 from hardening.parsers import clean_string
-
-
-def mfa_step(request: HttpRequest, token: Any, credential: Any) -> HttpResponse:
-    """``POST /api/auth/mfa`` with ``"webauthn"``: the token login's second factor."""
-    now = clock.now()
-    opened = step.open_challenge(token, now)
-    if isinstance(opened, HttpResponse):
-        return opened
-    challenge, user = opened
-    limited = _limited(request, user)
-    if limited is not None:
-        return limited
-    if not step.claim_attempt(challenge, now):
-        return step.invalid_token()
-    try:
-        row = passkeys.lookup(credential, user)
-        result = passkeys.authenticate(request, "mfa", challenge.token_hash, credential, row)
-    except PasskeyError as exc:
-        _failure(request, user, exc)
-        left = max(0, step.TOKEN_MAX_ATTEMPTS - challenge.attempts - 1)
-        return _refused(exc, attempts_left=left)
-    throttle.reset_user(user.pk)
-    return step.finish(request, challenge, user, ["pwd", result.method])
-
-
-@csrf_exempt  # no cookie is involved: the mfa_token in the body is the credential
-@never_cache
-@require_POST
-def mfa_step_options(request: HttpRequest) -> HttpResponse:
-    """``POST /api/auth/mfa/webauthn`` ``{"mfa_token"}`` -> the assertion options."""
-    opened = step.open_challenge(_json(request).get("mfa_token"), clock.now())
-    if isinstance(opened, HttpResponse):
-        return opened
-    challenge, user = opened
-    try:
-        return _options(passkeys.authentication_options(request, "mfa", challenge.token_hash, user))
-    except PasskeyError as exc:
-        return _refused(exc)
 
 
 def _no_view(request: HttpRequest) -> HttpResponse:  # pragma: no cover - never called
@@ -102,7 +55,7 @@ def _login_binding(request: HttpRequest, session: bool, ceremony: Any) -> str | 
 @never_cache
 @require_POST
 def login_options(request: HttpRequest) -> HttpResponse:
-    session = _json(request).get("session") is True
+    session = json_body(request).get("session") is True
     if session and (refused := _csrf_refused(request)) is not None:
         return refused
     ceremony = None if session else secrets.token_urlsafe(32)
@@ -111,8 +64,8 @@ def login_options(request: HttpRequest) -> HttpResponse:
     try:
         body = passkeys.authentication_options(request, "login", binding)
     except PasskeyError as exc:
-        return _refused(exc)
-    response = _options(body)
+        return passkey_refused(exc)
+    response = passkey_options(body)
     if ceremony is not None:
         response = JsonResponse({"publicKey": body, "ceremony": ceremony})
         response["Cache-Control"] = "no-store"
@@ -124,7 +77,7 @@ def login_options(request: HttpRequest) -> HttpResponse:
 @require_POST
 def passkey_login(request: HttpRequest) -> HttpResponse:
     """Passwordless: a discoverable credential with user verification -> tokens or session."""
-    data = _json(request)
+    data = json_body(request)
     session = data.get("session") is True
     if session and (refused := _csrf_refused(request)) is not None:
         return refused
@@ -132,30 +85,30 @@ def passkey_login(request: HttpRequest) -> HttpResponse:
     wait = throttle.ip_blocked_for(ip)
     if wait:
         passkeys.failed(request, "login", "throttled")
-        return step.throttled(wait)
+        return throttled(wait)
     credential = data.get("credential")
     binding = _login_binding(request, session, data.get("ceremony"))
     if binding is None:
-        return _refused(PasskeyError("bad_request"))
+        return passkey_refused(PasskeyError("bad_request"))
     try:
         row = passkeys.lookup(credential)
     except PasskeyError as exc:
         throttle.record_ip_failure(ip)
         passkeys.failed(request, "login", exc.reason)
-        return _refused(exc)
+        return passkey_refused(exc)
     user = row.user
     if not user.is_active:
         throttle.record_ip_failure(ip)
         passkeys.failed(request, "login", "inactive")
-        return _refused(PasskeyError("invalid"))
-    limited = _limited(request, user)
-    if limited is not None:
-        return limited
+        return passkey_refused(PasskeyError("invalid"))
+    blocked = limited(request, user)
+    if blocked is not None:
+        return blocked
     try:
         result = passkeys.authenticate(request, "login", binding, credential, row)
     except PasskeyError as exc:
-        _failure(request, user, exc)
-        return _refused(exc)
+        passkey_failed(request, user, exc)
+        return passkey_refused(exc)
     throttle.reset_user(user.pk)
     amr = [result.method, "mfa"]
     if session:

@@ -11,12 +11,12 @@ The session's second factor (the MFA page, the login page's MFA step; CSRF-prote
 ``POST /api/mfa/webauthn/verify/options``, ``POST /api/mfa/webauthn/verify``
 ``{"credential", "trust"?}`` -> ``{"next"}``.
 
-The token login's second factor and passwordless login are in :mod:`.passkey_login`.
+The token login's second factor is in :mod:`.login`, passwordless login in :mod:`.passkey_login`;
+what these endpoints share in :mod:`.endpoints` and :mod:`.attempts`.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.contrib.auth import login
@@ -30,54 +30,22 @@ from rest_framework.response import Response
 
 from hardening import clock
 from hardening.errors import error_response
-from hardening.mfa import (
-    challenges,
-    devices,
-    lockout,
-    passkeys,
-    recovery,
-    signin,
-    throttle,
-    trusted,
-)
-from hardening.mfa import login as step
-from hardening.mfa.api import _Base, _mark_session, _needs_mfa
+from hardening.mfa import challenges, devices, passkeys, recovery, signin, throttle, trusted
+from hardening.mfa.attempts import limited, passkey_failed
 from hardening.mfa.challenges import PasskeyError
+from hardening.mfa.endpoints import (
+    EnrollmentView,
+    json_body,
+    mark_session,
+    needs_mfa,
+    passkey_options,
+    passkey_refused,
+    session_binding,
+)
 from hardening.mfa.models import RecoveryCode, TrustedDevice, WebAuthnCredential
 from hardening.mfa.policy import is_mfa_verified, mark_session_verified, token_claims
 from hardening.observability.audit import audit
-from hardening.parsers import JSONError, clean_string, loads
-
-SESSION_BINDING = "_hardening_webauthn"
-_MESSAGES = {
-    "unavailable": (503, "webauthn_unavailable", "Passkeys are not available on this site."),
-    "bad_request": (400, "invalid_request", "Send the credential as JSON."),
-    "duplicate": (409, "passkey_exists", "This passkey is already registered."),
-}
-
-
-def _refused(exc: PasskeyError, **extra: Any) -> HttpResponse:
-    if exc.reason in _MESSAGES:
-        status, code, detail = _MESSAGES[exc.reason]
-        return error_response(status, code, detail)
-    return error_response(401, "invalid_assertion", "The passkey was not accepted.", **extra)
-
-
-def _json(request: HttpRequest) -> dict[str, Any]:
-    try:
-        data = loads(request.body or b"{}")
-    except JSONError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def session_binding(request: HttpRequest, user: Any) -> str:
-    """Bind a ceremony to this session (and user): a random value kept in the session."""
-    value = request.session.get(SESSION_BINDING)
-    if not isinstance(value, str):
-        value = secrets.token_urlsafe(32)
-        request.session[SESSION_BINDING] = value
-    return challenges.binding_of(f"session:{value}:{getattr(user, 'pk', '-')}")
+from hardening.parsers import clean_string
 
 
 def _request_binding(request: Request) -> str:
@@ -88,13 +56,7 @@ def _request_binding(request: Request) -> str:
     return challenges.binding_of(f"token:{token}:{request.user.pk}")
 
 
-def _options(body: dict[str, Any]) -> HttpResponse:
-    response = JsonResponse({"publicKey": body})
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-class PasskeysView(_Base):
+class PasskeysView(EnrollmentView):
     def get(self, request: Request) -> Response:
         rows = WebAuthnCredential.objects.filter(user=request.user).order_by("pk")
         return Response(
@@ -131,19 +93,21 @@ class PasskeysView(_Base):
         return HttpResponse(status=204)
 
 
-class RegisterOptionsView(_Base):
+class RegisterOptionsView(EnrollmentView):
     def post(self, request: Request) -> HttpResponse:
-        refused = _needs_mfa(request)
+        refused = needs_mfa(request)
         if refused is not None:
             return refused
         binding = _request_binding(request)
         try:
-            return _options(passkeys.registration_options(request._request, request.user, binding))
+            return passkey_options(
+                passkeys.registration_options(request._request, request.user, binding)
+            )
         except PasskeyError as exc:
-            return _refused(exc)
+            return passkey_refused(exc)
 
 
-class RegisterView(_Base):
+class RegisterView(EnrollmentView):
     def post(self, request: Request) -> HttpResponse:
         user = request.user
         data = request.data if isinstance(request.data, dict) else {}
@@ -151,7 +115,7 @@ class RegisterView(_Base):
         if not clean_string(name) or not 0 < len(name.strip()) <= 64:
             return error_response(400, "invalid_request", "The name is 1-64 characters.")
         name = name.strip()
-        refused = _needs_mfa(request)
+        refused = needs_mfa(request)
         if refused is not None:
             return refused
         if WebAuthnCredential.objects.filter(user=user, name=name).exists():
@@ -161,10 +125,10 @@ class RegisterView(_Base):
         try:
             row = passkeys.register(request._request, user, binding, data.get("credential"), name)
         except PasskeyError as exc:
-            return _refused(exc)
+            return passkey_refused(exc)
         codes = recovery.generate(user) if recovery.remaining(user) == 0 else []
         if not had_mfa:  # enrolment proves the new factor; a second one never does
-            _mark_session(request, "swk" if row.backup_eligible else "hwk")
+            mark_session(request, "swk" if row.backup_eligible else "hwk")
         body = {"id": row.pk, "name": row.name, "recovery_codes": codes}
         response = Response(body, status=201)
         response["Cache-Control"] = "no-store"
@@ -175,21 +139,7 @@ def _session_user(request: HttpRequest) -> tuple[Any, bool]:
     """The signed-in user, or the user of a pending password login (True)."""
     if request.user.is_authenticated:
         return request.user, False
-    return signin._pending_user(request), True
-
-
-def _limited(request: HttpRequest, user: Any) -> HttpResponse | None:
-    wait = lockout.blocked_for(user.get_username())
-    if wait:
-        return lockout.locked_response(wait)
-    wait = throttle.blocked_for(user.pk, throttle.client_ip(request))
-    return step.throttled(wait) if wait else None
-
-
-def _failure(request: HttpRequest, user: Any, exc: PasskeyError) -> None:
-    if exc.reason in ("invalid", "sign_count", "unknown_credential"):
-        throttle.record_failure(user.pk, throttle.client_ip(request))
-        lockout.record_failure(user.get_username(), request)
+    return signin.pending_user(request), True
 
 
 @never_cache
@@ -201,8 +151,8 @@ def verify_options(request: HttpRequest) -> HttpResponse:
     try:
         body = passkeys.authentication_options(request, "mfa", session_binding(request, user), user)
     except PasskeyError as exc:
-        return _refused(exc)
-    return _options(body)
+        return passkey_refused(exc)
+    return passkey_options(body)
 
 
 @never_cache
@@ -212,18 +162,18 @@ def verify(request: HttpRequest) -> HttpResponse:
     user, pending = _session_user(request)
     if user is None:
         return error_response(401, "not_authenticated", "Sign in first.")
-    limited = _limited(request, user)
-    if limited is not None:
-        return limited
-    data = _json(request)
+    blocked = limited(request, user)
+    if blocked is not None:
+        return blocked
+    data = json_body(request)
     try:
         row = passkeys.lookup(data.get("credential"), user)
         result = passkeys.authenticate(
             request, "mfa", session_binding(request, user), data.get("credential"), row
         )
     except PasskeyError as exc:
-        _failure(request, user, exc)
-        return _refused(exc)
+        passkey_failed(request, user, exc)
+        return passkey_refused(exc)
     throttle.reset_user(user.pk)
     if pending:
         backend = request.session[signin.PENDING].get("backend") or None

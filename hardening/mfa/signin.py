@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from hardening import clock, formfields
 from hardening.mfa import messages, passkeys, trusted
+from hardening.mfa.attempts import verify_code
 from hardening.mfa.devices import has_mfa
-from hardening.mfa.login import verify_code
 from hardening.mfa.models import WebAuthnCredential
 from hardening.mfa.policy import mark_session_verified
 
@@ -61,7 +61,7 @@ def _next(request: HttpRequest) -> str:
 
 def _page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
     context = {"next": _next(request), "passkeys": passkeys.enabled(request), **extra}
-    user = _pending_user(request) if extra.get("step") == "code" else None
+    user = pending_user(request) if extra.get("step") == "code" else None
     if user is not None:
         context["trust_days"] = trusted.days_for(user)
         context["has_passkey"] = WebAuthnCredential.objects.filter(user=user).exists()
@@ -74,7 +74,7 @@ def _done(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(_next(request) or reverse("hardening:mfa-page"))
 
 
-def _pending_user(request: HttpRequest) -> Any | None:
+def pending_user(request: HttpRequest) -> Any | None:
     pending = request.session.get(PENDING)
     if not isinstance(pending, dict) or clock.now() - pending.get("at", 0) > PENDING_SECONDS:
         request.session.pop(PENDING, None)
@@ -107,7 +107,7 @@ def _password_step(request: HttpRequest) -> HttpResponse:
 
 
 def _code_step(request: HttpRequest) -> HttpResponse:
-    user = _pending_user(request)
+    user = pending_user(request)
     if user is None:
         return _page(request, 400, error="Your sign-in expired. Enter your password again.")
     pending = request.session[PENDING]
@@ -141,12 +141,12 @@ def _code_step(request: HttpRequest) -> HttpResponse:
 def login_view(request: HttpRequest) -> HttpResponse:
     refused = formfields.refusal(request, _limits())
     if refused is not None:  # NUL, a lone surrogate or too long: before any lookup
-        step = "code" if _pending_user(request) else "password"
+        step = "code" if pending_user(request) else "password"
         return _page(request, 400, step=step, error=refused.message, next="")
     if request.method == "GET":
         if request.user.is_authenticated:
             return _done(request)
-        return _page(request, step="code" if _pending_user(request) else "password")
+        return _page(request, step="code" if pending_user(request) else "password")
     if request.POST.get("step") == "code":
         return _code_step(request)
     return _password_step(request)

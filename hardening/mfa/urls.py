@@ -9,7 +9,7 @@ from hardening.mfa import api, login, page, passkey_login, passkey_views, signin
 
 urlpatterns = [
     path("api/auth/mfa", login.mfa_login, name="mfa-login"),
-    path("api/auth/mfa/webauthn", passkey_login.mfa_step_options, name="mfa-login-webauthn"),
+    path("api/auth/mfa/webauthn", login.mfa_step_options, name="mfa-login-webauthn"),
     path("api/auth/passkey/options", passkey_login.login_options, name="passkey-login-options"),
     path("api/auth/passkey", passkey_login.passkey_login, name="passkey-login"),
     path("api/mfa/totp", api.TOTPView.as_view(), name="mfa-totp"),

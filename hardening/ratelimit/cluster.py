@@ -20,13 +20,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hardening import clock as hardening_clock
+from hardening.ratelimit.decision import Check, Decision, WindowState, leased, summarise
 from hardening.ratelimit.keys import ban_key, window_key
-from hardening.ratelimit.lease import LEASE_SECONDS, MAX_BATCH, SHARE, Lease
-from hardening.ratelimit.redis_script import SCRIPT, SHA
+from hardening.ratelimit.lease import LEASE_SECONDS, MAX_BATCH, SHARE, Lease, Leases
+from hardening.ratelimit.redis_script import SCRIPT, SHA, read_reply, set_arguments
 
 if TYPE_CHECKING:
     from hardening.ratelimit.conf import Config
-    from hardening.ratelimit.limiter import Check, Decision, Limiter
 
 
 class _Group:
@@ -55,18 +55,15 @@ def _groups(checks: Sequence[Check], identities: Sequence[str], cfg: Config) -> 
 
 
 def decide(
-    limiter: Limiter,
+    leases: Leases,
     client: Any,
     prefix: str | Callable[[str], str],
     checks: Sequence[Check],
     identities: Sequence[str],
     cfg: Config,
 ) -> Decision:
-    from hardening.ratelimit.limiter import Decision
-
     groups = _groups(checks, identities, cfg)
-    leases = limiter.leases
-    sent = limiter._now()
+    sent = hardening_clock.monotonic()
     pending = []
     for group in groups:
         group.lease = leases.take(group.sig, sent)
@@ -75,7 +72,7 @@ def decide(
     calls = []
     for group in pending:
         want, back, starts = leases.begin(group.sig, sent)
-        names, set_args = limiter._set(group.checks, group.identities, cfg, want, back, starts)
+        names, set_args = set_arguments(group.checks, group.identities, cfg, want, back, starts)
         if isinstance(prefix, str):
             keys = [prefix + name for name in names]
         else:
@@ -90,15 +87,15 @@ def decide(
     parts: dict[int, Decision] = {}
     for n, group in enumerate(groups):
         if group.reply is not None:
-            parts[n] = limiter._reply(group.reply, group.checks, group.identities, None)
-    by_check: dict[int, Any] = {}
+            parts[n] = read_reply(group.reply, group.checks, group.identities, None)
+    by_check: dict[int, WindowState] = {}
     for n, group in enumerate(groups):
         part = parts.get(n)
         windows = part.windows if part is not None else _leased_windows(group)
         for state in windows:
             by_check[id(state.check)] = state
     decision.windows = [by_check[id(c)] for c in checks if id(c) in by_check]
-    limiter._summarise(decision)
+    summarise(decision)
     banned = next((p for p in parts.values() if p.banned is not None), None)
     if banned is not None:
         decision.allowed = False
@@ -111,15 +108,13 @@ def decide(
     return decision
 
 
-def _leased_windows(group: _Group) -> list[Any]:
-    from hardening.ratelimit.limiter import _leased
-
+def _leased_windows(group: _Group) -> list[WindowState]:
     assert group.lease is not None  # type narrow
-    return _leased(group.lease).windows
+    return leased(group.lease).windows
 
 
 def _keep_units(
-    leases: Any, groups: list[_Group], parts: dict[int, Decision], allowed: bool, sent: float
+    leases: Leases, groups: list[_Group], parts: dict[int, Decision], allowed: bool, sent: float
 ) -> None:
     """Leases from the admitting groups; a refused request's units stay leased."""
     for n, group in enumerate(groups):

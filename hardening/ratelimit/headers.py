@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hardening.ratelimit.limiter import WindowState
+from hardening.ratelimit.decision import WindowState
 
 
 def window_name(state: WindowState) -> str:

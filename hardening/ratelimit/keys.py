@@ -4,10 +4,7 @@ script decides them; the site-wide bucket is ``{*}``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from hardening.ratelimit.limiter import Check
+from hardening.ratelimit.decision import Check
 
 
 def ban_key(identity: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import BaseCache, caches
@@ -15,62 +14,21 @@ from hardening import clock as hardening_clock
 from hardening.conf import conf
 from hardening.ratelimit import cluster
 from hardening.ratelimit.conf import Config
+from hardening.ratelimit.decision import (
+    Check,
+    Decision,
+    Revocation,
+    WindowState,
+    leased,
+    summarise,
+)
 from hardening.ratelimit.fixed_window import violate, window_end
-from hardening.ratelimit.keys import ban_key, holders_key, level_key, vio_key, window_key
-from hardening.ratelimit.lease import LEASE_SECONDS, MAX_BATCH, SHARE, Lease, Leases
-from hardening.ratelimit.policy import Policy, Rate
-from hardening.ratelimit.redis_script import SCRIPT, SHA
+from hardening.ratelimit.keys import ban_key, window_key
+from hardening.ratelimit.lease import LEASE_SECONDS, MAX_BATCH, SHARE, Leases
+from hardening.ratelimit.redis_script import SCRIPT, SHA, read_reply, set_arguments
 from hardening.ratelimit.target import is_cluster
 from hardening.ratelimit.target import redis_client as redis_client  # re-exported
 from hardening.ratelimit.target import redis_target as redis_target  # re-exported
-
-
-@dataclass(frozen=True)
-class Check:
-    """One window of one policy for one bucket (``u:42``, ``ip:192.0.2.1``, ``*``)."""
-
-    policy: Policy
-    rate: Rate
-    bucket: str
-    identity: str | None  # the identity a refusal counts against (None: no bans)
-
-
-@dataclass(frozen=True)
-class WindowState:
-    check: Check
-    allowed: bool
-    wait: int  # seconds until this window admits one more request (0 if allowed)
-    remaining: int
-    reset: int  # seconds until the window ends
-
-
-@dataclass
-class Decision:
-    allowed: bool = True
-    retry_after: int = 0
-    policy: str | None = None  # first policy that refused
-    banned: str | None = None  # identity under an existing ban
-    new_ban: tuple[str, int] | None = None  # (identity, seconds)
-    windows: list[WindowState] = field(default_factory=list)
-    revoked: bool | None = None  # the revocation lookup's answer; None = not carried
-
-
-@dataclass(frozen=True)
-class Revocation:
-    """A revocation lookup for the script to carry (``hardening.jwt.auth``): the keys (before
-    ``make_key``), and the checks that apply instead when one of them exists."""
-
-    keys: Sequence[str]
-    checks: Sequence[Check]
-    identities: Sequence[str]
-
-
-def _leased(lease: Lease) -> Decision:
-    """An admission from a lease: the windows as the lease's round trip saw them."""
-    windows = [
-        WindowState(w.check, True, 0, w.remaining + lease.left, w.reset) for w in lease.windows
-    ]
-    return Decision(windows=windows)
 
 
 class Limiter:
@@ -99,48 +57,20 @@ class Limiter:
         """``revocation`` is carried on Redis only (``Decision.revoked`` stays None else)."""
         target = redis_target()
         if target is not None and target.cluster:
-            return cluster.decide(self, target.client, target.prefix, checks, identities, cfg)
+            return cluster.decide(
+                self.leases, target.client, target.prefix, checks, identities, cfg
+            )
         if target is not None:
             return self._redis(target.client, target.prefix, checks, identities, cfg, revocation)
         cache = self.cache
         client = redis_client(cache)
         if client is not None and is_cluster(cache):
-            return cluster.decide(self, client, cache.make_key, checks, identities, cfg)
+            return cluster.decide(self.leases, client, cache.make_key, checks, identities, cfg)
         if client is not None:  # a custom key function: make_key per key
             return self._redis(client, cache.make_key, checks, identities, cfg, revocation)
         return self._fallback(cache, checks, identities, cfg)
 
     # -- Redis ------------------------------------------------------------------------
-
-    def _now(self) -> float:
-        return hardening_clock.monotonic()
-
-    @staticmethod
-    def _set(
-        checks: Sequence[Check],
-        identities: Sequence[str],
-        cfg: Config,
-        want: int = 0,
-        back: Sequence[int] = (),
-        back_starts: Sequence[int] = (),
-    ) -> tuple[list[str], list[Any]]:
-        """The key names and ARGV of one set of checks (see ``redis_script``)."""
-        if cfg.bans is None:
-            identities = ()
-        names = [ban_key(i) for i in identities]
-        names += [vio_key(i) for i in identities]
-        names += [level_key(i) for i in identities]
-        names += [window_key(c) for c in checks]
-        names += [holders_key(c) for c in checks]
-        args: list[Any] = [len(identities), len(checks), want]
-        for n, c in enumerate(checks):
-            identity = c.identity
-            ident = 0
-            if identity and c.policy.ban and identity in identities:
-                ident = identities.index(identity) + 1
-            args += [c.rate.limit, c.rate.seconds * 1000, ident]
-            args += [back[n], back_starts[n]] if back else [0, 0]
-        return names, args
 
     def _redis(
         self,
@@ -156,17 +86,17 @@ class Limiter:
         sent = 0.0
         if revocation is None and checks:  # leases: the common case of one set
             sig = tuple(window_key(c) for c in checks)
-            sent = self._now()
+            sent = hardening_clock.monotonic()
             lease = self.leases.take(sig, sent)
             if lease is not None:
-                return _leased(lease)
+                return leased(lease)
             want, back, starts = self.leases.begin(sig, sent)
-        names, set_args = self._set(checks, identities, cfg, want, back, starts)
+        names, set_args = set_arguments(checks, identities, cfg, want, back, starts)
         returned = self.leases.sweep(sent, sig) if sig else []
         revoked_names: list[str] = []
         if revocation is not None:
             revoked_names = list(revocation.keys)
-            alt_names, alt_args = self._set(revocation.checks, revocation.identities, cfg)
+            alt_names, alt_args = set_arguments(revocation.checks, revocation.identities, cfg)
             names += alt_names
             set_args += alt_args
         names = revoked_names + [r[0] for r in returned] + names
@@ -184,7 +114,7 @@ class Limiter:
             if type(exc).__name__ != "NoScriptError":  # redis is an optional dependency
                 raise
             reply = client.eval(SCRIPT, len(keys), *keys, *args)
-        decision = self._reply(reply, checks, identities, revocation)
+        decision = read_reply(reply, checks, identities, revocation)
         extra = int(reply[4])
         if sig and extra > 0 and decision.allowed:
             n = len(checks)
@@ -195,46 +125,6 @@ class Limiter:
             spans = tuple(c.rate.seconds * 1000 for c in checks)
             self.leases.grant(sig, extra, starts, deadline, decision.windows, spans)
         return decision
-
-    def _reply(
-        self,
-        reply: Sequence[Any],
-        checks: Sequence[Check],
-        identities: Sequence[str],
-        revocation: Revocation | None,
-    ) -> Decision:
-        status, ident, ban_ms = int(reply[0]), int(reply[1]), int(reply[2])
-        decision = Decision()
-        if revocation is not None:
-            decision.revoked = int(reply[3]) == 1
-            if decision.revoked:
-                checks, identities = revocation.checks, revocation.identities
-        if status == 3:
-            decision.allowed = False
-            decision.banned = identities[ident - 1]
-            decision.retry_after = max(1, math.ceil(ban_ms / 1000))
-            return decision
-        windows = decision.windows
-        n = 5
-        for check in checks:
-            ok = int(reply[n]) != 0
-            wait = 0 if ok else math.ceil(int(reply[n + 1]) / 1000)
-            reset = math.ceil(int(reply[n + 3]) / 1000)
-            windows.append(WindowState(check, ok, wait, int(reply[n + 2]), reset))
-            n += 5
-        self._summarise(decision)
-        if status == 2:
-            decision.new_ban = (identities[ident - 1], ban_ms // 1000)
-            decision.retry_after = max(decision.retry_after, ban_ms // 1000)
-        return decision
-
-    @staticmethod
-    def _summarise(decision: Decision) -> None:
-        refused = [w for w in decision.windows if not w.allowed]
-        if refused:
-            decision.allowed = False
-            decision.policy = refused[0].check.policy.name
-            decision.retry_after = max(1, *(w.wait for w in refused))
 
     # -- other shared caches: django-ratelimit's fixed window ----------------------------
 
@@ -270,7 +160,7 @@ class Limiter:
             wait = 0 if allowed else reset
             state = WindowState(check, allowed, wait, max(0, limit - count), reset)
             decision.windows.append(state)
-        self._summarise(decision)
+        summarise(decision)
         if not decision.allowed and cfg.bans is not None:
             violators = [
                 w.check.identity

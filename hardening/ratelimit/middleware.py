@@ -27,10 +27,11 @@ from hardening.observability.audit import audit
 from hardening.observability.metrics import BANS, RATELIMIT_BLOCKS, RATELIMIT_CACHE_ERRORS
 from hardening.outage import BreakerOpen, is_outage
 from hardening.ratelimit.conf import conf, config
+from hardening.ratelimit.decision import Check, Decision, Revocation
 from hardening.ratelimit.decorators import EXEMPT, view_policies
 from hardening.ratelimit.headers import ratelimit_headers
 from hardening.ratelimit.ip import masked_ip
-from hardening.ratelimit.limiter import Check, Decision, Limiter, Revocation
+from hardening.ratelimit.limiter import Limiter
 from hardening.ratelimit.policy import Policy
 from hardening.request import GetResponse, HardeningMiddleware, state
 

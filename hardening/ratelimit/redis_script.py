@@ -35,11 +35,22 @@ Reply: {status, identity index, ban_ms, revoked, extra, then per window: ok, wai
 status: 0 admitted, 1 limited, 2 limited and newly banned, 3 already banned;
 revoked: 1 when a revocation key exists (set B was decided), else 0;
 extra: the units reserved beyond this request (0 unless admitted with want > 0).
+
+:func:`set_arguments` builds the keys and ARGV of one set, :func:`read_reply` reads a reply.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from hardening.ratelimit.decision import Check, Decision, Revocation, WindowState, summarise
+from hardening.ratelimit.keys import ban_key, holders_key, level_key, vio_key, window_key
+
+if TYPE_CHECKING:
+    from hardening.ratelimit.conf import Config
 
 SCRIPT = """
 local now = tonumber(ARGV[1])
@@ -208,3 +219,63 @@ return out
 """
 
 SHA = hashlib.sha1(SCRIPT.encode(), usedforsecurity=False).hexdigest()
+
+
+def set_arguments(
+    checks: Sequence[Check],
+    identities: Sequence[str],
+    cfg: Config,
+    want: int = 0,
+    back: Sequence[int] = (),
+    back_starts: Sequence[int] = (),
+) -> tuple[list[str], list[Any]]:
+    """The key names and ARGV of one set of checks (the per-set part above)."""
+    if cfg.bans is None:
+        identities = ()
+    names = [ban_key(i) for i in identities]
+    names += [vio_key(i) for i in identities]
+    names += [level_key(i) for i in identities]
+    names += [window_key(c) for c in checks]
+    names += [holders_key(c) for c in checks]
+    args: list[Any] = [len(identities), len(checks), want]
+    for n, c in enumerate(checks):
+        identity = c.identity
+        ident = 0
+        if identity and c.policy.ban and identity in identities:
+            ident = identities.index(identity) + 1
+        args += [c.rate.limit, c.rate.seconds * 1000, ident]
+        args += [back[n], back_starts[n]] if back else [0, 0]
+    return names, args
+
+
+def read_reply(
+    reply: Sequence[Any],
+    checks: Sequence[Check],
+    identities: Sequence[str],
+    revocation: Revocation | None,
+) -> Decision:
+    """The :class:`~hardening.ratelimit.decision.Decision` of one reply of the script."""
+    status, ident, ban_ms = int(reply[0]), int(reply[1]), int(reply[2])
+    decision = Decision()
+    if revocation is not None:
+        decision.revoked = int(reply[3]) == 1
+        if decision.revoked:
+            checks, identities = revocation.checks, revocation.identities
+    if status == 3:
+        decision.allowed = False
+        decision.banned = identities[ident - 1]
+        decision.retry_after = max(1, math.ceil(ban_ms / 1000))
+        return decision
+    windows = decision.windows
+    n = 5
+    for check in checks:
+        ok = int(reply[n]) != 0
+        wait = 0 if ok else math.ceil(int(reply[n + 1]) / 1000)
+        reset = math.ceil(int(reply[n + 3]) / 1000)
+        windows.append(WindowState(check, ok, wait, int(reply[n + 2]), reset))
+        n += 5
+    summarise(decision)
+    if status == 2:
+        decision.new_ban = (identities[ident - 1], ban_ms // 1000)
+        decision.retry_after = max(decision.retry_after, ban_ms // 1000)
+    return decision

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from hardening.jwt import ownkeys
+from hardening.jwt import ownkeys, signingkey
 from hardening.jwt.checks import check_own_keys
 from hardening.jwt.tokens import issue_token_pair
 from tests.helpers.clock import FakeClock
@@ -58,7 +58,7 @@ def test_a_single_rs256_key_is_published_with_its_thumbprint(
     settings.HARDENING_JWT_VERIFYING_KEY = public_pem(rsa_key("own"))
     keys = published(client)
     (kid,) = keys
-    assert kid == ownkeys.thumbprint(public_pem(rsa_key("own")))
+    assert kid == signingkey.thumbprint(public_pem(rsa_key("own")))
     assert keys[kid]["alg"] == "RS256" and keys[kid]["use"] == "sig" and "d" not in keys[kid]
     access = issue_token_pair(user, amr=["pwd"])["access"]
     assert gateway_verifies(access, keys)["user_id"] == str(user.pk)

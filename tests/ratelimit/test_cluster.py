@@ -15,8 +15,9 @@ from health_check.exceptions import ServiceUnavailable
 
 from hardening.health.probes import Cache
 from hardening.ratelimit.conf import config
+from hardening.ratelimit.decision import Check
 from hardening.ratelimit.keys import window_key
-from hardening.ratelimit.limiter import Check, Limiter, redis_target
+from hardening.ratelimit.limiter import Limiter, redis_target
 from tests.helpers.checks import check_error_codes, production
 from tests.helpers.clock import FakeClock, installed
 from tests.helpers.cluster import Cluster, redis_cluster

@@ -11,8 +11,9 @@ from django.test import override_settings
 
 from hardening.ratelimit import ip as ip_module
 from hardening.ratelimit.conf import config
+from hardening.ratelimit.decision import Check
 from hardening.ratelimit.ip import masked_ip
-from hardening.ratelimit.limiter import Check, Limiter, redis_client, redis_target
+from hardening.ratelimit.limiter import Limiter, redis_client, redis_target
 from tests.helpers.clock import FakeClock
 from tests.helpers.ratelimit import User, make, request
 

@@ -22,9 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hardening.ratelimit.conf import Config
+from hardening.ratelimit.decision import Check
 from hardening.ratelimit.keys import window_key
 from hardening.ratelimit.lease import MAX_BATCH, SHARE, grant
-from hardening.ratelimit.limiter import Check, Limiter
+from hardening.ratelimit.limiter import Limiter
 from hardening.ratelimit.policy import Paths, parse_policy
 from hardening.ratelimit.redis_script import SCRIPT
 from tests.helpers.clock import FakeClock, installed

@@ -5,9 +5,9 @@ from django.test import override_settings
 
 from hardening.clientip import client_ip
 from hardening.ratelimit import ip
+from hardening.ratelimit.decision import Check, WindowState
 from hardening.ratelimit.headers import ratelimit_headers
 from hardening.ratelimit.ip import masked_ip
-from hardening.ratelimit.limiter import Check, WindowState
 from hardening.ratelimit.policy import PolicyError, Rate, parse_policies, parse_policy, parse_rate
 from tests.helpers.ratelimit import request
 

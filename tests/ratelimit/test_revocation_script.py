@@ -11,7 +11,8 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from hardening.ratelimit.conf import config
-from hardening.ratelimit.limiter import Check, Limiter, Revocation
+from hardening.ratelimit.decision import Check, Revocation
+from hardening.ratelimit.limiter import Limiter
 from tests.helpers.clock import FakeClock
 
 pytestmark = pytest.mark.redis

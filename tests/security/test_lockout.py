@@ -133,7 +133,7 @@ def test_device_backoff_is_capped_and_reset_by_a_recovery_code(
     from django.test import RequestFactory
 
     from hardening.mfa import recovery
-    from hardening.mfa.login import verify_code
+    from hardening.mfa.attempts import verify_code
 
     device = make_device(alice)
     assert devices._backoff(40) == devices.MAX_BACKOFF_SECONDS == 900

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hardening import clock
-from hardening.jwt import ownkeys
+from hardening.jwt import ownkeys, signingkey
 from hardening.jwt.conf import conf
 
 
@@ -63,7 +63,7 @@ class Command(BaseCommand):
             if k.kid not in gone
         ]
         activate = now + max(0.0, options["activate_in"])
-        kid = ownkeys.thumbprint(ownkeys.public_pem(private))
+        kid = signingkey.thumbprint(signingkey.public_pem(private))
         entries.append({"kid": kid, "key": private, "active_from": _iso(activate)})
         self.stdout.write(json.dumps(entries, indent=2))
         self.stderr.write(
