@@ -123,12 +123,12 @@ def test_user_admin_action_lifts_the_selected_users_bans(
     assert any(getattr(r, "event", None) == "ratelimit.unbanned" for r in caplog.records)
 
 
-def test_a_ban_identity_needs_an_address_or_a_user() -> None:
+def test_a_ban_identity_needs_an_address_a_user_or_a_key() -> None:
     from hardening.ratelimit.bans import identity_for
 
     assert identity_for(user="42") == "u:42"
     assert identity_for(ip="192.0.2.9") == "ip:192.0.2.9"
-    with pytest.raises(ValueError, match="give an IP address or a user id"):
+    with pytest.raises(ValueError, match="give an IP address, a user id or an API key"):
         identity_for()
     with pytest.raises(ValueError):
         identity_for(ip="not-an-address")
