@@ -44,7 +44,11 @@ def test_the_hardening_variant_is_the_examples_stack() -> None:
     middleware, auth, example = json.loads(done.stdout.splitlines()[-1])
     hardening = [path for path in example if path.startswith("hardening.")]
     assert hardening and [path for path in middleware if path.startswith("hardening.")] == hardening
-    assert auth == ["hardening.authentication.BearerTokenAuthentication"]
+    # the example's DRF classes: bearer tokens first, then API keys (rest_framework_settings())
+    assert auth == [
+        "hardening.authentication.BearerTokenAuthentication",
+        "hardening.authentication.ApiKeyAuthentication",
+    ]
 
 
 def test_no_stand_ins_and_no_results_in_the_tree() -> None:
