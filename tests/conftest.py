@@ -68,6 +68,29 @@ def events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     security_event.disconnect(receiver)
 
 
+def _real_clock() -> tuple[object, object, bool]:
+    from hardening import clock
+
+    return clock.now, clock.monotonic, clock.replaced
+
+
+_REAL_CLOCK = _real_clock()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After every fixture is torn down: a test that left a fake clock in hardening.clock
+    would move time for every later test (a token's future ``iat`` is then in the past):
+    that test errors, and the real clock is put back."""
+    result = yield
+    if _real_clock() != _REAL_CLOCK:
+        from hardening import clock
+
+        clock.now, clock.monotonic, clock.replaced = _REAL_CLOCK  # type: ignore[assignment]
+        raise AssertionError(f"{item.nodeid} left a fake clock in hardening.clock")
+    return result
+
+
 @pytest.fixture(autouse=True)
 def _fresh_local_caches() -> Iterator[None]:
     """Every test starts with empty in-process caches: rate-limit windows and bans that an

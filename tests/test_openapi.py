@@ -114,6 +114,7 @@ def test_swagger_ui_is_served_from_static_files_under_the_strict_csp(client: Cli
     assert script.status_code == 200 and "javascript" in script["Content-Type"]
 
 
+@pytest.mark.django_db(transaction=True)  # as a server runs: no test-wide transaction
 def test_schemathesis_finds_no_500_and_no_contradiction(
     settings: Any, django_user_model: Any
 ) -> None:

@@ -62,7 +62,12 @@ def raw_payload(text: str) -> str:
     return sign_raw({"alg": "RS256", "typ": "JWT", "kid": "k1"}, text.encode())
 
 
-NOW = int(time.time())
+def now() -> int:
+    """Read when a case builds its token, not at collection: under pytest-randomly this
+    module may run many minutes after it was imported (a 'future' iat is then past)."""
+    return int(time.time())
+
+
 ATTACKER = rsa_key("attacker")
 
 CASES: list[tuple[str, Builder, str]] = [
@@ -102,12 +107,12 @@ CASES: list[tuple[str, Builder, str]] = [
     ("kid-1kb", lambda u: sign(good(), kid="k" * 1000), "bad_kid"),
     ("kid-unknown", lambda u: sign(good(), ATTACKER, kid="k-unknown"), "unknown_key"),
     ("no-kid", lambda u: sign(good(), kid=None), "unknown_key"),
-    ("expired", lambda u: sign(good(exp=NOW - 60, iat=NOW - 120)), "expired"),
-    ("nbf-future", lambda u: sign(good(nbf=NOW + 60)), "not_yet_valid"),
-    ("iat-future", lambda u: sign(good(iat=NOW + 60, exp=NOW + 120)), "not_yet_valid"),
+    ("expired", lambda u: sign(good(exp=now() - 60, iat=now() - 120)), "expired"),
+    ("nbf-future", lambda u: sign(good(nbf=now() + 60)), "not_yet_valid"),
+    ("iat-future", lambda u: sign(good(iat=now() + 60, exp=now() + 120)), "not_yet_valid"),
     ("exp-string", lambda u: sign(good(exp="tomorrow")), "malformed"),
     ("exp-1e300", lambda u: sign(good(exp=1e300)), "lifetime"),
-    ("exp-far-future", lambda u: sign(good(exp=NOW + 10 * 365 * 86400)), "lifetime"),
+    ("exp-far-future", lambda u: sign(good(exp=now() + 10 * 365 * 86400)), "lifetime"),
     (
         "exp-infinite",
         lambda u: raw_payload(json.dumps(good(exp=None)).replace("{", '{"exp": 1e400, ', 1)),

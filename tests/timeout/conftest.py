@@ -15,7 +15,7 @@ def _watchdog_settles() -> Iterator[None]:
     """A request answered 504 leaves its deadline registered until the watchdog has dealt
     with it: wait for that (bounded), so its log line is never another test's."""
     yield
-    assert watchdog.wait_idle(timeout=5), "a deadline is still registered with the watchdog"
+    assert watchdog.wait_idle(timeout=15), "a deadline is still registered with the watchdog"
 
 
 @pytest.fixture
