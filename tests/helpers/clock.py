@@ -35,22 +35,30 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
-    fake = FakeClock()
-    monkeypatch.setattr(hardening_clock, "now", fake.now)
-    monkeypatch.setattr(hardening_clock, "monotonic", fake.monotonic)
-    monkeypatch.setattr(hardening_clock, "replaced", True)
-    yield fake
+def clock() -> Iterator[FakeClock]:
+    with installed(FakeClock()) as fake:
+        yield fake
+
+
+def _timelines_changed() -> None:
+    """The timeout watchdog sleeps until the next deadline on hardening.clock: when the clock
+    is swapped, that moment is on another timeline, so it must look again (else a deadline
+    registered after a fake clock left waits for a wake-up computed on the fake one)."""
+    from hardening.timeout.watchdog import watchdog
+
+    watchdog.changed()
 
 
 @contextmanager
 def installed(fake: FakeClock) -> Iterator[FakeClock]:
-    """The ``clock`` fixture as a context manager, for hypothesis examples (which cannot
-    use function-scoped fixtures) and code that owns its own FakeClock."""
+    """The fake clock in :mod:`hardening.clock` for the block (the ``clock`` fixture; and
+    for hypothesis examples, which cannot use function-scoped fixtures)."""
     saved = (hardening_clock.now, hardening_clock.monotonic, hardening_clock.replaced)
     hardening_clock.now, hardening_clock.monotonic = fake.now, fake.monotonic
     hardening_clock.replaced = True
+    _timelines_changed()
     try:
         yield fake
     finally:
         hardening_clock.now, hardening_clock.monotonic, hardening_clock.replaced = saved
+        _timelines_changed()

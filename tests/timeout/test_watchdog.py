@@ -109,3 +109,35 @@ def test_inactive_deadline_is_left_alone(dog: Watchdog) -> None:
         time.sleep(0.01)
     assert len(dog) == 0  # popped at expiry
     assert not conn.cancelled.is_set()
+
+
+def test_a_deadline_after_a_fake_clock_is_expired_in_time() -> None:
+    """The watchdog sleeps until its next deadline on hardening.clock. A test's fake clock
+    put that wake-up on the fake timeline, and a deadline registered after the real clock
+    came back waited for it (CI: the watchdog cancelled nothing, 200 instead of 504)."""
+    import threading
+    import time
+
+    from hardening.timeout.deadline import Deadline
+    from hardening.timeout.watchdog import watchdog
+    from tests.helpers.clock import FakeClock, installed
+
+    fake = FakeClock()
+    fake.advance(time.monotonic() - 100 - fake.monotonic())  # the fake is 100 s behind
+    looked = threading.Event()
+    fake_monotonic = fake.monotonic
+
+    def monotonic() -> float:
+        if threading.current_thread().name == "hardening-timeout-watchdog":
+            looked.set()
+        return fake_monotonic()
+
+    fake.monotonic = monotonic  # type: ignore[method-assign]
+    with installed(fake):
+        early = Deadline(30.0)
+        watchdog.register(early)
+        assert looked.wait(5)  # the thread now sleeps until early's expiry, fake time
+        watchdog.unregister(early)
+    late = Deadline(0.2)
+    watchdog.register(late)
+    assert watchdog.wait_idle(timeout=5), "the real deadline waited for a fake-clock wake-up"
