@@ -45,3 +45,17 @@ def test_one_fake_clock() -> None:
         if re.search(r"setattr\([^)]*[\"'](?:time\.)?(now|monotonic|time)[\"']", text):
             offenders.append(f"{path.relative_to(TESTS)}: patches a clock")
     assert not offenders, offenders
+
+
+def test_every_imported_test_helper_module_exists() -> None:
+    """Imports inside functions run only with their test (a browser or server test that is
+    skipped here): a helper module moved away must not be found only on CI."""
+    from importlib.util import find_spec
+
+    missing = []
+    for path, tree in modules():
+        for node in ast.walk(tree):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if module and module.startswith("tests.") and find_spec(module) is None:
+                missing.append(f"{path.relative_to(TESTS)}: {module}")
+    assert not missing, missing

@@ -161,7 +161,7 @@ def prod_server(tmp_path: Path) -> Iterator[tuple[Server, int]]:
     that the origin (with its port) can be configured before the server starts."""
     from cryptography.fernet import Fernet
 
-    from tests.health.services import redis_server
+    from tests.helpers.services import redis_server
     from tests.servers import free_port
 
     if shutil.which("redis-server") is None:
