@@ -3,10 +3,18 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.test import AsyncClient, Client, SimpleTestCase, override_settings
 
-from hardening.headers.csp import API_CSP, DEFAULT_CSP, NONCE, SELF, build_policy
+from hardening.headers.csp import (
+    API_CSP,
+    DEFAULT_CSP,
+    DJANGO_CSP_MIDDLEWARE,
+    NONCE,
+    SELF,
+    build_policy,
+)
 from hardening.headers.middleware import SecurityHeadersMiddleware
 from hardening.headers.policies import build_permissions_policy
 
@@ -112,6 +120,12 @@ class HeaderTests(SimpleTestCase):
         def html(request: HttpRequest) -> HttpResponse:
             return HttpResponse("<p>x</p>")
 
+        # Ours sends the header itself (on Django 6 with its CSP middleware it hands the
+        # policy to that one instead: tested in test_django6_csp*).
+        without_django_csp = [m for m in settings.MIDDLEWARE if m != DJANGO_CSP_MIDDLEWARE]
+        override = self.settings(MIDDLEWARE=without_django_csp)
+        override.enable()
+        self.addCleanup(override.disable)
         middleware = SecurityHeadersMiddleware(html)
         request = HttpRequest()
         request.path = "/v1/things"
