@@ -85,12 +85,19 @@ def is_public_suffix(name: str) -> bool:
     return bool(psl.is_public(name))
 
 
+def _without_port(host: str) -> str:
+    """``host`` without a ``:port``; an IPv6 literal keeps its brackets (``[::1]:8000``)."""
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.split(":")[0]
+
+
 @register
 def check_allowed_host_suffixes(**kwargs: Any) -> list[CheckMessage]:
     bad = [
         str(host)
         for host in getattr(settings, "ALLOWED_HOSTS", []) or []
-        if str(host) != "*" and is_public_suffix(str(host).split(":")[0].lstrip("*"))
+        if str(host) != "*" and is_public_suffix(_without_port(str(host)).lstrip("*"))
     ]
     return [
         problem(

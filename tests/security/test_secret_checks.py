@@ -243,3 +243,12 @@ def test_hs256_with_a_pem_key_never_answers_500_when_issuing(
     )
     assert response.status_code == 503, response.content
     assert response.json()["error"] == "server_misconfigured"
+
+
+def test_ipv6_literals_in_allowed_hosts_are_not_public_suffixes() -> None:
+    """'[::1]' (the example's development hosts) was cut at its first ':' to '[' and
+    reported as a public suffix (hardening.E028)."""
+    hosts = ["api.example.com", "[::1]", "[2001:db8::1]", "[::1]:8000", "127.0.0.1:8000"]
+    with production(ALLOWED_HOSTS=hosts):
+        codes = check_error_codes()
+    assert "hardening.E028" not in codes, codes
