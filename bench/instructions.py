@@ -10,7 +10,9 @@ difference of the two totals divided by ``--requests`` is the instructions one r
 
 Scenarios (the example project, ``DJANGO_ENV=development``, no Redis):
 
-* ``after``: django-prometheus's ``PrometheusAfterMiddleware`` around a trivial view;
+* ``after``: ``hardening.middleware.PrometheusAfterMiddleware`` (django-prometheus's, its
+  label look-ups cached) around a trivial view, the request built once;
+* ``after-upstream``: the same with django-prometheus's own ``PrometheusAfterMiddleware``;
 * ``policies``: ``hardening.ratelimit.decorators.view_policies`` (the per-view policies: a
   second URL resolve when some view is decorated);
 * ``stack``: ``GET /api/me`` through the example's whole ``WSGIHandler`` with the limiter's
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("after", "policies", "stack", "bare")
+SCENARIOS = ("after", "after-upstream", "policies", "stack", "bare")
 WARMUP = 50
 
 
@@ -69,8 +71,10 @@ def _operation(scenario: str) -> Callable[[], object]:
     from django.urls import resolve
 
     factory = RequestFactory()
-    if scenario == "after":
-        from django_prometheus.middleware import PrometheusAfterMiddleware
+    if scenario in ("after", "after-upstream"):
+        from django_prometheus.middleware import PrometheusAfterMiddleware as Upstream
+
+        from hardening.middleware import PrometheusAfterMiddleware
 
         response = HttpResponse(b"{}", content_type="application/json")
         match = resolve("/api/me")
@@ -82,11 +86,12 @@ def _operation(scenario: str) -> Callable[[], object]:
             middleware.process_view(request, view, (), {})
             return response
 
-        middleware = PrometheusAfterMiddleware(inner)
+        cls = PrometheusAfterMiddleware if scenario == "after" else Upstream
+        middleware = cls(inner)
+        request = factory.get("/api/me")
+        request.resolver_match = match
 
         def after() -> object:
-            request = factory.get("/api/me")
-            request.resolver_match = match
             return middleware(request)
 
         return after

@@ -89,7 +89,8 @@ MIDDLEWARE = [
     "hardening.middleware.MFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # django-prometheus's after-middleware, its label look-ups cached (docs/observability.md).
+    "hardening.middleware.PrometheusAfterMiddleware",
 ]
 
 # First: refuses a locked account (per-account login throttling, docs/mfa.md).

@@ -18,7 +18,7 @@ between them as in docs/quickstart.md)::
     "hardening.middleware.MFAMiddleware",              # HARDENING_MFA_REQUIRED
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "hardening.middleware.PrometheusAfterMiddleware",  # django-prometheus's, cheaper
 
 Each works in sync and async stacks.
 """
@@ -30,6 +30,7 @@ from hardening.jwt.auth import CredentialMiddleware
 from hardening.mfa.lockout import LockoutMiddleware
 from hardening.mfa.middleware import MFAMiddleware
 from hardening.observability.middleware import RequestMiddleware
+from hardening.observability.prometheus import PrometheusAfterMiddleware
 from hardening.ratelimit.middleware import RateLimitMiddleware
 from hardening.timeout.middleware import TimeoutMiddleware
 
@@ -37,6 +38,7 @@ __all__ = [
     "CredentialMiddleware",
     "LockoutMiddleware",
     "MFAMiddleware",
+    "PrometheusAfterMiddleware",
     "RateLimitMiddleware",
     "RequestMiddleware",
     "SecurityHeadersMiddleware",

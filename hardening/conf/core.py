@@ -126,7 +126,9 @@ def _api_paths(entries: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[re.Patt
 def middleware() -> tuple[str, ...]:
     """``MIDDLEWARE`` with django-hardening's classes under their public names
     (``hardening.middleware.TimeoutMiddleware``), however the project spells them (a room's
-    own module path works too); every other entry as written."""
+    own module path works too); every other entry as written.  Our drop-in for
+    django-prometheus's after-middleware is listed under django-prometheus's name, the role
+    the checks know it by."""
     from django.conf import settings
 
     return _public_names(tuple(str(m) for m in getattr(settings, "MIDDLEWARE", None) or ()))
@@ -140,8 +142,11 @@ def _public_names(entries: tuple[str, ...]) -> tuple[str, ...]:
         if not entry.startswith("hardening."):
             return entry
         try:
-            return f"hardening.middleware.{import_string(entry).__name__}"
+            name = import_string(entry).__name__
         except ImportError:  # Django itself reports a middleware that cannot be imported
             return entry
+        if name == "PrometheusAfterMiddleware":
+            return "django_prometheus.middleware.PrometheusAfterMiddleware"
+        return f"hardening.middleware.{name}"
 
     return tuple(public(entry) for entry in entries)

@@ -48,6 +48,7 @@ INLINE_HOOKS = frozenset(
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
         "django_prometheus.middleware.PrometheusBeforeMiddleware",
         "django_prometheus.middleware.PrometheusAfterMiddleware",
+        "hardening.observability.prometheus.PrometheusAfterMiddleware",
     }
 )
 

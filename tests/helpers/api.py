@@ -23,6 +23,7 @@ PUBLIC: dict[str, tuple[str, ...]] = {
         "CredentialMiddleware",
         "LockoutMiddleware",
         "MFAMiddleware",
+        "PrometheusAfterMiddleware",
         "RateLimitMiddleware",
         "RequestMiddleware",
         "SecurityHeadersMiddleware",

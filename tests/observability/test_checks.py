@@ -12,7 +12,7 @@ from tests.helpers.checks import SAFE_PRODUCTION, check_error_codes
 
 REQUEST_ID = "hardening.middleware.RequestMiddleware"
 BEFORE = "django_prometheus.middleware.PrometheusBeforeMiddleware"
-AFTER = "django_prometheus.middleware.PrometheusAfterMiddleware"
+AFTER = "hardening.middleware.PrometheusAfterMiddleware"  # the example's
 
 
 def without(*names: str) -> list[str]:
