@@ -16,7 +16,9 @@ Scenarios (the example project, ``DJANGO_ENV=development``, no Redis):
 * ``policies``: ``hardening.ratelimit.decorators.view_policies`` (the per-view policies: a
   second URL resolve when some view is decorated);
 * ``stack``: ``GET /api/me`` through the example's whole ``WSGIHandler`` with the limiter's
-  Redis call replaced by an admitting decision (the Python the stack runs per request);
+  Redis call replaced by an admitting decision (the Python the stack runs per request).  The
+  request carries no credentials, so it is the 401 path (and its ``django.request`` log
+  line); bench/inproc.py measures an authenticated request;
 * ``bare``: the same request through a ``WSGIHandler`` with no middleware (subtract it).
 """
 
