@@ -49,6 +49,15 @@ def production(**changes: object) -> override_settings:
     return override_settings(**{**SAFE_PRODUCTION, **changes})
 
 
+def assert_reported(changes: dict[str, object], code: str, *, environment: str) -> None:
+    """``code`` is reported for ``changes`` over :data:`SAFE_PRODUCTION`: in production an
+    ``hardening.E…`` as an Error (a ``W…`` as a Warning), in development always a Warning."""
+    with override_settings(**{**SAFE_PRODUCTION, "HARDENING_ENVIRONMENT": environment, **changes}):
+        codes = check_error_codes()
+    error = environment == "production" and not code.startswith("hardening.W")
+    assert codes.get(code) == ("ERROR" if error else "WARNING"), codes
+
+
 #: The example project's production environment with every secret set (``manage.py check``
 #: passes with it); tests add weak values to see the checks refuse them.
 PRODUCTION_SECRETS = {
