@@ -189,6 +189,13 @@ def protected(cluster: Cluster, make: Make) -> Iterator[Cluster]:
                 client.config_set("requirepass", "")
 
 
+def test_the_password_of_a_location_url_is_percent_decoded(protected: Cluster, make: Make) -> None:
+    """As in Django's own Redis backend (redis-py's ``from_url``)."""
+    cache = make([f"redis://:{quote(PASSWORD, safe='')}@127.0.0.1:{protected.ports[0]}"])
+    cache.set_many(DATA)
+    assert cache.get_many(DATA) == DATA
+
+
 def test_the_password_option_wins_over_the_urls(protected: Cluster, make: Make) -> None:
     cache = make([f"redis://:wrong@127.0.0.1:{protected.ports[0]}"], OPTIONS={"password": PASSWORD})
     cache.set("k", "v")
