@@ -11,6 +11,7 @@ The PostgreSQL cluster and the Redis Cluster are private to these tests (no ``po
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import types
@@ -40,14 +41,17 @@ def test_a_database_alias_that_does_not_exist_is_unavailable(check: type[Any]) -
 def test_migration_state_unreadable_while_postgres_is_down_then_read_again(
     pg: PgCluster, pg_alias: str
 ) -> None:
-    """A fresh database has no migration applied: once PostgreSQL is back the check reads
-    the state again (the broken connection was dropped) and counts them."""
+    """Once PostgreSQL is back the check reads the state again (the broken connection was
+    dropped): it passes, or counts unapplied migrations if no earlier test migrated this
+    database."""
     pg.stop()
     with pytest.raises(ServiceUnavailable, match=": migration state could not be read$"):
         Migrations(alias=pg_alias).run()
     pg.start()
-    with pytest.raises(ServiceUnavailable, match=r": \d+ migration\(s\) not applied$"):
+    try:
         Migrations(alias=pg_alias).run()
+    except ServiceUnavailable as exc:
+        assert re.search(r": \d+ migration\(s\) not applied$", str(exc)), exc
 
 
 def test_a_cache_alias_that_does_not_exist_is_unavailable_even_when_not_critical() -> None:
