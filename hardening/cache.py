@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
@@ -57,7 +57,7 @@ class RedisClusterCacheClient(RedisCacheClient):
                 parts = urlsplit(server if "//" in server else f"redis://{server}")
                 nodes.append(ClusterNode(parts.hostname or "127.0.0.1", parts.port or 6379))
                 if parts.password and "password" not in self._cluster_options:
-                    self._cluster_options["password"] = parts.password
+                    self._cluster_options["password"] = unquote(parts.password)
             self._cluster = RedisCluster(startup_nodes=nodes, **self._cluster_options)
         return self._cluster
 

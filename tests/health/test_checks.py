@@ -45,6 +45,7 @@ PROBLEMS = [
     ({"HARDENING_HEALTH_CHECKS": ["databse"]}, "hardening.E506"),  # neither built-in nor path
     ({"HARDENING_HEALTH_CHECKS": [("jwks", {"critical": "no"})]}, "hardening.E506"),
     ({"HARDENING_HEALTH_CHECKS": "database"}, "hardening.E506"),
+    ({"HARDENING_HEALTH_CHECKS": [("database", "alias=default")]}, "hardening.E506"),
     ({"HARDENING_HEALTH_CHECKS": [("database", {"alias": "nope"})]}, "hardening.E507"),
     ({"HARDENING_HEALTH_CHECKS": [("cache", {"alias": "nope"})]}, "hardening.E507"),
     ({"HARDENING_HEALTH_CRITICAL": 5}, "hardening.E508"),
@@ -111,6 +112,23 @@ def test_ssl_redirect_of_the_probe_warns_everywhere() -> None:
     changes = {"SECURE_SSL_REDIRECT": True, "SECURE_REDIRECT_EXEMPT": []}
     assert codes("production", **changes) == {"hardening.W502": "WARNING"}
     assert codes("development", **changes) == {"hardening.W502": "WARNING"}
+
+
+def test_an_exemption_that_is_not_a_regular_expression_exempts_nothing() -> None:
+    """SecurityMiddleware itself fails on such a pattern; the check skips it, not crashes."""
+    broken = {"SECURE_SSL_REDIRECT": True, "SECURE_REDIRECT_EXEMPT": ["(health", r"^static/"]}
+    assert codes("production", **broken) == {"hardening.W502": "WARNING"}
+    exempt = {"SECURE_SSL_REDIRECT": True, "SECURE_REDIRECT_EXEMPT": ["(health", r"^health/"]}
+    assert codes("production", **exempt) == {}
+
+
+def test_a_urlconf_that_cannot_be_imported_is_left_to_djangos_own_checks() -> None:
+    from hardening.health.checks import check_health_urls
+
+    with override_settings(ROOT_URLCONF="tests.health.no_such_urls"):
+        assert check_health_urls() == []
+    with override_settings(ROOT_URLCONF=NO_HEALTH_URLS):
+        assert [m.id for m in check_health_urls()] == ["hardening.E501"]
 
 
 def test_the_result_cache_is_a_constant_and_its_old_setting_is_reported() -> None:

@@ -128,10 +128,11 @@ def test_live_needs_no_dependency() -> None:
 def test_trailing_slash_and_head_work_other_methods_are_405() -> None:
     assert Client().get("/health/ready/").status_code == 200
     assert Client().head("/health/live").status_code == 200
-    response = Client().post("/health/ready")
-    assert response.status_code == 405
-    assert response["Allow"] == "GET, HEAD"
-    assert json.loads(response.content)["error"] == "method_not_allowed"
+    for path in ("/health/ready", "/health/live"):
+        response = Client().post(path)
+        assert response.status_code == 405, path
+        assert response["Allow"] == "GET, HEAD"
+        assert json.loads(response.content)["error"] == "method_not_allowed"
 
 
 def test_disk_above_threshold_is_503() -> None:

@@ -1,6 +1,7 @@
 """A real local Redis Cluster for tests: three masters (``redis-server --cluster-enabled
 yes`` on free loopback ports, their bus ports +10000 free too), joined with
-``redis-cli --cluster create``, stopped by PID."""
+``redis-cli --cluster create``, stopped by PID.  ``masters=1`` gives a one-node cluster
+that owns every slot (``redis-cli --cluster create`` needs three)."""
 
 from __future__ import annotations
 
@@ -69,11 +70,14 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def redis_cluster(tmp_path: Path, *, node_timeout_ms: int = 1000) -> Iterator[Cluster]:
+def redis_cluster(
+    tmp_path: Path, *, node_timeout_ms: int = 1000, masters: int = 3
+) -> Iterator[Cluster]:
+    assert masters in (1, 3), masters
     server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
     if server is None or cli is None:
         unavailable("redis-server and redis-cli are needed for the cluster tests")
-    cluster = Cluster(cluster_ports(3))
+    cluster = Cluster(cluster_ports(masters))
     try:
         for port in cluster.ports:
             node_dir = tmp_path / f"node-{port}"
@@ -111,8 +115,11 @@ def redis_cluster(tmp_path: Path, *, node_timeout_ms: int = 1000) -> Iterator[Cl
                     pytest.fail(f"redis-server on {port} did not start")
                 time.sleep(0.05)
         nodes = [f"127.0.0.1:{p}" for p in cluster.ports]
+        create = ["--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"]
+        if masters == 1:
+            create = ["-p", str(cluster.ports[0]), "cluster", "addslotsrange", "0", "16383"]
         created = subprocess.run(  # noqa: S603
-            [cli, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
+            [cli, *create],
             capture_output=True,
             text=True,
             timeout=60,
@@ -120,7 +127,7 @@ def redis_cluster(tmp_path: Path, *, node_timeout_ms: int = 1000) -> Iterator[Cl
         )
         assert created.returncode == 0, created.stdout[-2000:] + created.stderr[-2000:]
         deadline = time.monotonic() + 30
-        while not all(cluster.state(i) == "ok" for i in range(3)):
+        while not all(cluster.state(i) == "ok" for i in range(masters)):
             if time.monotonic() > deadline:
                 pytest.fail("the cluster did not reach cluster_state:ok")
             time.sleep(0.1)
