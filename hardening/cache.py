@@ -56,6 +56,8 @@ class RedisClusterCacheClient(RedisCacheClient):
             for server in self._servers:
                 parts = urlsplit(server if "//" in server else f"redis://{server}")
                 nodes.append(ClusterNode(parts.hostname or "127.0.0.1", parts.port or 6379))
+                if parts.username and "username" not in self._cluster_options:
+                    self._cluster_options["username"] = unquote(parts.username)
                 if parts.password and "password" not in self._cluster_options:
                     self._cluster_options["password"] = unquote(parts.password)
             self._cluster = RedisCluster(startup_nodes=nodes, **self._cluster_options)

@@ -205,6 +205,47 @@ def test_the_password_option_wins_over_the_urls(protected: Cluster, make: Make) 
         refused.get("k")
 
 
+@pytest.fixture
+def acl_user(cluster: Cluster, make: Make) -> Iterator[str]:
+    """An ACL user ``app`` (password :data:`PASSWORD`) on every master; the default user
+    refuses every command meanwhile, so only the user's credentials work."""
+    for port in cluster.ports:
+        with node(port) as client:
+            client.acl_setuser(
+                "app", enabled=True, passwords=[f"+{PASSWORD}"], keys=["*"], commands=["+@all"]
+            )
+            client.acl_setuser(
+                "default",
+                enabled=True,
+                nopass=True,
+                commands=["-@all", "+cluster", "+auth", "+hello", "+ping", "+acl"],
+            )
+    try:
+        yield "app"
+    finally:
+        for port in cluster.ports:
+            with redis.Redis(port=port, username="app", password=PASSWORD) as client:
+                client.acl_setuser(
+                    "default",
+                    enabled=True,
+                    nopass=True,
+                    reset=True,
+                    commands=["+@all"],
+                    keys=["*"],
+                    channels=["*"],
+                )
+                client.acl_deluser("app")
+
+
+def test_the_username_of_a_location_url_is_used(
+    acl_user: str, cluster: Cluster, make: Make
+) -> None:
+    """A Redis ACL user, as in Django's own Redis backend: ``redis://user:password@host``."""
+    cache = make([f"redis://{acl_user}:{quote(PASSWORD, safe='')}@127.0.0.1:{cluster.ports[0]}"])
+    cache.set_many(DATA)
+    assert cache.get_many(DATA) == DATA
+
+
 def test_a_rediscluster_cache_url_reaches_a_password_protected_cluster(
     protected: Cluster, make: Make
 ) -> None:
