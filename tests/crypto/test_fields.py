@@ -141,3 +141,49 @@ def test_the_plaintext_migration_operation(user: Any) -> None:
     assert operation.reverse_code is not None
     operation.reverse_code(apps, None)
     assert raw(row.pk, "api_secret") == SECRET
+
+
+@pytest.mark.parametrize("form", ["json", "python", "xml", "yaml"])
+@pytest.mark.parametrize(
+    "extra", [{"passphrase": "pp-9", "sub": ["a"]}, ["a", {"b": 1}], "plain text", 42, True]
+)
+def test_dumpdata_and_loaddata_keep_json_values(user: Any, form: str, extra: Any) -> None:
+    """The serializers (dumpdata / loaddata) write an encrypted JSON field as its JSON text
+    (``value_to_string``); loading it back gives the same value, not that text."""
+    from django.core import serializers
+
+    if form == "yaml":
+        pytest.importorskip("yaml")
+    row = make(user, extra=extra)
+    dumped = serializers.serialize(form, ExchangeCredential.objects.filter(pk=row.pk))
+    ExchangeCredential.objects.all().delete()
+    for obj in serializers.deserialize(form, dumped):
+        obj.save()
+    again = ExchangeCredential.objects.get(pk=row.pk)
+    assert again.extra == extra and isinstance(again.extra, type(extra))
+    assert again.api_secret == SECRET and SECRET not in raw(row.pk, "api_secret")
+    if isinstance(extra, str | dict | list):
+        assert repr(again.extra) == "<encrypted>"
+
+
+def test_loading_json_text_that_does_not_parse_is_a_deserialization_error(user: Any) -> None:
+    from django.core import serializers
+    from django.core.serializers.base import DeserializationError
+
+    row = make(user, extra={"a": 1})
+    dumped = serializers.serialize("json", [row]).replace('{\\"a\\": 1}', "{not json")
+    assert "{not json" in dumped
+    with pytest.raises(DeserializationError, match="Enter valid JSON"):
+        list(serializers.deserialize("json", dumped))
+
+
+def test_a_json_string_value_stays_a_string_through_validation(user: Any) -> None:
+    row = make(user, extra='{"looks": "like json"}')
+    row.full_clean()  # Field.clean -> to_python on the values held by the model
+    assert row.extra == '{"looks": "like json"}' and repr(row.extra) == "<encrypted>"
+    row.api_secret = 1234  # a text field's value is text
+    row.full_clean()
+    assert row.api_secret == "1234" and repr(row.api_secret) == "<encrypted>"
+    row.save()
+    again = ExchangeCredential.objects.get(pk=row.pk)
+    assert again.extra == '{"looks": "like json"}' and again.api_secret == "1234"
