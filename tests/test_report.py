@@ -13,8 +13,16 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from hardening.deploy.report import EXPECTED_HEADERS, WEIGHTS
+from hardening.deploy.report import (
+    EXPECTED_HEADERS,
+    WEIGHTS,
+    Finding,
+    Report,
+    _probe_host,
+    as_text,
+)
 from tests.helpers.checks import production
+from tests.helpers.mfa import make_device
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +117,110 @@ def test_text_output_and_the_ci_gate() -> None:
             call_command("hardening_report", "--fail-under", "100", stdout=StringIO())
         assert raised.value.returncode == 1
         call_command("hardening_report", "--fail-under", "1", stdout=StringIO())
+
+
+def test_silenced_checks_are_left_out_and_cost_nothing() -> None:
+    loud = report()
+    assert "hardening.E061" in ids(loud)
+    quiet = report(SILENCED_SYSTEM_CHECKS=["hardening.E061"])
+    assert "hardening.E061" not in ids(quiet)
+    assert ids(quiet) == ids(loud) - {"hardening.E061"}
+    assert quiet["categories"]["checks"]["score"] > loud["categories"]["checks"]["score"]
+
+
+@pytest.mark.parametrize(
+    ("allowed", "host"),
+    [
+        (["api.example.com", "other.example.com"], "api.example.com"),
+        ([".example.com"], "example.com"),  # a subdomain wildcard: its parent domain
+        (["*", "", ".", ".api.example.com"], "api.example.com"),  # no name, skipped
+        (["*"], "localhost"),
+        ([], "localhost"),
+    ],
+)
+def test_the_header_probe_asks_for_the_first_allowed_host_name(
+    allowed: list[str], host: str
+) -> None:
+    with production(ALLOWED_HOSTS=allowed):
+        assert _probe_host() == host
+
+
+def test_a_probe_that_cannot_run_is_one_error_and_no_header_points() -> None:
+    # A middleware that cannot be imported: the request itself raises (not a 500 response).
+    middleware = [*settings.MIDDLEWARE, "tests.no_such_module.Middleware"]
+    data = report(MIDDLEWARE=middleware)
+    headers = [f for f in data["findings"] if f["category"] == "headers"]
+    assert len(headers) == 1, headers
+    (finding,) = headers
+    assert finding["id"] == "headers" and finding["severity"] == "error"
+    assert finding["message"].startswith("the probe failed: ModuleNotFoundError(")
+    assert len(finding["message"]) <= 200
+    assert data["categories"]["headers"]["score"] == 0
+
+
+def test_health_settings_that_build_no_probe_are_one_error_and_no_service_points() -> None:
+    data = report(HARDENING_HEALTH_CHECKS=[("tests.no_such_module.Check", {})])
+    services = [f for f in data["findings"] if f["category"] == "services"]
+    assert [(f["id"], f["severity"]) for f in services] == [("service", "error")]
+    assert services[0]["message"].startswith("no probe ran: ")
+    assert data["categories"]["services"]["score"] == 0
+    assert data["categories"]["checks"]["score"] < WEIGHTS["checks"]  # and E502/E506 say why
+
+
+def test_no_probes_configured_leaves_the_services_share_whole() -> None:
+    data = report(HARDENING_HEALTH_CHECKS=[])
+    assert not [f for f in data["findings"] if f["category"] == "services"]
+    assert data["categories"]["services"]["score"] == WEIGHTS["services"]
+
+
+def test_staff_accounts_that_cannot_be_read_are_one_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.contrib import auth
+    from django.contrib.contenttypes.models import ContentType
+
+    # A user model without is_staff: the query raises FieldError, the report goes on.
+    monkeypatch.setattr(auth, "get_user_model", lambda: ContentType)
+    data = report()
+    mfa = [f for f in data["findings"] if f["category"] == "mfa"]
+    assert [(f["id"], f["severity"]) for f in mfa] == [("mfa", "error")]
+    assert mfa[0]["message"].startswith("staff accounts unreadable: FieldError(")
+    assert data["categories"]["mfa"]["score"] == 0
+    assert data["categories"]["headers"]["score"] == WEIGHTS["headers"]  # the rest still ran
+
+
+def test_mfa_share_counts_staff_and_superusers_with_a_confirmed_device() -> None:
+    User = get_user_model()  # noqa: N806
+    staff = User.objects.create_user("staff", password="x", is_staff=True)
+    root = User.objects.create_superuser("root", password="x")
+    make_device(staff)
+    make_device(root, confirmed=False)  # enrolment not finished: not covered
+    User.objects.create_user("gone", password="x", is_staff=True, is_active=False)
+    User.objects.create_user("plain", password="x")
+    data = report()
+    (finding,) = [f for f in data["findings"] if f["category"] == "mfa"]
+    assert finding["id"] == "mfa:staff"
+    assert finding["message"] == "1 of 2 staff accounts have no confirmed MFA device."
+    assert data["categories"]["mfa"]["score"] == WEIGHTS["mfa"] / 2
+
+    make_device(root, name="second")
+    data = report()
+    assert not [f for f in data["findings"] if f["category"] == "mfa"]
+    assert data["categories"]["mfa"]["score"] == WEIGHTS["mfa"]
+
+
+def test_text_form_of_findings_without_a_fix_and_of_no_findings() -> None:
+    clean = Report(scores={name: float(weight) for name, weight in WEIGHTS.items()})
+    text = as_text(clean)
+    assert "No findings." in text and "fix:" not in text
+    assert text.endswith("Score: 100/100")
+    assert "checks     30.0 / 30" in text.splitlines()
+
+    broken = Report(
+        findings=[Finding("services", "error", "service", "no probe ran: boom", "")],
+        scores={"services": 0.0},
+    )
+    lines = as_text(broken).splitlines()
+    assert "ERROR   services service: no probe ran: boom" in lines
+    assert "No findings." not in lines and not any("fix:" in line for line in lines)
+    assert lines[-1] == "Score: 0/100" and "mfa         0.0 / 15" in lines

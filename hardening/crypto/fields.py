@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
@@ -144,6 +144,13 @@ class EncryptedJSONField(_EncryptedMixin, models.TextField):  # type: ignore[typ
         return None if value is None else _masked(json.loads(decrypt(value)))
 
     def to_python(self, value: Any) -> Any:
+        # A plain str is the JSON text of value_to_string, from the serializers (loaddata):
+        # values held on a model are masked (a str value is a SecretStr).
+        if type(value) is str:
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ValidationError("Enter valid JSON.", code="invalid") from exc
         return _masked(value)
 
     def get_prep_value(self, value: Any) -> Any:

@@ -5,6 +5,7 @@ mock, at the HTTP boundary."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -43,11 +44,13 @@ def answer(token_id: str, subject: str, **extra: Any) -> dict[str, Any]:
 
 
 class ClerkAPI:
-    """``tokens``: token -> answer (missing: 404 like Clerk); ``status``: force a status."""
+    """``tokens``: token -> answer (missing: 404 like Clerk); ``status``: force a status;
+    ``raw``: answer exactly ``(status, body)`` (a broken or oversized answer)."""
 
     def __init__(self) -> None:
         self.tokens: dict[str, dict[str, Any]] = {}
         self.status: int | None = None
+        self.raw: tuple[int, bytes] | None = None
         self.delay = 0.0
         self.requests: list[tuple[str, dict[str, Any], str]] = []
         self.lock = threading.Lock()
@@ -72,11 +75,14 @@ class ClerkAPI:
                 else:
                     status, payload = 200, server.tokens[token]
                 data = json.dumps(payload).encode()
+                if server.raw is not None:
+                    status, data = server.raw
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)  # an oversized answer: the client hangs up
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -202,3 +202,83 @@ def test_checks(settings: Any, clerk: JWKSServer) -> None:
     oidc = {"issuer": "https://login.example.com/", "machine_tokens": True}
     with production(HARDENING_JWT_ISSUERS=[oidc]):
         assert check_error_codes().get("hardening.E115") == "ERROR"  # Clerk-only key
+
+
+def test_an_expiring_token_is_remembered_until_its_expiration_only(
+    machines: ClerkAPI, clock: FakeClock
+) -> None:
+    expires = int(clock.t) + 10
+    machines.tokens[AK] = answer(
+        "ak_1", "user_1", expiration=expires * 1000, name=None, claims={"team": "ops"}
+    )
+    found = verify(AK)
+    assert found.claims["exp"] == expires  # Clerk's milliseconds, as seconds
+    assert found.claims["custom_claims"] == {"team": "ops"} and "name" not in found.claims
+    clock.advance(9)
+    assert accepted(AK) and len(machines.requests) == 1  # cached until exp
+    clock.advance(2)  # past exp (within POSITIVE_SECONDS): Clerk is asked, and refuses it
+    with pytest.raises(TokenRejected) as refused:
+        verify(AK)
+    assert refused.value.reason == "machine_invalid"
+    assert len(machines.requests) == 2
+
+
+def test_the_cache_keeps_the_newest_tokens(
+    machines: ClerkAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(machine, "CACHE_SIZE", 2)
+    tokens = [f"ak_{n}" + "d4" * 8 for n in range(3)]
+    for n, token in enumerate(tokens):
+        machines.tokens[token] = answer(f"ak_{n}", f"user_{n}")
+        assert verify(token).claims["sub"] == f"user_{n}"
+    assert len(machine._cache) == 2
+    assert accepted(tokens[1]) and accepted(tokens[2]) and len(machines.requests) == 3
+    assert accepted(tokens[0]) and len(machines.requests) == 4  # the oldest was dropped
+
+
+def test_without_a_secret_key_clerk_is_not_asked(machines: ClerkAPI, settings: Any) -> None:
+    machines.tokens[AK] = answer("ak_1", "user_1")
+    update_issuer(settings, "clerk", secret_key="")
+    with pytest.raises(TokenRejected) as refused:
+        verify(AK)
+    assert refused.value.reason == "machine_unavailable"
+    assert machines.requests == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ((200, b"{not json"), "invalid_json"),
+        ((200, b"[" * 30_000 + b"]" * 30_000), "invalid_json"),  # nested past recursion
+        ((200, b"{" + b'"a": 1, ' * 10_000 + b'"b": 2}'), "too_large"),
+        ((204, b""), "http_204"),
+        ((302, b""), "http_302"),  # never followed
+        ((429, b"{}"), "http_429"),
+    ],
+)
+def test_an_answer_that_says_nothing_about_the_token_fails_closed_without_caching(
+    machines: ClerkAPI,
+    raw: tuple[int, bytes],
+    reason: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    machines.tokens[AK] = answer("ak_1", "user_1")
+    machines.raw = raw
+    with caplog.at_level("WARNING", logger="hardening.jwt"), pytest.raises(TokenRejected) as no:
+        verify(AK)
+    assert no.value.reason == "machine_unavailable"
+    assert f"Clerk machine-token verification unavailable ({reason})" in caplog.text
+    assert machine._down_until[0] > 0  # cooldown, not a cached refusal
+    machine._down_until[0] = 0.0
+    machines.raw = None
+    assert accepted(AK)
+
+
+def test_an_api_url_that_is_not_http_is_never_opened(
+    machines: ClerkAPI, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    update_issuer(settings, "clerk", api_url="file:///etc")
+    with caplog.at_level("WARNING", logger="hardening.jwt"), pytest.raises(TokenRejected) as no:
+        verify(AK)
+    assert no.value.reason == "machine_unavailable"
+    assert "unavailable (bad_url)" in caplog.text

@@ -46,11 +46,18 @@ class Spy:
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Spy:
+    times: dict[str, Any] = {}
+    if "clock" in request.fixturenames:
+        # The warm-up must fetch on the fake clock's timeline: keys fetched at the real
+        # monotonic time look stale (or fresh) to the fake one depending on the machine's
+        # uptime, and a refetch during the test changes the key set (no memo entry).
+        now = int(request.getfixturevalue("clock").t)
+        times = {"iat": now, "nbf": now - 1, "exp": now + 60}
     if "oidc" in request.fixturenames:
         # A cold key store's first fetch installs a new key set during the verification,
         # so that first token is not memoized; warm the store before counting.
         request.getfixturevalue("oidc")
-        verify_token(oidc_token(sub="warm-up"))
+        verify_token(oidc_token(sub="warm-up", **times))
     return Spy(monkeypatch)
 
 
