@@ -286,7 +286,9 @@ async def test_asgi_normal_and_cooperative() -> None:
     ).status_code == 504
 
 
-@timeout_settings(0.3)
+# 2 s, not 0.3: /long must reach its view (and its 60 s budget) before the project's
+# deadline passes, and on a loaded 2-core machine the thread hop alone took longer than 0.3 s.
+@timeout_settings(2)
 async def test_asgi_streaming_and_decorated_views() -> None:
     response = await AsyncClient().get("/streaming")
     assert response.status_code == 200
@@ -296,7 +298,7 @@ async def test_asgi_streaming_and_decorated_views() -> None:
     unbounded = await AsyncClient().get("/unbounded")
     assert body(unbounded)["remaining"] is None
     long = await AsyncClient().get("/long")
-    assert 0.3 < body(long)["remaining"] <= 60  # type: ignore[operator]
+    assert 2 < body(long)["remaining"] <= 60  # type: ignore[operator]
 
 
 async def pooled_threads() -> int:
