@@ -296,20 +296,23 @@ from hardening.servers import asgi_server_running  # noqa: E402
 
 
 def _cluster_cache(name: str, value: str) -> dict[str, Any]:
-    """``rediscluster://[:PASSWORD@]HOST:PORT[,HOST:PORT…][?key_prefix=…]``: any nodes of a
-    Redis Cluster, for :class:`hardening.cache.RedisClusterCache`."""
+    """``rediscluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT…][?key_prefix=…]``: any nodes of
+    a Redis Cluster, for :class:`hardening.cache.RedisClusterCache`."""
     from urllib.parse import parse_qs, unquote, urlsplit
 
     try:
         parts = urlsplit(value)
         netloc = parts.netloc
-        password = None
+        username = password = None
         if "@" in netloc:
             credentials, netloc = netloc.rsplit("@", 1)
-            password = unquote(credentials.split(":", 1)[-1])
+            user, _, secret = credentials.rpartition(":")
+            username, password = unquote(user), unquote(secret)
         nodes = []
         for node in netloc.split(","):
             host, _, port = node.strip().rpartition(":")
+            if not 0 < int(port) < 65536:
+                raise ValueError("port")
             nodes.append(f"redis://{host or '127.0.0.1'}:{int(port)}")
         query = parse_qs(parts.query)
     except ValueError:  # never echo the URL: it may hold a password
@@ -319,6 +322,7 @@ def _cluster_cache(name: str, value: str) -> dict[str, Any]:
     config: dict[str, Any] = {"BACKEND": "hardening.cache.RedisClusterCache", "LOCATION": nodes}
     if "key_prefix" in query:
         config["KEY_PREFIX"] = query["key_prefix"][0]
-    if password:
-        config["OPTIONS"] = {"password": password}
+    options = {"username": username, "password": password}
+    if any(options.values()):
+        config["OPTIONS"] = {key: value for key, value in options.items() if value}
     return config

@@ -258,6 +258,11 @@ def test_a_rediscluster_cache_url_reaches_a_password_protected_cluster(
     assert [keys for keys in stored(protected, PASSWORD).values() if keys] == [{"app:1:k": 300}]
 
 
+def test_a_rediscluster_url_with_an_acl_user() -> None:
+    config = Env({"CACHE_URL": "rediscluster://app:p%40ss@10.0.0.1:7000"}).cache()
+    assert config["OPTIONS"] == {"username": "app", "password": "p@ss"}
+
+
 def test_a_rediscluster_url_defaults() -> None:
     config = Env({"CACHE_URL": "rediscluster://:7000,10.0.0.2:7001/0"}).cache()
     assert config == {
@@ -274,6 +279,8 @@ def test_a_rediscluster_url_defaults() -> None:
         ("rediscluster://:secret@10.0.0.1:7000,", "CACHE_URL is not a valid cache URL."),
         ("rediscluster://:secret@[::1:7000", "CACHE_URL is not a valid cache URL."),
         ("rediscluster://:secret@10.0.0.1:7000/1", "CACHE_URL: a Redis Cluster has database 0"),
+        ("rediscluster://:secret@10.0.0.1:70000", "CACHE_URL is not a valid cache URL."),
+        ("rediscluster://:secret@10.0.0.1:0", "CACHE_URL is not a valid cache URL."),
     ],
 )
 def test_a_bad_rediscluster_url_is_a_clear_error_without_the_password(
