@@ -130,3 +130,10 @@ def test_regenerating_codes_with_a_wrong_code_is_403(
     response = send(verified, "post", "/api/mfa/recovery-codes", {"code": wrong(code_now(clock))})
     refused(response, 403, "invalid_code")
     assert set(RecoveryCode.objects.values_list("code_hash", flat=True)) == before
+
+
+def test_regenerating_codes_through_the_api_needs_a_totp_device(user: Any, client: Client) -> None:
+    client.force_login(user)
+    response = send(client, "post", "/api/mfa/recovery-codes", {"code": "123456"})
+    refused(response, 409, "mfa_not_enabled")
+    assert not RecoveryCode.objects.exists()

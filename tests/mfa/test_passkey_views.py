@@ -261,6 +261,7 @@ def test_malformed_assertions_are_400_and_not_counted(
         {**good, "response": {**good["response"], "clientDataJSON": "!!"}},
         {**good, "response": {**good["response"], "clientDataJSON": "e30"}},  # {}
         {**good, "response": {**good["response"], "clientDataJSON": "x" * 9000}},
+        {**good, "clientExtensionResults": {"padding": "x" * 64_000}},  # too big
     ]
     for credential in hostile:
         refused(post(client, VERIFY, {"credential": credential}), 400, "invalid_request")
