@@ -6,6 +6,7 @@ the view is waited for, and a client that goes away cancels the view's task."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 from typing import Any
 
@@ -184,3 +185,35 @@ def test_the_wait_follows_a_budget_extended_while_waiting() -> None:
 def test_the_wait_gives_up_at_the_deadline() -> None:
     deadline = Deadline(budget=0.05)
     assert _wait(deadline, threading.Event()) is False
+
+
+# -- budgets the settings accept but no timer can hold ----------------------------------------
+
+
+@pytest.mark.parametrize("budget", [1e10, 1e300])
+def test_a_budget_of_centuries_is_served_not_a_500(free_sigalrm: None, budget: float) -> None:
+    """``parse_seconds`` accepts any finite number; the SIGALRM timer (``setitimer``) and
+    timed waits overflow past ``threading.TIMEOUT_MAX`` (about 292 years)."""
+    from django.test import Client
+
+    from hardening.timeout.watchdog import watchdog
+    from tests.timeout.helpers import timeout_settings
+
+    with timeout_settings(budget):
+        response = Client().get("/ok")
+    assert response.status_code == 200
+    assert response.json()["remaining"] > 9e9
+    assert watchdog.wait_idle(timeout=5)  # the request's deadline was unregistered
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL  # handed back
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_view_budget_of_centuries_is_served_not_a_500(free_sigalrm: None) -> None:
+    from django.test import Client
+
+    from tests.timeout.helpers import timeout_settings
+
+    with timeout_settings(0.3), override_settings(ROOT_URLCONF="tests.timeout.far_urls"):
+        response = Client().get("/far")
+    assert response.status_code == 200, response.content
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
