@@ -6,6 +6,7 @@ cancelling from another thread (a real SQLite ``interrupt()``, a driver without
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -250,3 +251,17 @@ def test_cancel_uses_plain_cancel_without_cancel_safe(caplog: pytest.LogCaptureF
     with caplog.at_level(logging.DEBUG, logger="hardening.timeout"):
         assert cancel_running([("postgresql", finished)]) == (0, 0)
     assert [r.getMessage() for r in caplog.records] == ["could not cancel a query"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("atomic", [True, False])
+def test_postgres_a_budget_beyond_the_largest_statement_timeout_is_capped(atomic: bool) -> None:
+    """statement_timeout is an int of milliseconds (at most 2147483647, about 24.8 days):
+    a longer budget, which the settings accept, must not make every query a DataError."""
+    scope = transaction.atomic() if atomic else contextlib.nullcontext()
+    with scope, deadline_scope(30 * 86400):  # 30 days
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+        assert statement_timeout_ms() == 2**31 - 1
