@@ -163,12 +163,3 @@ class Leases:
             if entry is not None and entry.lease is not None:
                 entry.lease.left += 1
                 entry.lease.used -= 1
-
-    def drop(self, sig: tuple[str, ...]) -> None:
-        """Forget a signature's lease (its units are then lost until the window ends)."""
-        with self._lock:
-            self._entries.pop(sig, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()

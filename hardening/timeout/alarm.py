@@ -159,8 +159,10 @@ _current: Alarm | None = None
 def _again(seconds: float) -> None:
     # An itimer counts real seconds, whatever hardening.clock says: it only decides when
     # the handler looks again; whether the deadline has passed, and by how much, is read
-    # from the Deadline (the clock seam; the same clock in production).
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    # from the Deadline (the clock seam; the same clock in production).  A budget of
+    # centuries (the settings accept any finite number) overflows setitimer: the timer
+    # then fires at threading.TIMEOUT_MAX and the handler looks again.
+    signal.setitimer(signal.ITIMER_REAL, min(max(seconds, 0.001), threading.TIMEOUT_MAX))
 
 
 def _on_alarm(signum: int, frame: FrameType | None) -> None:

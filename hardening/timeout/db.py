@@ -34,6 +34,8 @@ logger = logging.getLogger("hardening.timeout")
 
 _SESSION_FLAG = "_hardening_session_statement_timeout"
 QUERY_CANCELED = "57014"
+#: PostgreSQL's largest ``statement_timeout`` (milliseconds, a 32-bit int: about 24.8 days).
+MAX_STATEMENT_TIMEOUT_MS = 2**31 - 1
 
 
 class StatementTimeoutWrapper:
@@ -92,8 +94,9 @@ def _set_statement_timeout(
 ) -> None:
     if connection.vendor != "postgresql" or mode == "off" or connection.needs_rollback:
         return  # (needs_rollback: Django refuses the query itself)
-    # Never longer than the time left; at least 1 ms (0 would mean "no timeout").
-    milliseconds = max(1, int(left * 1000))
+    # Never longer than the time left; at least 1 ms (0 would mean "no timeout"); at most
+    # what the setting holds (an int: a longer budget would fail every query).
+    milliseconds = min(max(1, int(left * 1000)), MAX_STATEMENT_TIMEOUT_MS)
     raw_cursor = context["cursor"].cursor
     if getattr(raw_cursor, "name", None):
         # A server-side cursor (QuerySet.iterator(), ModelChoiceIterator) declares a cursor

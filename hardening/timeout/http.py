@@ -21,6 +21,7 @@ Outside a request (no deadline) the caller's timeout is used unchanged.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from hardening.timeout.deadline import DeadlineExceeded, current_deadline
@@ -50,7 +51,9 @@ def budget(timeout: float | None) -> float | None:
     deadline = current_deadline()
     if deadline is None:
         return timeout
-    left = deadline.remaining()
+    # At most threading.TIMEOUT_MAX: a socket timeout beyond it raises OverflowError (the
+    # settings accept a budget of centuries).
+    left = min(deadline.remaining(), threading.TIMEOUT_MAX)
     if left <= 0:
         deadline.trip("deadline")
         raise DeadlineExceeded("deadline")

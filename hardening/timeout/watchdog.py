@@ -124,7 +124,11 @@ class Watchdog:
                 upcoming = [d.expires + GRACE for d in self._deadlines]
                 if not due:
                     self._wake_at = min(upcoming) if upcoming else math.inf
-                    self._condition.wait(self._wake_at - now if upcoming else None)
+                    # A deadline lifted by @request_timeout(None) (infinite until it is
+                    # unregistered) or centuries away: no timed wait takes that
+                    # (OverflowError past threading.TIMEOUT_MAX); register() wakes it.
+                    wait = self._wake_at - now
+                    self._condition.wait(wait if wait < threading.TIMEOUT_MAX else None)
                     continue
                 self._busy = True
             for deadline in due:

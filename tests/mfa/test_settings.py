@@ -133,3 +133,36 @@ def test_the_rule_for_anonymous_requests() -> None:
         assert policy.refusal(anonymous) is None  # the policy covers signed-in users
     assert policy.refusal(anonymous, demand=True) == policy.NOT_AUTHENTICATED
     assert policy.refusal(anonymous, within=60) == policy.NOT_AUTHENTICATED
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "why"),
+    [
+        ("HARDENING_MFA_EXEMPT_PATHS", ["/health/", "api/"], "'api/' is not a path prefix"),
+        ("HARDENING_WEBAUTHN_RP_ID", "203.0.113.7", "is not a domain name"),
+        ("HARDENING_WEBAUTHN_RP_ID", "[::1]", "is not a domain name"),
+        ("HARDENING_WEBAUTHN_RP_ID", "https://example.com", "is not a domain name"),
+        ("HARDENING_WEBAUTHN_ORIGINS", ["example.com"], "is not an origin"),
+        ("HARDENING_WEBAUTHN_ORIGINS", ["ftp://example.com"], "is not an origin"),
+        ("HARDENING_WEBAUTHN_ORIGINS", ["https://example.com/app"], "is not an origin"),
+        ("HARDENING_MFA_TRUSTED_DEVICE_DAYS", 366, "at most 365 days"),
+    ],
+)
+def test_unusable_passkey_and_path_settings_are_named(name: str, value: Any, why: str) -> None:
+    with override_settings(**{name: value}):
+        [(found, message)] = conf.problems()
+    assert found == name and why in message
+
+
+def test_usable_passkey_and_path_settings() -> None:
+    with override_settings(
+        HARDENING_MFA_EXEMPT_PATHS=["/health/"],
+        HARDENING_WEBAUTHN_RP_ID="Example.COM.",
+        HARDENING_WEBAUTHN_ORIGINS=["https://example.com/", "http://localhost:8000"],
+    ):
+        assert conf.problems() == []
+        assert conf.HARDENING_MFA_EXEMPT_PATHS == ["/health/"]
+        assert conf.HARDENING_WEBAUTHN_RP_ID == "example.com"  # normalised
+        assert conf.HARDENING_WEBAUTHN_ORIGINS == ["https://example.com", "http://localhost:8000"]
+    with override_settings(HARDENING_WEBAUTHN_RP_ID=None):
+        assert conf.HARDENING_WEBAUTHN_RP_ID is None  # unset: derived from the request

@@ -79,3 +79,41 @@ async def test_async_httpx_transport(upstream: SilentServer) -> None:
         with deadline_scope(0.3), pytest.raises(httpx.ReadTimeout):
             await client.get(upstream.url)
         assert time.monotonic() - started < 1.0
+
+
+@pytest.fixture
+def answering() -> Iterator[str]:
+    """A local HTTP server that answers 200 at once."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Ok(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Ok)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+
+def test_a_deadline_of_centuries_gives_a_usable_timeout(answering: str) -> None:
+    """The settings accept any finite budget; a socket timeout past threading.TIMEOUT_MAX
+    raises OverflowError, so a call without a timeout of its own must still work."""
+    with deadline_scope(1e10):
+        left = budget(None)
+        assert left is not None and left > 1e9
+        assert deadline_session().get(answering).status_code == 200
+        with httpx.Client(transport=DeadlineTransport(), timeout=None) as client:  # noqa: S113
+            assert client.get(answering).status_code == 200

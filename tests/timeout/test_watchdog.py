@@ -141,3 +141,45 @@ def test_a_deadline_after_a_fake_clock_is_expired_in_time() -> None:
     late = Deadline(0.2)
     watchdog.register(late)
     assert watchdog.wait_idle(timeout=5), "the real deadline waited for a fake-clock wake-up"
+
+
+def _far(dog: Watchdog) -> Deadline:
+    """A budget of centuries (a finite number the settings accept)."""
+    deadline = Deadline(budget=1e10)
+    dog.register(deadline)
+    return deadline
+
+
+def _lifted(dog: Watchdog) -> Deadline:
+    """``@request_timeout(None)``: disable() runs before unregister(); another request's
+    changed budget (``watchdog.changed()``) can wake the thread in between."""
+    deadline = Deadline(budget=10)
+    dog.register(deadline)
+    with deadline.lock:
+        deadline.disable()
+    dog.changed()
+    return deadline
+
+
+@pytest.mark.parametrize("make", [_far, _lifted], ids=["centuries", "lifted"])
+def test_the_watchdog_survives_a_deadline_beyond_any_wait(
+    dog: Watchdog, monkeypatch: pytest.MonkeyPatch, make: object
+) -> None:
+    """The thread sleeps until the next deadline: one too far for a timed wait
+    (``threading.TIMEOUT_MAX``, or infinite) must not kill it (an OverflowError did)."""
+    crashes: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashes.append(args.exc_value))
+    far = make(dog)  # type: ignore[operator]
+    thread = dog._thread
+    assert thread is not None
+    # It has looked at the far deadline once it has computed its next wake-up.
+    end = time.monotonic() + 5
+    while dog._wake_at < far.expires and thread.is_alive() and time.monotonic() < end:
+        threading.Event().wait(0.005)
+    connection = FakeConnection()
+    near = Deadline(budget=0.05)
+    near.running[1] = ("postgresql", connection)
+    dog.register(near)
+    assert connection.cancelled.wait(5)  # nearer deadlines are still expired
+    dog.unregister(far)
+    assert crashes == [] and dog._thread is thread and thread.is_alive()
