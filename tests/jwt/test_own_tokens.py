@@ -214,3 +214,54 @@ def test_refresh_of_deleted_user_is_refused(client: Client, user: Any) -> None:
     pair = login(client)
     user.delete()
     assert post(client, "/api/auth/token/refresh", {"refresh": pair["refresh"]}).status_code == 401
+
+
+def resigned(token: str, *, alg: str = "HS256", **header: Any) -> str:
+    """The same claims, signed again with the project's own secret (what a holder of the
+    secret could mint; the checks below the signature must still refuse it)."""
+    from hardening.jwt.conf import conf
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return jwt.encode(claims, conf.HARDENING_JWT_SIGNING_KEY, algorithm=alg, headers=header)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"alg": "HS512"}, "algorithm"),  # not HARDENING_JWT_ALGORITHM, however well signed
+        ({"typ": "at+jwt"}, "typ"),
+        ({"typ": "JWT"}, None),  # the check is case-insensitive
+    ],
+)
+def test_own_tokens_in_another_algorithm_or_type_are_refused(
+    client: Client, user: Any, settings: Any, change: dict[str, str], reason: str | None
+) -> None:
+    settings.HARDENING_JWT_ALGORITHM = "HS256"
+    settings.HARDENING_JWT_SIGNING_KEY = "s" * 64  # long enough for HS512 too
+    access = login(client)["access"]
+    assert me(client, resigned(access)).status_code == 200  # the re-signing itself is sound
+    token = resigned(access, **change)
+    if reason is None:
+        assert me(client, token).status_code == 200
+        return
+    before = failures(reason)
+    response = me(client, token)
+    assert response.status_code == 401
+    assert f"({reason})" in response.json()["detail"]
+    assert failures(reason) == before + 1
+
+
+def test_an_own_token_naming_an_unknown_kid_is_refused(
+    client: Client, user: Any, settings: Any
+) -> None:
+    settings.HARDENING_JWT_ALGORITHM = "RS256"
+    settings.HARDENING_JWT_SIGNING_KEY = [{"kid": "k-2026", "key": private_pem(rsa_key("own"))}]
+    access = login(client)["access"]
+    assert jwt.get_unverified_header(access)["kid"] == "k-2026"
+    assert me(client, access).status_code == 200
+    claims = jwt.decode(access, options={"verify_signature": False})
+    forged = jwt.encode(claims, rsa_key("own"), algorithm="RS256", headers={"kid": "k-none"})
+    before = failures("signature")
+    response = me(client, forged)  # the right key, but no configured key has that kid
+    assert response.status_code == 401 and "(signature)" in response.json()["detail"]
+    assert failures("signature") == before + 1
