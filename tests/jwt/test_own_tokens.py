@@ -265,3 +265,84 @@ def test_an_own_token_naming_an_unknown_kid_is_refused(
     response = me(client, forged)  # the right key, but no configured key has that kid
     assert response.status_code == 401 and "(signature)" in response.json()["detail"]
     assert failures("signature") == before + 1
+
+
+# -- the per-request checks of an own access token, one by one -------------------------------
+
+
+@pytest.mark.parametrize("user_id", ["not-a-number", None, ["1"], "999999"])
+def test_an_access_token_naming_no_user_is_refused(user: Any, user_id: Any) -> None:
+    from hardening.jwt.jws import TokenRejected
+    from hardening.jwt.tokens import own_user
+
+    assert own_user({"user_id": str(user.pk)}) == user
+    with pytest.raises(TokenRejected) as info:
+        own_user({"user_id": user_id})
+    assert (info.value.reason, info.value.kind) == ("user", "jwt")
+
+
+def test_tokens_without_a_password_version_and_users_without_a_password(user: Any) -> None:
+    from types import SimpleNamespace
+
+    from hardening.jwt.tokens import password_fingerprint, password_unchanged
+
+    fingerprint = password_fingerprint(user)
+    assert fingerprint is not None and len(fingerprint) == 16
+    assert password_unchanged({"pwv": fingerprint}, user)
+    assert not password_unchanged({"pwv": "0" * 16}, user)
+    assert password_unchanged({}, user)  # issued before pwv existed: it expires on its own
+    assert password_unchanged("not a mapping", user)
+    passwordless = SimpleNamespace(pk=7)  # a user model without a password field
+    assert password_fingerprint(passwordless) is None
+    assert password_unchanged({"pwv": fingerprint}, passwordless)
+
+
+def test_a_passwordless_user_model_gets_tokens_without_pwv(user: Any) -> None:
+    from hardening.jwt.tokens import _pair
+
+    class Passwordless:
+        pk = user.pk
+        password = None
+
+    access, refresh = _pair(Passwordless(), ["otp"], 1, "fam-1")
+    assert "pwv" not in refresh.payload and "pwv" not in access.payload
+    assert access["fam"] == "fam-1" and access["amr"] == ["otp"]
+
+
+def test_revocation_keys_of_a_token_without_a_family() -> None:
+    from hardening.jwt.tokens import FAMILY_PREFIX, REVOKED_PREFIX, revocation_keys
+
+    assert revocation_keys({"jti": "j1"}) == [REVOKED_PREFIX + "j1"]
+    assert revocation_keys({"jti": "j1", "fam": "f1"}) == [
+        REVOKED_PREFIX + "j1",
+        FAMILY_PREFIX + "f1",
+    ]
+
+
+def test_a_cache_error_that_is_no_outage_is_not_swallowed(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outage accepts the token (counted); any other error is a bug and propagates."""
+    from django.core.cache import caches
+
+    from hardening.jwt.tokens import check_not_revoked
+
+    settings.HARDENING_JWT_REVOKE_ACCESS_TOKENS = True
+
+    def broken(keys: Any) -> Any:
+        raise TypeError("a bug, not an outage")
+
+    monkeypatch.setattr(caches["default"], "get_many", broken)
+    with pytest.raises(TypeError, match="a bug"):
+        check_not_revoked({"jti": "j1", "fam": "f1"})
+
+
+def test_revoking_an_expired_access_token_stores_nothing() -> None:
+    from django.core.cache import caches
+
+    from hardening.jwt.tokens import REVOKED_PREFIX, revoke_access_token
+
+    revoke_access_token({"jti": "gone", "exp": time.time() - 3600})
+    assert caches["default"].get(REVOKED_PREFIX + "gone") is None
+    revoke_access_token({"jti": "live", "exp": time.time() + 600})
+    assert caches["default"].get(REVOKED_PREFIX + "live") == 1
