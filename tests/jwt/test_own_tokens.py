@@ -346,3 +346,49 @@ def test_revoking_an_expired_access_token_stores_nothing() -> None:
     assert caches["default"].get(REVOKED_PREFIX + "gone") is None
     revoke_access_token({"jti": "live", "exp": time.time() + 600})
     assert caches["default"].get(REVOKED_PREFIX + "live") == 1
+
+
+def test_an_account_locked_by_a_concurrent_request_is_429(
+    client: Client, user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The view's own lockout check passed; by the time LockoutBackend looks, another
+    request's failures locked the account: the refusal is the lockout's, not a 401."""
+    from hardening.mfa import lockout
+
+    looks: list[str] = []
+
+    def blocked_for(username: str) -> float:
+        looks.append(username)
+        return 0.0 if len(looks) == 1 else 42.5  # the view's look, then every later one
+
+    monkeypatch.setattr(lockout, "blocked_for", blocked_for)
+    response = post(
+        client, "/api/auth/token", {"username": "alice", "password": "correct horse battery"}
+    )
+    assert response.status_code == 429
+    assert response.json()["error"] == "account_locked"
+    assert response["Retry-After"] == "43"
+    assert "access" not in response.json()
+    assert looks[:2] == ["alice", "alice"]
+
+
+def test_an_inactive_user_from_a_permissive_backend_gets_no_tokens(
+    client: Client, user: Any, settings: Any, events: Any
+) -> None:
+    """AllowAllUsersModelBackend returns inactive users; the endpoint still refuses them,
+    and counts the refusal as failed credentials (Django sent no signal for it)."""
+    settings.AUTHENTICATION_BACKENDS = [
+        "hardening.backends.LockoutBackend",
+        "django.contrib.auth.backends.AllowAllUsersModelBackend",
+    ]
+    user.is_active = False
+    user.save()
+    before = failures("credentials")
+    response = post(
+        client, "/api/auth/token", {"username": "alice", "password": "correct horse battery"}
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_credentials"
+    assert failures("credentials") == before + 1
+    assert [f["reason"] for e, f in events if e == "auth.failed"] == ["credentials"]
+    assert not [e for e, _ in events if e == "token.issued"]
