@@ -166,3 +166,58 @@ def test_a_redis_cluster_url_gives_the_cluster_backend() -> None:
         "KEY_PREFIX": "s",
         "OPTIONS": {"password": "pw"},
     }
+
+
+def test_a_required_default_reads_as_required() -> None:
+    from hardening.env import REQUIRED
+
+    assert repr(REQUIRED) == "<required>"  # what a signature in the docs shows
+
+
+@pytest.mark.parametrize(
+    "url", ["postgres://u:hunter2@db.internal:notaport/app", "postgres://u:hunter2@[::1/app"]
+)
+def test_an_unparsable_database_url_is_an_error_that_does_not_echo_it(url: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL is not a valid") as info:
+        Env({"DATABASE_URL": url}).db()
+    assert "hunter2" not in str(info.value) and info.value.__cause__ is None
+    assert info.value.__suppress_context__  # nor through the parser's own exception
+
+
+def test_postgres_fail_fast_options_yield_to_the_url_and_other_engines_get_none() -> None:
+    from hardening.env import POSTGRES_FAIL_FAST
+
+    options = Env({"DATABASE_URL": "postgres://u:p@h/app?connect_timeout=10"}).db()["OPTIONS"]
+    assert options == {**POSTGRES_FAIL_FAST, "connect_timeout": 10}
+    sqlite = Env({"DATABASE_URL": "sqlite:////tmp/app.sqlite3"}).db()
+    assert sqlite["ENGINE"] == "django.db.backends.sqlite3" and "OPTIONS" not in sqlite
+    configured = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    assert Env({}).db(default=configured) is configured  # a non-string default as it is
+
+
+def test_an_unparsable_cache_url_is_an_error_that_does_not_echo_it() -> None:
+    with pytest.raises(ImproperlyConfigured, match="CACHE_URL is not a valid") as info:
+        Env({"CACHE_URL": "redis://u:hunter2@[::1/0"}).cache()
+    assert "hunter2" not in str(info.value) and info.value.__suppress_context__
+
+
+def test_a_redis_cluster_url_without_password_or_prefix() -> None:
+    config = Env({"CACHE_URL": "rediscluster://10.0.0.1:7000, :7001/0"}).cache()
+    assert config == {
+        "BACKEND": "hardening.cache.RedisClusterCache",
+        "LOCATION": ["redis://10.0.0.1:7000", "redis://127.0.0.1:7001"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("rediscluster://:hunter2@10.0.0.1:notaport", "CACHE_URL is not a valid cache URL."),
+        ("rediscluster://:hunter2@10.0.0.1", "CACHE_URL is not a valid cache URL."),
+        ("rediscluster://:hunter2@10.0.0.1:7000/3", "a Redis Cluster has database 0 only."),
+    ],
+)
+def test_bad_redis_cluster_urls(url: str, message: str) -> None:
+    with pytest.raises(ImproperlyConfigured) as info:
+        Env({"CACHE_URL": url}).cache()
+    assert str(info.value).endswith(message) and "hunter2" not in str(info.value)

@@ -204,3 +204,47 @@ def test_an_api_key_class_gets_its_scheme(monkeypatch: pytest.MonkeyPatch) -> No
     assert isinstance(
         OpenApiAuthenticationExtension.get_match(OIDCAuthentication()), BearerTokenScheme
     )
+
+
+def test_the_hook_on_a_project_that_mounts_none_of_hardenings_views(settings: Any) -> None:
+    """Only the operations drf-spectacular found: no plain views, no token schema to widen;
+    a path item's non-operation keys (``parameters``) are left alone."""
+    from hardening.openapi.hooks import ERROR, ERROR_SCHEMA, describe
+
+    settings.ROOT_URLCONF = "tests.headers.interplay_urls"
+    parameters = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    limited = {"description": "DRF's throttle", "content": {}}
+    result = {
+        "paths": {
+            "/things/{id}": {
+                "parameters": parameters,
+                "get": {"responses": {"200": {"description": "A thing"}, "429": limited}},
+            }
+        }
+    }
+    described = describe(result, None, None, True)
+    assert list(described["paths"]) == ["/things/{id}"]
+    item = described["paths"]["/things/{id}"]
+    assert item["parameters"] == parameters
+    responses = item["get"]["responses"]
+    assert sorted(responses) == ["200", "429", "503", "504"]  # no body, no security
+    assert responses["429"]["description"] == "DRF's throttle"  # the view's own answer kept
+    assert responses["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+    assert "headers" not in responses["504"]
+    assert described["components"]["schemas"][ERROR] == ERROR_SCHEMA
+
+
+def test_the_hook_keeps_an_answers_own_headers_and_adds_the_bearer_challenge() -> None:
+    from hardening.openapi.hooks import describe
+
+    own = {"Retry-After": {"schema": {"type": "string"}}}
+    operation = {
+        "security": [{"bearerAuth": []}],
+        "requestBody": {"content": {"application/json": {}}},
+        "responses": {"429": {"description": "mine", "headers": own}},
+    }
+    described = describe({"paths": {"/x": {"put": operation}}}, None, None, True)
+    responses = described["paths"]["/x"]["put"]["responses"]
+    assert responses["429"]["headers"] is own
+    assert sorted(responses) == ["400", "401", "403", "415", "429", "503", "504"]
+    assert "WWW-Authenticate" in responses["401"]["headers"]

@@ -168,3 +168,88 @@ def test_w621_when_the_report_endpoint_is_not_mounted(settings: Any) -> None:
     assert [m.id for m in check_csp_reports()] == ["hardening.W621"]
     settings.HARDENING_CSP_REPORT_ONLY = {}
     assert check_csp_reports() == []
+
+
+def test_an_unparsable_uri_is_logged_as_invalid(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="hardening.csp"):
+        assert post(client, report(blocked="https://[::1/x.js")).status_code == 204
+    (record,) = [r for r in caplog.records if r.name == "hardening.csp"]
+    assert record.csp["blocked"] == "invalid"  # type: ignore[attr-defined]
+
+
+def test_reports_whose_body_is_not_an_object_are_skipped(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    reports = [{"type": "csp-violation", "body": body} for body in ("text", None, [1], 7)]
+    with caplog.at_level(logging.WARNING, logger="hardening.csp"):
+        response = post(client, json.dumps(reports).encode(), "application/reports+json")
+    assert response.status_code == 204
+    assert not [r for r in caplog.records if r.name == "hardening.csp"]
+
+
+def test_reports_are_dropped_while_the_cache_is_down(client: Client) -> None:
+    """No counter, no limit: a 429 rather than one log line per report from anyone."""
+    from hardening.breaker import for_cache
+
+    for_cache("default").failure(TimeoutError())
+    limited = counted("rate_limited", "none")
+    response = post(client, report())
+    assert response.status_code == 429 and response["Retry-After"] == "60"
+    assert response.json()["error"] == "rate_limited"
+    assert counted("rate_limited", "none") == limited + 1
+
+
+def test_every_report_is_logged_when_the_dedup_key_cannot_be_written(
+    client: Client, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = caches["default"]
+    add = cache.add
+
+    def failing_add(key: str, *args: Any, **kwargs: Any) -> Any:
+        if key.startswith("hardening:csp:seen:"):
+            raise ValueError("cannot store")  # an answer, not an outage: the breaker stays
+        return add(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "add", failing_add)
+    with caplog.at_level(logging.WARNING, logger="hardening.csp"):
+        for _ in range(2):
+            assert post(client, report()).status_code == 204
+    assert len([r for r in caplog.records if r.name == "hardening.csp"]) == 2
+
+
+def asgi_report(body: bytes, content_length: str) -> Any:
+    """The view called with an ASGI request whose body is not cut at its Content-Length (a
+    header that is no number, here two values joined, counts as none).  Straight to the view:
+    django-prometheus's after-middleware answers 500 to such a header (it calls ``int()`` on
+    it); real servers refuse the request before Django sees it."""
+    from django.test import AsyncRequestFactory
+
+    from hardening.headers.reports import csp_report
+
+    request = AsyncRequestFactory().post(
+        "/csp-report",
+        body,
+        content_type="application/csp-report",
+        headers={"Content-Length": content_length},
+    )
+    return csp_report(request)
+
+
+def test_an_unusable_content_length_does_not_lift_the_body_limit() -> None:
+    too_large = counted("too_large", "none")
+    response = asgi_report(b" " * (MAX_BODY_BYTES + 1), "10")
+    assert response.status_code == 413  # the read itself stops one byte over the limit
+    assert json.loads(response.content)["error"] == "too_large"
+    assert counted("too_large", "none") == too_large + 1
+
+
+def test_an_unusable_content_length_with_a_small_body_is_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="hardening.csp"):
+        response = asgi_report(report(blocked="https://small.example/a.js"), "x")
+    assert response.status_code == 204
+    (record,) = [r for r in caplog.records if r.name == "hardening.csp"]
+    assert record.csp["blocked"] == "https://small.example/a.js"  # type: ignore[attr-defined]

@@ -164,6 +164,11 @@ CASES: list[tuple[str, Builder, str]] = [
         "duplicate_claim",
     ),
     ("payload-not-object", lambda u: raw_payload("[1, 2]"), "malformed"),
+    ("alg-number", lambda u: with_header(kid="k1", alg=256), "malformed"),
+    ("alg-list", lambda u: with_header(kid="k1", alg=["RS256"]), "malformed"),
+    ("typ-number", lambda u: with_header(kid="k1", typ=1), "typ"),
+    # A signature segment one character over a multiple of four is no base64 at all.
+    ("signature-bad-length", lambda u: sign(good()) + "AAA", "malformed"),
     ("header-not-json", lambda u: "e30x." + sign(good()).split(".", 1)[1], "malformed"),
 ]
 
@@ -319,3 +324,55 @@ def test_aud_is_rejected_when_the_issuer_expects_none() -> None:
         with pytest.raises(TokenRejected) as rejected:
             verify(aud=aud)
         assert rejected.value.reason == "audience", aud
+
+
+# -- the JWS layer's own refusals, below what an issuer's configuration lets through ---------
+
+
+def test_an_algorithm_pyjwt_does_not_know_is_refused() -> None:
+    from hardening.jwt.jws import TokenRejected, parse, verify_signature
+
+    parsed = parse(with_header(kid="k1", alg="RS1024"))
+    with pytest.raises(TokenRejected) as info:
+        verify_signature(parsed, public_pem(rsa_key()), "oidc")
+    assert (info.value.reason, info.value.kind) == ("algorithm", "oidc")
+
+
+def test_a_key_of_the_wrong_type_fails_the_signature_and_does_not_raise() -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from hardening.jwt.jws import TokenRejected, parse, verify_signature
+
+    parsed = parse(sign(good()))
+    verify_signature(parsed, rsa_key().public_key(), "oidc")  # the right key verifies
+    wrong = ec.generate_private_key(ec.SECP256R1()).public_key()
+    with pytest.raises(TokenRejected) as info:
+        verify_signature(parsed, wrong, "oidc")
+    assert info.value.reason == "signature"
+
+
+def test_claims_from_another_issuer_are_refused() -> None:
+    from hardening.jwt.jws import TokenRejected, validate_claims
+
+    payload = good()
+    rules: dict[str, Any] = {"audience": [AUDIENCE], "required": ["exp"], "leeway": 5}
+    validate_claims(payload, kind="oidc", issuer=OIDC_ISSUER, **rules)
+    with pytest.raises(TokenRejected) as info:
+        validate_claims(payload, kind="oidc", issuer="https://other.example/", **rules)
+    assert (info.value.reason, info.value.kind) == ("issuer", "oidc")
+
+
+def test_the_lifetime_cap() -> None:
+    from hardening.jwt.jws import TokenRejected, check_lifetime
+
+    issued = now()
+    check_lifetime({"exp": issued + 3600, "iat": issued}, 3600, 5)
+    check_lifetime({"exp": issued + 3600}, 3600, 5)  # no iat: measured from now
+    for payload, reason in [
+        ({"iat": issued}, "missing_claim"),
+        ({"exp": issued + 60, "iat": issued - 7200}, "lifetime"),  # issued for two hours
+        ({"exp": issued + 3700, "iat": issued}, "lifetime"),
+    ]:
+        with pytest.raises(TokenRejected) as info:
+            check_lifetime(payload, 3600, 5)
+        assert info.value.reason == reason, payload

@@ -282,3 +282,16 @@ def test_an_api_url_that_is_not_http_is_never_opened(
         verify(AK)
     assert no.value.reason == "machine_unavailable"
     assert "unavailable (bad_url)" in caplog.text
+
+
+def test_an_m2m_jwt_is_never_accepted_from_the_session_cookie(
+    machines: ClerkAPI, settings: Any
+) -> None:
+    """Not even when the same token was just verified (and memoized) from the header."""
+    update_issuer(settings, "clerk", session_cookie=True)
+    token = m2m_jwt()
+    for _ in range(2):  # the second verification is a memo hit
+        assert verify(token).kind == "clerk_machine"
+    with pytest.raises(TokenRejected) as info:
+        verify(token, from_cookie=True)
+    assert (info.value.reason, info.value.kind) == ("machine_token", "clerk")

@@ -256,3 +256,13 @@ def test_per_kind_authentication_classes_accept_their_kind_only(
             run(cls, tokens["oidc"][:-4] + "AAAA")  # a bearer token that does not verify
     for token in tokens.values():
         assert run(BearerTokenAuthentication, token) is not None
+
+
+def test_an_issuer_whose_public_key_is_unreadable_refuses_its_tokens(
+    client: Client, settings: Any
+) -> None:
+    """A broken ``public_key`` (reported by the checks) is a 401, never a 500."""
+    add_issuer(settings, issuer=OIDC_ISSUER, public_key="not a pem", audience=AUDIENCE)
+    response = me(client, sign(claims(OIDC_ISSUER, aud=AUDIENCE, sub="oidc-user")))
+    assert response.status_code == 401
+    assert "(unknown_key)" in response.json()["detail"]

@@ -314,3 +314,40 @@ def test_cold_store_first_token_is_verified_twice_then_memoized(oidc: JWKSServer
     assert memo is not None and len(memo) == 0
     verify_token(token)
     assert len(memo) == 1
+
+
+def test_an_entry_without_a_numeric_exp_is_not_memoized() -> None:
+    from hardening.jwt.verify import Verified, VerifiedMemo
+
+    memo = VerifiedMemo(60, 10)
+    for exp in (None, "tomorrow", True):
+        memo.put(memo.digest(f"t-{exp}"), Verified({"sub": "x", "exp": exp}, "oidc", None))
+    assert len(memo) == 0
+
+
+def test_an_insert_sweeps_a_bounded_number_of_expired_entries(clock: FakeClock) -> None:
+    from hardening.jwt.verify import SWEEP_PER_INSERT, Verified, VerifiedMemo
+
+    memo = VerifiedMemo(60, 1000)
+    stale = SWEEP_PER_INSERT + 3
+    for n in range(stale):
+        memo.put(memo.digest(f"old-{n}"), Verified({"exp": clock.now() + 30}, "oidc", None))
+    assert len(memo) == stale
+    clock.advance(31)  # every entry so far has expired
+    memo.put(memo.digest("new"), Verified({"exp": clock.now() + 30}, "oidc", None))
+    # At most SWEEP_PER_INSERT expired entries go per insert (no insert scans the memo).
+    assert len(memo) == stale + 1 - SWEEP_PER_INSERT
+    assert memo.get(memo.digest("new")) is not None
+    assert memo.get(memo.digest(f"old-{stale - 1}")) is None  # expired, if still stored
+
+
+@pytest.mark.django_db
+def test_zero_disables_for_own_tokens_too(
+    django_user_model: Any, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memo_constant(monkeypatch, "MEMO_SIZE", 0)
+    user = django_user_model.objects.create_user("memo-off", password="x")
+    access = issue_token_pair(user, amr=["pwd"])["access"]
+    for _ in range(3):
+        assert verify_token(access)[1] == user
+    assert spy.calls == 3

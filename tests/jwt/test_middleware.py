@@ -136,3 +136,64 @@ def test_start_up_never_imports_simplejwt() -> None:
     done = run_until_exit([sys.executable, "-c", code], env={**env, "SECRET_KEY": ""}, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+# -- a revocation lookup left pending for the rate limiter, settled by someone else ----------
+
+
+@pytest.fixture
+def deferred(settings: Any, monkeypatch: pytest.MonkeyPatch, django_user_model: Any) -> Any:
+    """An own access token whose revocation lookup the middleware leaves to the limiter
+    (as when the limiter's Redis round trip can carry it: ``auth.deferrable``)."""
+    from hardening.jwt.tokens import issue_token_pair
+
+    settings.HARDENING_JWT_REVOKE_ACCESS_TOKENS = True
+    monkeypatch.setattr(auth, "deferrable", lambda: True)
+    user = django_user_model.objects.create_user("deferred", password="x")
+    return issue_token_pair(user, amr=["pwd"])["access"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "api"), [("/api/me", True), ("/account/login/", False)])
+def test_a_later_caller_settles_a_pending_lookup_and_sees_the_revocation(
+    deferred: str, events: Any, path: str, api: bool
+) -> None:
+    from hardening.jwt.jws import TokenRejected
+    from hardening.jwt.tokens import revoke_access_token
+
+    request = RequestFactory().get(path, HTTP_AUTHORIZATION=f"Bearer {deferred}")
+    found = auth.authenticate(request, defer_revocation=True)
+    assert found is not None and state(request).revocation_pending  # not looked up yet
+    revoke_access_token(dict(found.claims))  # e.g. a logout meanwhile
+    request.user = found.user
+    before = AUTH_FAILURES.labels(reason="revoked")._value.get()
+    with pytest.raises(TokenRejected) as info:
+        auth.authenticate(request)  # e.g. DRF's authentication, before the limiter ran
+    assert info.value.reason == "revoked"
+    assert state(request).revocation_pending is None and state(request).bearer is None
+    assert AUTH_FAILURES.labels(reason="revoked")._value.get() == before + 1
+    assert [f["reason"] for e, f in events if e == "token.rejected"] == ["revoked"]
+    # On an API path the token was the request's user: not any more.  Elsewhere the
+    # request's user is the session's, which the bearer token never replaced.
+    assert isinstance(request.user, AnonymousUser) is api
+    with pytest.raises(TokenRejected):  # the rejection sticks for the rest of the request
+        auth.authenticate(request)
+
+
+@pytest.mark.django_db
+def test_a_pending_lookup_of_a_token_not_revoked_keeps_the_credential(
+    deferred: str, events: Any
+) -> None:
+    request = RequestFactory().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {deferred}")
+    found = auth.authenticate(request, defer_revocation=True)
+    assert auth.authenticate(request) is found
+    assert state(request).revocation_pending is None
+    assert not [e for e, _ in events if e == "token.rejected"]
+
+
+def test_a_pending_lookup_without_a_credential_is_dropped() -> None:
+    request = RequestFactory().get("/api/me")
+    state(request).revocation_pending = ["hardening:jwt:revoked:x"]
+    auth.settle_revocation(request, revoked=True)
+    assert state(request).revocation_pending is None
+    assert state(request).credential_error is None

@@ -157,3 +157,11 @@ def test_rotate_command_prints_the_next_value(
     new = issue_token_pair(user, amr=["pwd"])["access"]
     assert jwt.get_unverified_header(new)["kid"] == entries[1]["kid"]
     assert gateway_verifies(new, published(client))["token_type"] == "access"
+
+
+def test_the_jwks_only_answers_get_and_head(client: Client) -> None:
+    response = client.post("/.well-known/jwks.json", {})
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json()["error"] == "method_not_allowed"
+    assert client.head("/.well-known/jwks.json").status_code == 200

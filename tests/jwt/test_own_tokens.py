@@ -214,3 +214,181 @@ def test_refresh_of_deleted_user_is_refused(client: Client, user: Any) -> None:
     pair = login(client)
     user.delete()
     assert post(client, "/api/auth/token/refresh", {"refresh": pair["refresh"]}).status_code == 401
+
+
+def resigned(token: str, *, alg: str = "HS256", **header: Any) -> str:
+    """The same claims, signed again with the project's own secret (what a holder of the
+    secret could mint; the checks below the signature must still refuse it)."""
+    from hardening.jwt.conf import conf
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return jwt.encode(claims, conf.HARDENING_JWT_SIGNING_KEY, algorithm=alg, headers=header)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"alg": "HS512"}, "algorithm"),  # not HARDENING_JWT_ALGORITHM, however well signed
+        ({"typ": "at+jwt"}, "typ"),
+        ({"typ": "JWT"}, None),  # the check is case-insensitive
+    ],
+)
+def test_own_tokens_in_another_algorithm_or_type_are_refused(
+    client: Client, user: Any, settings: Any, change: dict[str, str], reason: str | None
+) -> None:
+    settings.HARDENING_JWT_ALGORITHM = "HS256"
+    settings.HARDENING_JWT_SIGNING_KEY = "s" * 64  # long enough for HS512 too
+    access = login(client)["access"]
+    assert me(client, resigned(access)).status_code == 200  # the re-signing itself is sound
+    token = resigned(access, **change)
+    if reason is None:
+        assert me(client, token).status_code == 200
+        return
+    before = failures(reason)
+    response = me(client, token)
+    assert response.status_code == 401
+    assert f"({reason})" in response.json()["detail"]
+    assert failures(reason) == before + 1
+
+
+def test_an_own_token_naming_an_unknown_kid_is_refused(
+    client: Client, user: Any, settings: Any
+) -> None:
+    settings.HARDENING_JWT_ALGORITHM = "RS256"
+    settings.HARDENING_JWT_SIGNING_KEY = [{"kid": "k-2026", "key": private_pem(rsa_key("own"))}]
+    access = login(client)["access"]
+    assert jwt.get_unverified_header(access)["kid"] == "k-2026"
+    assert me(client, access).status_code == 200
+    claims = jwt.decode(access, options={"verify_signature": False})
+    forged = jwt.encode(claims, rsa_key("own"), algorithm="RS256", headers={"kid": "k-none"})
+    before = failures("signature")
+    response = me(client, forged)  # the right key, but no configured key has that kid
+    assert response.status_code == 401 and "(signature)" in response.json()["detail"]
+    assert failures("signature") == before + 1
+
+
+# -- the per-request checks of an own access token, one by one -------------------------------
+
+
+@pytest.mark.parametrize("user_id", ["not-a-number", None, ["1"], "999999"])
+def test_an_access_token_naming_no_user_is_refused(user: Any, user_id: Any) -> None:
+    from hardening.jwt.jws import TokenRejected
+    from hardening.jwt.tokens import own_user
+
+    assert own_user({"user_id": str(user.pk)}) == user
+    with pytest.raises(TokenRejected) as info:
+        own_user({"user_id": user_id})
+    assert (info.value.reason, info.value.kind) == ("user", "jwt")
+
+
+def test_tokens_without_a_password_version_and_users_without_a_password(user: Any) -> None:
+    from types import SimpleNamespace
+
+    from hardening.jwt.tokens import password_fingerprint, password_unchanged
+
+    fingerprint = password_fingerprint(user)
+    assert fingerprint is not None and len(fingerprint) == 16
+    assert password_unchanged({"pwv": fingerprint}, user)
+    assert not password_unchanged({"pwv": "0" * 16}, user)
+    assert password_unchanged({}, user)  # issued before pwv existed: it expires on its own
+    assert password_unchanged("not a mapping", user)
+    passwordless = SimpleNamespace(pk=7)  # a user model without a password field
+    assert password_fingerprint(passwordless) is None
+    assert password_unchanged({"pwv": fingerprint}, passwordless)
+
+
+def test_a_passwordless_user_model_gets_tokens_without_pwv(user: Any) -> None:
+    from hardening.jwt.tokens import _pair
+
+    class Passwordless:
+        pk = user.pk
+        password = None
+
+    access, refresh = _pair(Passwordless(), ["otp"], 1, "fam-1")
+    assert "pwv" not in refresh.payload and "pwv" not in access.payload
+    assert access["fam"] == "fam-1" and access["amr"] == ["otp"]
+
+
+def test_revocation_keys_of_a_token_without_a_family() -> None:
+    from hardening.jwt.tokens import FAMILY_PREFIX, REVOKED_PREFIX, revocation_keys
+
+    assert revocation_keys({"jti": "j1"}) == [REVOKED_PREFIX + "j1"]
+    assert revocation_keys({"jti": "j1", "fam": "f1"}) == [
+        REVOKED_PREFIX + "j1",
+        FAMILY_PREFIX + "f1",
+    ]
+
+
+def test_a_cache_error_that_is_no_outage_is_not_swallowed(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outage accepts the token (counted); any other error is a bug and propagates."""
+    from django.core.cache import caches
+
+    from hardening.jwt.tokens import check_not_revoked
+
+    settings.HARDENING_JWT_REVOKE_ACCESS_TOKENS = True
+
+    def broken(keys: Any) -> Any:
+        raise TypeError("a bug, not an outage")
+
+    monkeypatch.setattr(caches["default"], "get_many", broken)
+    with pytest.raises(TypeError, match="a bug"):
+        check_not_revoked({"jti": "j1", "fam": "f1"})
+
+
+def test_revoking_an_expired_access_token_stores_nothing() -> None:
+    from django.core.cache import caches
+
+    from hardening.jwt.tokens import REVOKED_PREFIX, revoke_access_token
+
+    revoke_access_token({"jti": "gone", "exp": time.time() - 3600})
+    assert caches["default"].get(REVOKED_PREFIX + "gone") is None
+    revoke_access_token({"jti": "live", "exp": time.time() + 600})
+    assert caches["default"].get(REVOKED_PREFIX + "live") == 1
+
+
+def test_an_account_locked_by_a_concurrent_request_is_429(
+    client: Client, user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The view's own lockout check passed; by the time LockoutBackend looks, another
+    request's failures locked the account: the refusal is the lockout's, not a 401."""
+    from hardening.mfa import lockout
+
+    looks: list[str] = []
+
+    def blocked_for(username: str) -> float:
+        looks.append(username)
+        return 0.0 if len(looks) == 1 else 42.5  # the view's look, then every later one
+
+    monkeypatch.setattr(lockout, "blocked_for", blocked_for)
+    response = post(
+        client, "/api/auth/token", {"username": "alice", "password": "correct horse battery"}
+    )
+    assert response.status_code == 429
+    assert response.json()["error"] == "account_locked"
+    assert response["Retry-After"] == "43"
+    assert "access" not in response.json()
+    assert looks[:2] == ["alice", "alice"]
+
+
+def test_an_inactive_user_from_a_permissive_backend_gets_no_tokens(
+    client: Client, user: Any, settings: Any, events: Any
+) -> None:
+    """AllowAllUsersModelBackend returns inactive users; the endpoint still refuses them,
+    and counts the refusal as failed credentials (Django sent no signal for it)."""
+    settings.AUTHENTICATION_BACKENDS = [
+        "hardening.backends.LockoutBackend",
+        "django.contrib.auth.backends.AllowAllUsersModelBackend",
+    ]
+    user.is_active = False
+    user.save()
+    before = failures("credentials")
+    response = post(
+        client, "/api/auth/token", {"username": "alice", "password": "correct horse battery"}
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_credentials"
+    assert failures("credentials") == before + 1
+    assert [f["reason"] for e, f in events if e == "auth.failed"] == ["credentials"]
+    assert not [e for e, _ in events if e == "token.issued"]

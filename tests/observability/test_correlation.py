@@ -208,3 +208,81 @@ def test_sentry_events_link_to_the_trace(spans: Any) -> None:
     with trace.get_tracer("tests").start_as_current_span("call") as span:
         headers = outgoing_headers()
     assert headers["traceparent"].split("-")[1] == f"{span.get_span_context().trace_id:032x}"
+
+
+# -- without the extras, in this process (test_optional_extras runs a whole process) -------
+
+
+@pytest.fixture
+def no_otel(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    import sys
+
+    from hardening.observability import correlation
+
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)  # find_spec raises ValueError
+    correlation._otel.cache_clear()
+    yield
+    monkeypatch.undo()
+    correlation._otel.cache_clear()
+
+
+def test_without_opentelemetry_only_the_request_id_travels(no_otel: None) -> None:
+    from hardening.observability.correlation import link_sentry_event, tag_span
+
+    token = request_id_var.set("req-no-otel")
+    try:
+        tag_span("req-no-otel")  # nothing to tag, and no error
+        assert trace_ids() == {}
+        assert outgoing_headers() == {"X-Request-ID": "req-no-otel"}
+        assert link_sentry_event({"message": "boom"}) == {"message": "boom"}
+    finally:
+        request_id_var.reset(token)
+
+
+def test_without_celery_nothing_is_connected(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from hardening.observability.correlation import connect_celery
+
+    monkeypatch.setitem(sys.modules, "celery", None)
+    assert connect_celery() is False
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"message": "boom", "contexts": ["not", "a", "dict"]},
+        {"message": "boom", "contexts": {"trace": "not a dict"}},
+    ],
+)
+def test_a_sentry_event_with_odd_contexts_is_left_as_it_is(spans: Any, event: Any) -> None:
+    import copy
+
+    from opentelemetry import trace
+
+    from hardening.observability.correlation import link_sentry_event
+
+    before = copy.deepcopy(event)
+    with trace.get_tracer("tests").start_as_current_span("failing"):
+        assert link_sentry_event(event) == before
+
+
+def test_a_task_finished_in_another_context_clears_the_request_id() -> None:
+    """task_postrun may run in a context other than task_prerun's (the token cannot be
+    reset there): the worker's request ID is cleared rather than left to the next task."""
+    import contextvars
+    from types import SimpleNamespace
+
+    from hardening.observability.correlation import _postrun, _prerun
+
+    task = SimpleNamespace(request=SimpleNamespace(headers={TASK_HEADER: "req-task"}))
+    prerun_context = contextvars.copy_context()
+    prerun_context.run(_prerun, task_id="t-1", task=task)
+    assert prerun_context[request_id_var] == "req-task"
+
+    postrun_context = contextvars.copy_context()
+    postrun_context.run(request_id_var.set, "req-task")  # as the task left it
+    postrun_context.run(_postrun, task_id="t-1")
+    assert postrun_context[request_id_var] is None
+    postrun_context.run(_postrun, task_id="t-1")  # once only: the token is gone
+    assert current_request_id() is None

@@ -210,3 +210,101 @@ def test_a_cache_breaker_probes_the_cache_in_the_background() -> None:
     b.failure(TimeoutError())  # the (local-memory) cache answers the probe: closed again
     wait_until(lambda: b.state == "closed")
     assert b.probes == 1
+
+
+class ClosesOnEntry:
+    """The breaker's lock, as seen by a caller that read "open" without the lock and then
+    lost the race: another thread closed the breaker before this caller got the lock."""
+
+    def __init__(self, b: Breaker) -> None:
+        self.b, self.lock = b, b._lock
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        self.b._open = self.b._probing = False  # what the other thread's success() did
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def test_a_caller_that_loses_the_race_to_a_recovery_sees_it_closed() -> None:
+    b = Breaker("test-race", Probe(failures=1000), initial=60)
+    b.failure(ConnectionError())
+    recovered = BREAKER_TRANSITIONS.labels(breaker="test-race", state="closed")._value.get()
+    b._lock = ClosesOnEntry(b)  # type: ignore[assignment]
+    assert b.allow() is True  # closed meanwhile: the call goes through, nothing skipped
+    assert b._skipped == 0
+    b._open = True  # open again as seen without the lock; closed once the lock is held
+    b.success()  # a second recovery is not counted or logged twice
+    after = BREAKER_TRANSITIONS.labels(breaker="test-race", state="closed")._value.get()
+    assert after == recovered
+    b.stop()
+
+
+def test_a_probe_answered_with_an_error_that_is_no_outage_closes_it() -> None:
+    calls = []
+
+    def probe() -> None:
+        calls.append(1)
+        raise ValueError("key not found")  # an answer: the dependency is back
+
+    b = Breaker("test-answer", probe, initial=0.01)
+    b.failure(TimeoutError())
+    wait_until(lambda: b.state == "closed")
+    assert b.probes == 1 and calls == [1]
+    wait_until(lambda: not probers(b))
+
+
+def test_no_thread_to_spare_a_later_skipped_call_starts_the_prober(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class NoThreads(threading.Thread):
+        def start(self) -> None:
+            raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr("hardening.breaker.threading.Thread", NoThreads)
+    b = Breaker("test-nothread", Probe(), initial=0.01)
+    assert b.failure(TimeoutError()) is True  # opens even without its prober
+    assert b.state == "open" and not probers(b)
+    assert b.allow() is False  # skipped; the prober still cannot start
+    assert b._prober is None
+    monkeypatch.undo()
+    assert b.allow() is False  # this skipped call starts it: it probes and closes
+    wait_until(lambda: b.state == "closed")
+    assert b.probes == 1
+
+
+def test_after_fork_a_child_gets_fresh_unheld_locks_and_no_prober() -> None:
+    from hardening import breaker as module
+
+    b = breaker("test-afterfork", Probe(failures=1000))
+    b.failure(ConnectionError())
+    parents_prober, held = b._stop, b._lock  # the child forgets them; this process does not
+    assert held.acquire(timeout=1)  # held at the fork by a thread the child lacks
+    registry = module._registry_lock
+    registry.acquire()
+    try:
+        module._after_fork_in_child()
+        assert b._lock.acquire(blocking=False)  # a new lock, not the held one
+        b._lock.release()
+        assert module._registry_lock.acquire(blocking=False)
+        module._registry_lock.release()
+        assert b._prober is None and b.state == "open"
+    finally:
+        held.release()
+        registry.release()
+        parents_prober.set()
+        reset_all()
+    wait_until(lambda: not probers(b))
+
+
+def test_guarded_cache_exposes_the_cache_and_its_plain_attributes(settings: object) -> None:
+    from django.core.cache import caches
+
+    guarded = GuardedCache("default")
+    assert guarded.cache is caches["default"]
+    for_cache("default").failure(TimeoutError())
+    # A plain attribute is no call to the cache: read even while the breaker is open.
+    assert guarded.default_timeout == caches["default"].default_timeout
+    with pytest.raises(BreakerOpen):
+        guarded.get("breaker-test")

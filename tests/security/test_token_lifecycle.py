@@ -101,3 +101,53 @@ def test_logout_revokes_the_access_token_in_production_by_default() -> None:
         assert conf.HARDENING_JWT_REVOKE_ACCESS_TOKENS is True
     with override_settings(HARDENING_ENVIRONMENT="development"):
         assert conf.HARDENING_JWT_REVOKE_ACCESS_TOKENS is False
+
+
+def test_logout_with_a_rotated_refresh_token_is_reuse(
+    client: Client, user: Any, events: Any
+) -> None:
+    first = login(client)
+    second = refresh(client, first["refresh"]).json()
+    response = post(client, "/api/auth/logout", {"refresh": first["refresh"]})
+    assert response.status_code == 401  # not the family's current token: nothing logged out
+    assert [e for e, _ in events if e == "token.reuse_detected"]
+    assert not [e for e, _ in events if e == "token.revoked"]
+    assert refresh(client, second["refresh"]).status_code == 401  # the family ended
+
+
+def test_logout_of_a_family_this_server_never_recorded_still_revokes(
+    client: Client, user: Any, events: Any
+) -> None:
+    """A valid refresh token whose family row is gone (pruned, restored backup): no reuse
+    to detect, and the logout still succeeds (its access token is revoked if configured)."""
+    from hardening.jwt.models import TokenFamily
+
+    pair = login(client)
+    (family,) = TokenFamily.objects.all()
+    assert str(family) == f"family {family.family}"  # as the admin lists it
+    TokenFamily.objects.all().delete()
+    response = post(client, "/api/auth/logout", {"refresh": pair["refresh"]})
+    assert response.status_code == 204
+    assert [e for e, _ in events][-1:] == ["token.revoked"]
+    assert not [e for e, _ in events if e == "token.reuse_detected"]
+
+
+@override_settings(HARDENING_JWT_REVOKE_ACCESS_TOKENS=True)
+def test_reuse_is_still_recorded_when_the_cache_cannot_store_the_family(
+    client: Client, user: Any, events: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    from django.core.cache import caches
+
+    first = login(client)
+    second = refresh(client, first["refresh"]).json()
+    monkeypatch.setattr(caches["default"], "set", _refuse)
+    with caplog.at_level("ERROR", logger="hardening.jwt.tokens"):
+        assert refresh(client, first["refresh"]).status_code == 401
+    assert "could not record the revoked token family" in caplog.text
+    assert [e for e, _ in events if e == "token.reuse_detected"]
+    monkeypatch.undo()
+    assert refresh(client, second["refresh"]).status_code == 401  # the database ended it
+
+
+def _refuse(*args: Any, **kwargs: Any) -> None:
+    raise ConnectionError("cache down")
