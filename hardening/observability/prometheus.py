@@ -14,6 +14,12 @@ time series per method to every worker's memory and to ``/metrics``; here it is
 ``<invalid method>`` for anything but the nine HTTP methods, as in django-prometheus's other
 metrics.
 
+A request whose ``Content-Length`` is not a number of bytes (``abc``, ``16385,10`` from a
+repeated header under ASGI, ``-1``) is refused here with a 400 JSON error
+(``bad_content_length``): django-prometheus reads ``int(Content-Length)`` and its
+``ValueError`` was a 500 for any client.  Being last in ``MIDDLEWARE``, the refusal passes
+every other middleware on its way out (request ID, security headers).
+
 Use it in place of django-prometheus's class, last in ``MIDDLEWARE``::
 
     "hardening.middleware.PrometheusAfterMiddleware",
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from django.http import HttpRequest
 from django_prometheus.middleware import (
     PrometheusAfterMiddleware as _DjangoPrometheusAfterMiddleware,
 )
@@ -49,6 +56,16 @@ class PrometheusAfterMiddleware(_DjangoPrometheusAfterMiddleware):  # type: igno
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._children: dict[tuple[Any, ...], Any] = {}
+
+    def process_request(self, request: HttpRequest) -> Any:
+        length = request.headers.get("content-length")
+        if length and not (length.isascii() and length.isdigit()):
+            from hardening.errors import reject
+
+            return reject(
+                request, 400, "bad_content_length", "Content-Length is not a number of bytes."
+            )
+        return super().process_request(request)
 
     def label_metric(self, metric: Any, request: Any, response: Any = None, **labels: Any) -> Any:
         if not labels:

@@ -163,3 +163,29 @@ def test_checks_treat_it_as_django_prometheus_after_middleware() -> None:
 
 def test_its_hooks_run_on_the_event_loop() -> None:
     assert inline_hooks(PrometheusAfterMiddleware) is not PrometheusAfterMiddleware
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("length", ["abc", "16385,10", "-1", "1e3"])
+def test_a_content_length_that_is_no_number_is_a_400_not_a_500(
+    length: str, events: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """django-prometheus reads ``int(Content-Length)`` and raised: a 500 for any client."""
+    from django.test import Client
+
+    before = (
+        REGISTRY.get_sample_value("hardening_bad_requests_total", {"code": "bad_content_length"})
+        or 0.0
+    )
+    response = Client(raise_request_exception=False).generic(
+        "POST", "/csp-report", b"{}", content_type="application/csp-report", CONTENT_LENGTH=length
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_content_length"
+    assert response.json()["request_id"] == response["X-Request-ID"]
+    assert "Content-Security-Policy" in response or "content-security-policy" in response.headers
+    assert ("request.rejected", "bad_content_length") in [
+        (name, fields.get("reason")) for name, fields in events
+    ]
+    labels = {"code": "bad_content_length"}
+    assert REGISTRY.get_sample_value("hardening_bad_requests_total", labels) == before + 1
