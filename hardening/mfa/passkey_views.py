@@ -35,6 +35,7 @@ from hardening.mfa.attempts import limited, passkey_failed
 from hardening.mfa.challenges import PasskeyError
 from hardening.mfa.endpoints import (
     EnrollmentView,
+    factor_entry,
     json_body,
     mark_session,
     needs_mfa,
@@ -60,18 +61,7 @@ class PasskeysView(EnrollmentView):
     def get(self, request: Request) -> Response:
         rows = WebAuthnCredential.objects.filter(user=request.user).order_by("pk")
         return Response(
-            {
-                "passkeys": [
-                    {
-                        "id": row.pk,
-                        "name": row.name,
-                        "synced": row.backup_eligible,
-                        "created_at": row.created_at.isoformat(),
-                        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
-                    }
-                    for row in rows
-                ]
-            }
+            {"passkeys": [factor_entry(row, synced=row.backup_eligible) for row in rows]}
         )
 
     def delete(self, request: Request) -> HttpResponse:
