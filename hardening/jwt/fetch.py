@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hardening import clock
 from hardening.breaker import GuardedCache
-from hardening.jwt.transport import deadline_opener
+from hardening.jwt.transport import BodyTooLarge, deadline_opener, read_body
 from hardening.observability.correlation import outgoing_headers
 
 MAX_JWKS_BYTES = 512 * 1024
@@ -139,18 +139,9 @@ def fetch_document(url: str, timeout: float) -> tuple[Any, float | None]:
             lifetime = cache_lifetime(
                 response.headers.get("Cache-Control"), response.headers.get("Age")
             )
-            chunks: list[bytes] = []
-            size = 0
-            while True:
-                if time.monotonic() > deadline:
-                    raise KeyLookupError("timeout")
-                chunk = response.read1(16384)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > MAX_JWKS_BYTES:
-                    raise KeyLookupError("too_large")
-                chunks.append(chunk)
+            body = read_body(response, deadline, MAX_JWKS_BYTES)
+    except BodyTooLarge:
+        raise KeyLookupError("too_large") from None
     except urllib.error.HTTPError:
         raise KeyLookupError("http_status") from None
     except TimeoutError:
@@ -161,7 +152,7 @@ def fetch_document(url: str, timeout: float) -> tuple[Any, float | None]:
     except OSError:
         raise KeyLookupError("connection") from None
     try:
-        document = json.loads(b"".join(chunks))
+        document = json.loads(body)
     except (ValueError, RecursionError):
         raise KeyLookupError("invalid_json") from None
     return document, lifetime

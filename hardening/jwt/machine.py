@@ -41,7 +41,7 @@ from django.dispatch import receiver
 from hardening import clock
 from hardening.jwt.issuers import Issuer
 from hardening.jwt.jws import TokenRejected
-from hardening.jwt.transport import deadline_opener
+from hardening.jwt.transport import BodyTooLarge, deadline_opener, read_body
 
 logger = logging.getLogger("hardening.jwt")
 
@@ -182,7 +182,9 @@ def _post(url: str, body: dict[str, str], secret_key: str) -> tuple[int, Any]:
     )
     try:
         with deadline_opener(deadline).open(request, timeout=TIMEOUT) as response:
-            status, payload = response.status, _read(response, deadline)
+            status, payload = response.status, read_body(response, deadline, MAX_ANSWER_BYTES)
+    except BodyTooLarge:
+        raise _Unavailable("too_large") from None
     except urllib.error.HTTPError as exc:
         status = exc.code
         if status >= 500 or status == 429 or 300 <= status < 400:
@@ -196,18 +198,3 @@ def _post(url: str, body: dict[str, str], secret_key: str) -> tuple[int, Any]:
         return status, json.loads(payload)
     except (ValueError, RecursionError):
         raise _Unavailable("invalid_json") from None
-
-
-def _read(response: Any, deadline: float) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        if time.monotonic() > deadline:
-            raise TimeoutError("Clerk verify deadline")
-        chunk = response.read1(16384)
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > MAX_ANSWER_BYTES:
-            raise _Unavailable("too_large")
-        chunks.append(chunk)

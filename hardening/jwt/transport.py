@@ -189,3 +189,24 @@ class _DeadlineHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
 def deadline_opener(deadline: float) -> urllib.request.OpenerDirector:
     """A urllib opener whose requests end by ``deadline`` (monotonic) and never redirect."""
     return urllib.request.build_opener(_NoRedirect, _DeadlineHandler(deadline))
+
+
+class BodyTooLarge(Exception):
+    """A response body went past the reader's limit."""
+
+
+def read_body(response: Any, deadline: float, limit: int) -> bytes:
+    """The body of an opened response, read in chunks until ``deadline`` (monotonic,
+    ``TimeoutError`` after it) and at most ``limit`` bytes (``BodyTooLarge``)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise TimeoutError("response body deadline")
+        chunk = response.read1(16384)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)

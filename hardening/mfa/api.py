@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from hardening.errors import error_response
 from hardening.mfa import devices, events, recovery, throttle, totp
 from hardening.mfa.attempts import verify_code
-from hardening.mfa.endpoints import EnrollmentView, mark_session, needs_mfa
+from hardening.mfa.endpoints import EnrollmentView, factor_entry, mark_session, needs_mfa
 from hardening.mfa.models import RecoveryCode, TOTPDevice
 from hardening.observability.audit import audit
 from hardening.parsers import clean_string
@@ -67,16 +67,7 @@ class TOTPView(EnrollmentView):
         rows = TOTPDevice.objects.filter(user=request.user).order_by("pk")
         return Response(
             {
-                "devices": [
-                    {
-                        "id": d.pk,
-                        "name": d.name,
-                        "confirmed": d.confirmed,
-                        "created_at": d.created_at.isoformat(),
-                        "last_used_at": d.last_used_at.isoformat() if d.last_used_at else None,
-                    }
-                    for d in rows
-                ],
+                "devices": [factor_entry(d, confirmed=d.confirmed) for d in rows],
                 "recovery_codes_remaining": recovery.remaining(request.user),
             }
         )

@@ -1,5 +1,6 @@
-"""What the MFA endpoints share: the DRF base of the enrollment endpoints (TOTP and passkeys)
-and their MFA rule, a JSON body, the passkey answers, and a ceremony bound to the session.
+"""What the MFA endpoints share: the DRF base of the enrollment endpoints (TOTP and passkeys),
+their MFA rule and a factor's list entry, a JSON body, the passkey answers, and a ceremony
+bound to the session.
 
 The endpoints themselves: :mod:`.api` (TOTP and recovery codes), :mod:`.passkey_views`
 (passkeys), :mod:`.login` (the token login's step) and :mod:`.passkey_login` (passwordless).
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 from hardening.errors import error_response
 from hardening.mfa import challenges, devices, events
 from hardening.mfa.challenges import PasskeyError
+from hardening.mfa.models import TOTPDevice, WebAuthnCredential
 from hardening.mfa.policy import is_mfa_verified, mark_session_verified
 from hardening.parsers import JSONError, JSONParser, loads
 
@@ -54,6 +56,18 @@ def mark_session(request: Request, method: str) -> None:
         "SessionAuthentication"
     ):
         mark_session_verified(request._request, method)
+
+
+def factor_entry(row: TOTPDevice | WebAuthnCredential, **extra: Any) -> dict[str, Any]:
+    """A TOTP device or passkey as its list shows it: ``id``, ``name``, the ``extra``
+    fields, ``created_at`` and ``last_used_at`` (ISO 8601; None before first use)."""
+    return {
+        "id": row.pk,
+        "name": row.name,
+        **extra,
+        "created_at": row.created_at.isoformat(),
+        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
+    }
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:

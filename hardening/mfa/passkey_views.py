@@ -17,6 +17,8 @@ what these endpoints share in :mod:`.endpoints` and :mod:`.attempts`.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import login
@@ -35,6 +37,7 @@ from hardening.mfa.attempts import limited, passkey_failed
 from hardening.mfa.challenges import PasskeyError
 from hardening.mfa.endpoints import (
     EnrollmentView,
+    factor_entry,
     json_body,
     mark_session,
     needs_mfa,
@@ -60,18 +63,7 @@ class PasskeysView(EnrollmentView):
     def get(self, request: Request) -> Response:
         rows = WebAuthnCredential.objects.filter(user=request.user).order_by("pk")
         return Response(
-            {
-                "passkeys": [
-                    {
-                        "id": row.pk,
-                        "name": row.name,
-                        "synced": row.backup_eligible,
-                        "created_at": row.created_at.isoformat(),
-                        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
-                    }
-                    for row in rows
-                ]
-            }
+            {"passkeys": [factor_entry(row, synced=row.backup_eligible) for row in rows]}
         )
 
     def delete(self, request: Request) -> HttpResponse:
@@ -142,12 +134,26 @@ def _session_user(request: HttpRequest) -> tuple[Any, bool]:
     return signin.pending_user(request), True
 
 
-@never_cache
-@require_POST
-def verify_options(request: HttpRequest) -> HttpResponse:
-    user, _pending = _session_user(request)
-    if user is None:
-        return error_response(401, "not_authenticated", "Sign in first.")
+def _session_view(
+    view: Callable[[HttpRequest, Any, bool], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """A POST endpoint of the session's user (``view(request, user, pending)``, with
+    :func:`_session_user`'s ``pending``); 401 without one.  Never cached."""
+
+    @never_cache
+    @require_POST
+    @functools.wraps(view)
+    def endpoint(request: HttpRequest) -> HttpResponse:
+        user, pending = _session_user(request)
+        if user is None:
+            return error_response(401, "not_authenticated", "Sign in first.")
+        return view(request, user, pending)
+
+    return endpoint
+
+
+@_session_view
+def verify_options(request: HttpRequest, user: Any, pending: bool) -> HttpResponse:
     try:
         body = passkeys.authentication_options(request, "mfa", session_binding(request, user), user)
     except PasskeyError as exc:
@@ -155,13 +161,9 @@ def verify_options(request: HttpRequest) -> HttpResponse:
     return passkey_options(body)
 
 
-@never_cache
-@require_POST
-def verify(request: HttpRequest) -> HttpResponse:
+@_session_view
+def verify(request: HttpRequest, user: Any, pending: bool) -> HttpResponse:
     """The session's second factor: the MFA page's "verify", the login page's MFA step."""
-    user, pending = _session_user(request)
-    if user is None:
-        return error_response(401, "not_authenticated", "Sign in first.")
     blocked = limited(request, user)
     if blocked is not None:
         return blocked

@@ -158,19 +158,21 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("hardening:login"))
 
 
+def _static_file(name: str, content_type: str) -> FileResponse:
+    """``static/hardening/<name>``, cacheable for an hour."""
+    path = Path(__file__).resolve().parent.parent / "static" / "hardening" / name
+    response = FileResponse(path.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
 @require_GET
 def stylesheet(request: HttpRequest) -> FileResponse:
     """The pages' stylesheet, served by the app itself so it works without collectstatic."""
-    path = Path(__file__).resolve().parent.parent / "static" / "hardening" / "hardening.css"
-    response = FileResponse(path.open("rb"), content_type="text/css")
-    response["Cache-Control"] = "public, max-age=3600"
-    return response
+    return _static_file("hardening.css", "text/css")
 
 
 @require_GET
 def script(request: HttpRequest) -> FileResponse:
     """The passkey script of the pages (a static file: the pages allow no inline script)."""
-    path = Path(__file__).resolve().parent.parent / "static" / "hardening" / "passkeys.js"
-    response = FileResponse(path.open("rb"), content_type="text/javascript")
-    response["Cache-Control"] = "public, max-age=3600"
-    return response
+    return _static_file("passkeys.js", "text/javascript")

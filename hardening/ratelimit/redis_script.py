@@ -58,6 +58,21 @@ if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- a window that began at start, rolled on to the one now is in
+local function roll(start, prev, cur, w)
+  if now >= start + w then
+    local n = math.floor((now - start) / w)
+    if n == 1 then prev = cur else prev = 0 end
+    return start + n * w, prev, 0
+  end
+  return start, prev, cur
+end
+-- back units counted at back_start, taken off the count they are in
+local function give_back(start, prev, cur, w, back, back_start)
+  if back_start == start then cur = math.max(0, cur - back)
+  elseif back_start == start - w then prev = math.max(0, prev - back) end
+  return prev, cur
+end
 local token = ARGV[2]
 local share = tonumber(ARGV[3])
 local lease_ms = tonumber(ARGV[4])
@@ -77,16 +92,9 @@ for x = 1, nret do
   local s = redis.call('HMGET', key, 's', 'p', 'c')
   local start = tonumber(s[1])
   if start then
-    local prev = tonumber(s[2]) or 0
-    local cur = tonumber(s[3]) or 0
-    if now >= start + w then
-      local n = math.floor((now - start) / w)
-      if n == 1 then prev = cur else prev = 0 end
-      cur = 0
-      start = start + n * w
-    end
-    if back_start == start then cur = math.max(0, cur - back)
-    elseif back_start == start - w then prev = math.max(0, prev - back) end
+    local prev, cur = tonumber(s[2]) or 0, tonumber(s[3]) or 0
+    start, prev, cur = roll(start, prev, cur, w)
+    prev, cur = give_back(start, prev, cur, w, back, back_start)
     redis.call('HSET', key, 's', start, 'p', prev, 'c', cur)
     redis.call('PEXPIRE', key, 2 * w + 1000)
   end
@@ -128,16 +136,10 @@ for j = 1, nw do
   local cur = tonumber(s[3]) or 0
   if not start then
     start = now; prev = 0; cur = 0
-  elseif now >= start + w then
-    local n = math.floor((now - start) / w)
-    if n == 1 then prev = cur else prev = 0 end
-    cur = 0
-    start = start + n * w
+  else
+    start, prev, cur = roll(start, prev, cur, w)
   end
-  if back > 0 then
-    if back_start == start then cur = math.max(0, cur - back)
-    elseif back_start == start - w then prev = math.max(0, prev - back) end
-  end
+  if back > 0 then prev, cur = give_back(start, prev, cur, w, back, back_start) end
   local elapsed = now - start
   if elapsed < 0 then elapsed = 0 end
   local est = prev * (1 - elapsed / w) + cur
