@@ -32,6 +32,18 @@ def check_observability_middleware(**kwargs: Any) -> list[CheckMessage]:
                 f"Add {REQUEST_ID!r} first (after PrometheusBeforeMiddleware).",
             )
         )
+    from django.conf import settings
+
+    if PROM_AFTER in (getattr(settings, "MIDDLEWARE", None) or ()):  # as written: not ours
+        messages.append(
+            warning(
+                "W616",
+                "django-prometheus's PrometheusAfterMiddleware answers 500 to a Content-Length "
+                "that is not a number and keeps a latency series per made-up HTTP method.",
+                "Use 'hardening.middleware.PrometheusAfterMiddleware' in its place: the same "
+                "metrics, a 400 and '<invalid method>' instead (docs/observability.md).",
+            )
+        )
     before, after = PROM_BEFORE in middleware, PROM_AFTER in middleware
     if before != after:  # the order is hardening.E033's
         messages.append(

@@ -29,6 +29,7 @@ CASES = [
     ({"MIDDLEWARE_": "request_id_last"}, "hardening.E033"),  # the canonical order
     ({"MIDDLEWARE": without(BEFORE)}, "hardening.E604"),
     ({"MIDDLEWARE_": "after_not_last"}, "hardening.E033"),
+    ({"MIDDLEWARE_": "upstream_after"}, "hardening.W616"),
     ({"HARDENING_OPERATOR_IPS": ["10.0.0.0/33"]}, "hardening.E605"),
     ({"HARDENING_OPERATOR_IPS": ["0.0.0.0/0"]}, "hardening.W606"),
     ({"HARDENING_OPERATOR_IPS": 10}, "hardening.E605"),
@@ -42,6 +43,9 @@ def _changes(changes: dict[str, object]) -> dict[str, object]:
     special = changes.get("MIDDLEWARE_")
     if special == "request_id_last":
         return {"MIDDLEWARE": moved_last(REQUEST_ID)}
+    if special == "upstream_after":
+        upstream = "django_prometheus.middleware.PrometheusAfterMiddleware"
+        return {"MIDDLEWARE": [upstream if m == AFTER else m for m in settings.MIDDLEWARE]}
     if special == "after_not_last":
         return {"MIDDLEWARE": [*without(AFTER)[:-1], AFTER, without(AFTER)[-1]]}
     return changes
