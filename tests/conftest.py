@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.services import RedisServer, disposable, redis_server
 from tests.servers import SERVICES_REQUIRED, required
 
 #: Shared fixtures: ``clock`` (the one fake clock, tests/helpers/clock.py).
@@ -51,6 +52,13 @@ def _missing_service_postgres() -> None:
 @pytest.fixture
 def _missing_service_redis() -> None:
     pytest.fail("Redis is required here (HARDENING_TEST_REQUIRE_SERVICES is set)")
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    """A disposable redis-server of the test's own (skipped without ``redis-server``, a
+    failure under HARDENING_TEST_REQUIRE_SERVICES=1); ``.stop()`` takes it down mid-test."""
+    yield from disposable(redis_server(), "redis-server", "redis-server")
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ import pytest
 from hardening.health import runner
 from tests.helpers.services import (
     PgCluster,
-    RedisServer,
     disposable,
     pg_cluster,
-    redis_server,
     wait_for,
 )
 
@@ -71,8 +69,3 @@ def pg_alias(pg: PgCluster, django_db_blocker: Any) -> Iterator[str]:
         yield PG_ALIAS
         runner.reset()
     connections.settings.pop(PG_ALIAS, None)
-
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    yield from disposable(redis_server(), "Redis", "redis-server")

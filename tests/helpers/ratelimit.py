@@ -9,6 +9,7 @@ import sys
 import threading
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
 from hardening.ratelimit.middleware import RateLimitMiddleware
-from tests.servers import ROOT, Server, run_until_exit
+from tests.servers import ROOT, Reply, Server, run_until_exit
 
 
 class User:
@@ -111,3 +112,28 @@ def burst(server: Server, n: int, headers: dict[str, str]) -> Counter[int]:
 
     with ThreadPoolExecutor(max_workers=n) as pool:
         return Counter(pool.map(one, range(n)))
+
+
+#: A token request: answered by the auth limit, which fails closed in a cache outage.
+AUTH_POST: dict[str, Any] = {
+    "method": "POST",
+    "data": b"{}",
+    "headers": {"Content-Type": "application/json"},
+}
+#: Limits the few requests of an outage test never reach.
+OUTAGE_LIMITS = {"RATE_LIMIT_IP": "1000/m", "RATE_LIMIT_AUTH": "1000/m"}
+
+
+def through_outage(
+    server: Server, fail: Callable[[], object]
+) -> tuple[int, list[int], list[Reply]]:
+    """``GET /api/me`` and a token POST, then ``fail()`` (the cache goes away), then ten of
+    each: the general status before, the general statuses and the auth replies after."""
+    before_general = server.get("/api/me").status
+    before_auth = server.request("/api/auth/token", **AUTH_POST).status
+    assert before_general in (401, 403)
+    assert before_auth not in (429, 500, 503)
+    fail()
+    general = [server.get("/api/me").status for _ in range(10)]
+    replies = [server.request("/api/auth/token", **AUTH_POST) for _ in range(10)]
+    return before_general, general, replies

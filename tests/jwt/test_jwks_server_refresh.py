@@ -22,7 +22,7 @@ import pytest
 
 from hardening.jwt.fetch import MIN_MAX_AGE
 from hardening.jwt.keys import SHARED_CHECK_SECONDS
-from tests.helpers.services import RedisServer, disposable, redis_server
+from tests.helpers.services import RedisServer
 from tests.jwt.helpers import JWKSServer, issuer_token, jwk, me, rsa_key
 from tests.servers import Server, run_until_exit, serve
 
@@ -30,11 +30,6 @@ pytestmark = pytest.mark.server
 
 TTL = 600.0  # the configured TTL; max-age=60 must win
 KINDS = ["gunicorn", "uvicorn"]
-
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    yield from disposable(redis_server(), "redis-server", "redis-server")
 
 
 @pytest.fixture

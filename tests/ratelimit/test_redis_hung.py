@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,13 +17,8 @@ import pytest
 
 from hardening.breaker import MAXIMUM
 from hardening.ratelimit.lease import LEASE_SECONDS
-from tests.helpers.services import (
-    RedisServer,
-    children,
-    disposable,
-    garbage_server,
-    redis_server,
-)
+from tests.helpers.ratelimit import AUTH_POST
+from tests.helpers.services import RedisServer, children, garbage_server
 from tests.servers import Server, serve
 
 pytestmark = [pytest.mark.server]
@@ -32,12 +26,6 @@ pytestmark = [pytest.mark.server]
 # The example's default is 0.25 s; 1 s here keeps a request that waits on the socket far
 # apart from one that is merely slow on a loaded machine.
 SOCKET_TIMEOUT = 1.0
-AUTH = {"method": "POST", "data": b"{}", "headers": {"Content-Type": "application/json"}}
-
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    yield from disposable(redis_server(), "redis-server", "redis-server")
 
 
 # Seconds of requests while Redis is paused: long enough for background probes (0.5 s after
@@ -100,7 +88,7 @@ def test_hung_redis_costs_one_timeout_then_requests_are_answered_at_once(
             during.append(timed(server))
         concurrent = burst(server)
         threads = thread_count(worker)
-        auth = [timed(server, "/api/auth/token", **AUTH) for _ in range(5)]
+        auth = [timed(server, "/api/auth/token", **AUTH_POST) for _ in range(5)]
         redis.resume()
         resumed = time.monotonic()
         while True:  # recovered: the limiter counts in Redis again (headers are back)
@@ -168,7 +156,7 @@ def test_stopped_redis_fails_open_and_closed_at_once_and_recovers_after_a_restar
         healthy = [timed(server)[1] for _ in range(20)]  # one at a time, Redis answering
         redis.stop()
         down = [timed(server) for _ in range(30)]
-        auth = [timed(server, "/api/auth/token", **AUTH) for _ in range(5)]
+        auth = [timed(server, "/api/auth/token", **AUTH_POST) for _ in range(5)]
         redis.start()
         restarted = time.monotonic()
         while not timed(server)[2]:  # the background probe finds Redis again
@@ -198,7 +186,7 @@ def test_a_redis_port_answering_garbage_fails_open_and_closed_at_once(tmp_path: 
         }
         with serve("gunicorn", env=env, tmp_path=tmp_path, ready_path="/health/live") as server:
             general = [timed(server) for _ in range(10)]
-            auth = [timed(server, "/api/auth/token", **AUTH) for _ in range(3)]
+            auth = [timed(server, "/api/auth/token", **AUTH_POST) for _ in range(3)]
             ready = server.get("/health/ready")
             log = server.output()
     assert {s for s, _, _ in general} <= {401, 403}, log[-3000:]  # fail open

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import subprocess
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.ratelimit import burst, delete_prefix, session_cookie
-from tests.servers import free_port, serve, stop, unavailable
+from tests.helpers.ratelimit import (
+    OUTAGE_LIMITS,
+    burst,
+    delete_prefix,
+    session_cookie,
+    through_outage,
+)
+from tests.helpers.services import RedisServer
+from tests.servers import serve
 
 pytestmark = [pytest.mark.server]
 
@@ -79,72 +82,14 @@ def test_a_client_over_4_workers_at_90_percent_of_its_limit_is_never_refused(
     assert statuses[200] >= 20
 
 
-@contextlib.contextmanager
-def own_redis(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        unavailable("redis-server is not installed")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(OSError):
-                import socket
-
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("own redis-server did not start")
-            time.sleep(0.05)
-        yield port, process
-    finally:
-        stop(process)
-
-
 def test_redis_stopped_mid_test_fails_open_for_general_and_closed_for_auth(
-    tmp_path: Path,
+    tmp_path: Path, redis: RedisServer
 ) -> None:
-    with own_redis(tmp_path) as (port, redis_process):
-        env = {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "CACHE_URL": f"redis://127.0.0.1:{port}/0",
-            "RATE_LIMIT_IP": "1000/m",
-            "RATE_LIMIT_AUTH": "1000/m",
-        }
-        with serve("gunicorn", workers=2, env=env, tmp_path=tmp_path) as server:
-            auth = {
-                "method": "POST",
-                "data": b"{}",
-                "headers": {"Content-Type": "application/json"},
-            }
-            before_general = server.get("/api/me").status
-            before_auth = server.request("/api/auth/token", **auth).status  # type: ignore[arg-type]
-            assert before_general in (401, 403)
-            assert before_auth not in (429, 500, 503)
-            stop(redis_process)  # Redis dies while the server runs
-            general = [server.get("/api/me").status for _ in range(10)]
-            replies = [server.request("/api/auth/token", **auth) for _ in range(10)]  # type: ignore[arg-type]
-            log = server.output()
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "CACHE_URL": redis.url}
+    with serve("gunicorn", workers=2, env={**env, **OUTAGE_LIMITS}, tmp_path=tmp_path) as server:
+        # Redis dies while the server runs
+        before_general, general, replies = through_outage(server, redis.stop)
+        log = server.output()
     assert general == [before_general] * 10, log[-3000:]  # fail open
     assert [r.status for r in replies] == [503] * 10, log[-3000:]  # fail closed
     assert all(r.headers.get("retry-after") == "5" for r in replies)
