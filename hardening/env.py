@@ -311,9 +311,10 @@ def _cluster_cache(name: str, value: str) -> dict[str, Any]:
         nodes = []
         for node in netloc.split(","):
             host, _, port = node.strip().rpartition(":")
-            if not 0 < int(port) < 65536:
+            number = int(port)
+            if not 0 < number < 65536:
                 raise ValueError("port")
-            nodes.append(f"redis://{host or '127.0.0.1'}:{int(port)}")
+            nodes.append(f"redis://{host or '127.0.0.1'}:{number}")
         query = parse_qs(parts.query)
     except ValueError:  # never echo the URL: it may hold a password
         raise ImproperlyConfigured(f"{name} is not a valid cache URL.") from None

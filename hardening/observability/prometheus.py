@@ -43,11 +43,6 @@ from django_prometheus.middleware import (
 #: looked up through ``labels()`` every time, as django-prometheus does.
 MAX_CHILDREN: Final = 4096
 
-_METHODS: Final = frozenset(
-    ("GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "OPTIONS", "CONNECT", "PATCH")
-)
-_INVALID_METHOD: Final = "<invalid method>"
-
 
 class PrometheusAfterMiddleware(_DjangoPrometheusAfterMiddleware):  # type: ignore[misc]
     """Drop-in for ``django_prometheus.middleware.PrometheusAfterMiddleware``: the same
@@ -70,9 +65,8 @@ class PrometheusAfterMiddleware(_DjangoPrometheusAfterMiddleware):  # type: igno
     def label_metric(self, metric: Any, request: Any, response: Any = None, **labels: Any) -> Any:
         if not labels:
             return metric
-        method = labels.get("method")
-        if method is not None and method not in _METHODS:
-            labels["method"] = _INVALID_METHOD
+        if "method" in labels:  # the latency's is the raw request.method: normalise it too
+            labels["method"] = self._method(request)
         key = (metric, *labels.items())
         child = self._children.get(key)
         if child is None:
