@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 
+from tests.helpers.checks import PRODUCTION_SECRETS
 from tests.mfa import browser
 from tests.mfa.browser import Console, fresh_code, other_code
 from tests.servers import (
@@ -225,12 +225,8 @@ def prod_server(tmp_path: Path) -> Iterator[Server]:
     cert, key = browser.self_signed(tmp_path)
     with redis_server() as redis:
         extra = {
-            "DJANGO_ENV": "production",
-            "SECRET_KEY": secrets.token_urlsafe(50),
+            **PRODUCTION_SECRETS,
             "ALLOWED_HOSTS": "127.0.0.1",
-            "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
-            "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "API_KEY_HASH_KEY": secrets.token_urlsafe(48),
             "CACHE_URL": redis.url,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
             "METRICS_TOKEN": secrets.token_urlsafe(32),

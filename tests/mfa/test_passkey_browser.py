@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.checks import PRODUCTION_SECRETS
 from tests.mfa import browser
 from tests.mfa.browser import Console
 from tests.servers import ROOT, Server, base_env, serve
@@ -159,7 +160,6 @@ def prod_server(tmp_path: Path) -> Iterator[tuple[Server, int]]:
     """Production over HTTPS on localhost: the RP id and origin pass the checks, or
     ``hardening.wsgi`` would refuse to start.  gunicorn also binds a port chosen here, so
     that the origin (with its port) can be configured before the server starts."""
-    from cryptography.fernet import Fernet
 
     from tests.helpers.services import redis_server
     from tests.servers import free_port
@@ -170,14 +170,10 @@ def prod_server(tmp_path: Path) -> Iterator[tuple[Server, int]]:
     port = free_port()
     with redis_server() as redis:
         extra = {
-            "DJANGO_ENV": "production",
-            "SECRET_KEY": secrets.token_urlsafe(50),
+            **PRODUCTION_SECRETS,
             "ALLOWED_HOSTS": "localhost,127.0.0.1",
             "WEBAUTHN_RP_ID": "localhost",
             "WEBAUTHN_ORIGINS": f"https://localhost:{port}",
-            "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
-            "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "API_KEY_HASH_KEY": secrets.token_urlsafe(48),
             "CACHE_URL": redis.url,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
             "METRICS_TOKEN": secrets.token_urlsafe(32),
